@@ -1,0 +1,46 @@
+/* directory.c: see directory.h. */
+#include "directory.h"
+
+#include <stdlib.h>
+
+#include "xmem.h"
+
+void
+value_list_add(struct value_list *list, const char *value)
+{
+	list->v = xreallocarray(list->v, list->n + 1, sizeof *list->v);
+	list->v[list->n++] = xstrdup(value);
+}
+
+void
+value_list_release(struct value_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		free(list->v[i]);
+	free(list->v);
+	list->v = NULL;
+	list->n = 0;
+}
+
+void
+dir_snapshot_release(struct dir_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nusers; i++) {
+		struct dir_user *u = &snap->users[i];
+
+		free(u->id);
+		free(u->dn);
+		value_list_release(&u->email);
+		value_list_release(&u->name);
+		free(u->given_name);
+		free(u->surname);
+		free(u->problem);
+	}
+	for (size_t i = 0; i < snap->nous; i++) {
+		free(snap->ous[i].dn);
+		value_list_release(&snap->ous[i].bu_attr);
+	}
+	free(snap->users);
+	free(snap->ous);
+	*snap = (struct dir_snapshot){ 0 };
+}

@@ -1,0 +1,47 @@
+/*
+ * directory.h: what one complete read of the directory yields, before any
+ * mapping: the raw user entries and the OU entries.  Produced by ldapsrc,
+ * consumed by mapping.  A snapshot is only ever published whole: a partial
+ * read is thrown away (STYLE.md, "publish only complete snapshots").
+ */
+#ifndef L2I_DIRECTORY_H
+#define L2I_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A list of attribute values, as text.  Values holding NUL or invalid
+ * UTF-8 are kept out by the reader (it names the DN and attribute). */
+struct value_list {
+	char **v;
+	size_t n;
+};
+
+struct dir_user {
+	char *id;		/* id_attribute in printable form (see user_id_from_binary) */
+	char *dn;
+	struct value_list email;	/* email_attribute values */
+	struct value_list name;		/* name_attribute values */
+	char *given_name;	/* givenName (first value) or NULL */
+	char *surname;		/* sn (first value) or NULL */
+	char *problem;		/* non-NULL: why the reader could not use the entry (no id...) */
+};
+
+struct dir_ou {
+	char *dn;
+	struct value_list bu_attr;	/* ou_attribute values (0, 1, or a multi-value error) */
+};
+
+struct dir_snapshot {
+	struct dir_user *users;
+	size_t nusers;
+	struct dir_ou *ous;
+	size_t nous;
+	size_t references_ignored;	/* search continuation references seen */
+};
+
+void dir_snapshot_release(struct dir_snapshot *snap);
+void value_list_add(struct value_list *list, const char *value);
+void value_list_release(struct value_list *list);
+
+#endif

@@ -1,0 +1,116 @@
+/* log.c: see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+static enum log_level current_level = LOG_LEVEL_INFO;
+static bool to_syslog;
+static bool journal_prefixes;
+static long long current_run;
+
+void
+log_init(enum log_level level, bool use_syslog)
+{
+	current_level = level;
+	if (use_syslog && !to_syslog)
+		openlog("ldap2imocha", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!use_syslog && to_syslog)
+		closelog();
+	to_syslog = use_syslog;
+	/* systemd sets JOURNAL_STREAM when stderr is connected to the journal;
+	 * "<N>" prefixes then carry the priority without syslog. */
+	journal_prefixes = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return current_level;
+}
+
+void
+log_set_run(long long run_id)
+{
+	current_run = run_id;
+}
+
+static void
+vlog(enum log_level level, int priority, const char *errstr, const char *fmt, va_list ap)
+{
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	char msg[4096], run[32] = "";
+
+	if (level > current_level)
+		return;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (current_run > 0)
+		snprintf(run, sizeof run, "run=%lld ", current_run);
+	if (to_syslog) {
+		if (errstr)
+			syslog(priority, "%s%s%s: %s", run, tag[level], msg, errstr);
+		else
+			syslog(priority, "%s%s%s", run, tag[level], msg);
+		return;
+	}
+	if (journal_prefixes)
+		fprintf(stderr, "<%d>", priority);
+	fprintf(stderr, "ldap2imocha: %s%s%s%s%s\n", run, tag[level], msg,
+	    errstr ? ": " : "", errstr ? errstr : "");
+}
+
+#define LOG_BODY(level, priority, errstr) do {		\
+	va_list ap;					\
+	va_start(ap, fmt);				\
+	vlog(level, priority, errstr, fmt, ap);		\
+	va_end(ap);					\
+} while (0)
+
+void
+log_warn(const char *fmt, ...)
+{
+	const char *errstr = strerror(errno);
+
+	LOG_BODY(LOG_LEVEL_WARNING, LOG_WARNING, errstr);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_WARNING, LOG_WARNING, NULL);
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_ERROR, LOG_ERR, NULL);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_INFO, LOG_INFO, NULL);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_DEBUG, LOG_DEBUG, NULL);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_ERROR, LOG_CRIT, NULL);
+	abort();
+}

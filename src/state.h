@@ -1,0 +1,133 @@
+/*
+ * state.h: the SQLite state store (SPEC.md, Data model), the only module
+ * that speaks SQLite.  It holds the directory mirror, what iMocha holds as
+ * far as the agent knows, the change journal (which is also the audit
+ * history) and the runs.  state_open applies the schema compiled in from
+ * the sql/ files and migrates forward by PRAGMA user_version, in WAL mode.
+ * Every write that must be atomic is one transaction inside one call.
+ * Functions return 0 on success, -1 after logging the failure once with
+ * sqlite3_errmsg.  Loaded arrays are owned by the caller; each has a
+ * matching *_free.
+ */
+#ifndef L2I_STATE_H
+#define L2I_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "change.h"
+
+struct state;
+
+/* One directory entry as of the last complete read. */
+struct mirror_entry {
+	char *entry_id;		/* key */
+	char *dn;
+	char *email;		/* chosen value, original case; NULL if none */
+	char *name;
+	int64_t bu_id;		/* BU_NONE if unmapped */
+	bool in_scope;		/* usable and mapped: the planner wants it in iMocha */
+	char *problem;		/* why it is skipped (NULL: none) */
+};
+
+enum known_status { KNOWN_ACTIVE, KNOWN_INACTIVE };
+enum known_origin { ORIGIN_CREATED, ORIGIN_ADOPTED, ORIGIN_IMPORTED };
+
+/* One iMocha user as far as the agent knows, keyed by e-mail (lower case). */
+struct known_user {
+	char *email_key;
+	char *email;		/* original case */
+	char *full_name;
+	char *entry_id;		/* the directory entry it belongs to; NULL if none */
+	int64_t bu_id;
+	enum known_status status;
+	enum known_origin origin;
+};
+
+struct run_counts {
+	long read;		/* user entries read */
+	long in_scope;
+	long created;
+	long adopted;
+	long moved;
+	long deactivated;
+	long reactivated;
+	long skipped;		/* entries not usable: no/bad/shared e-mail, unmapped, unknown BU */
+	long failed;		/* API calls for a user that failed */
+};
+
+struct run_record {
+	long long id;
+	char *command;
+	char *started_at;	/* ISO 8601 UTC */
+	char *ended_at;		/* NULL while running or if it died */
+	int exit_status;	/* -1 while running or if it died */
+	long duration_ms;
+	struct run_counts counts;
+};
+
+/* A user whose last change failed and is not settled since. */
+struct failure_record {
+	char *email;
+	char *action;		/* change_kind_str */
+	char *last_error;	/* iMocha's answer or the transport error */
+	char *failed_at;
+	long attempts;		/* failed attempts in a row */
+};
+
+struct state_summary {
+	long active, inactive, pending, failed;	/* known users by lifecycle state */
+	long mirror_total, mirror_in_scope, mirror_skipped;
+};
+
+int state_open(const char *path, struct state **out);
+void state_close(struct state *st);		/* NULL is fine */
+int state_schema_version(struct state *st);	/* PRAGMA user_version */
+
+/* The run lock (a lock file beside the database, "<path>.lock", holding the
+ * holder's PID).  Returns 0 when taken, 1 when another process holds it
+ * (*holder set to its PID, 0 if unknown), -1 on error.  Released by
+ * state_close or process exit. */
+int state_lock(struct state *st, pid_t *holder);
+
+int state_run_begin(struct state *st, const char *command, long long *run_id);
+int state_run_end(struct state *st, long long run_id, const struct run_counts *counts,
+    int exit_status);
+/* The newest runs first, at most max. */
+int state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t *n);
+void state_runs_free(struct run_record *runs, size_t n);
+
+/* Replace the whole mirror in one transaction. */
+int state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n);
+/* The whole mirror, ordered by entry_id. */
+int state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n);
+void state_mirror_free(struct mirror_entry *entries, size_t n);
+
+/* Every known iMocha user, ordered by email_key. */
+int state_known_load(struct state *st, struct known_user **out, size_t *n);
+void state_known_free(struct known_user *users, size_t n);
+/* Insert or replace one known user (adopt FILE uses it), one transaction. */
+int state_known_put(struct state *st, const struct known_user *u);
+
+/* Journal a change as intended before its request (one transaction);
+ * *journal_id names it for state_change_settle. */
+int state_change_intend(struct state *st, long long run_id, const struct change *c,
+    long long *journal_id);
+/* Settle a journaled change (one transaction).  outcome is "done",
+ * "adopted" or "failed"; http_status 0 when no answer came; answer is
+ * iMocha's text or the transport error.  For "done" and "adopted" the
+ * known user is updated to what the change made true (after is not NULL);
+ * "failed" leaves it unchanged. */
+int state_change_settle(struct state *st, long long journal_id, const char *outcome,
+    long http_status, const char *answer, const struct known_user *after);
+/* Journaled changes never settled (the run died between intend and settle). */
+int state_changes_unsettled(struct state *st, struct change **out, long long **ids, size_t *n);
+void state_changes_free(struct change *changes, long long *ids, size_t n);
+
+int state_failures(struct state *st, struct failure_record **out, size_t *n);
+void state_failures_free(struct failure_record *f, size_t n);
+int state_summary(struct state *st, struct state_summary *out);
+
+#endif
