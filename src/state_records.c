@@ -1,0 +1,400 @@
+/*
+ * state_records.c: see state.h.  The runs, the directory mirror and the
+ * known iMocha users: plain records the planner and status read whole.
+ */
+#include "state_int.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmem.h"
+
+#define RUN_COUNT_FIELDS 9
+
+/* The run table's n_* columns, in this order (sql/001_init.sql). */
+static void
+run_count_fields(struct run_counts *c, long *f[RUN_COUNT_FIELDS])
+{
+	f[0] = &c->read;
+	f[1] = &c->in_scope;
+	f[2] = &c->created;
+	f[3] = &c->adopted;
+	f[4] = &c->moved;
+	f[5] = &c->deactivated;
+	f[6] = &c->reactivated;
+	f[7] = &c->skipped;
+	f[8] = &c->failed;
+}
+
+int
+state_run_begin(struct state *st, const char *command, long long *run_id)
+{
+	sqlite3_stmt *stmt = NULL;
+	char now[STATE_TIME_LEN];
+	int rc = -1;
+
+	*run_id = 0;
+	state_db_now(now);
+	if (state_db_prepare(st, "INSERT INTO run (command, started_at) VALUES (?, ?)",
+	    &stmt, "begin run") == -1)
+		goto out;
+	if (state_db_bind_text(stmt, 1, command) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 2, now) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		state_db_fail(st, "begin run");
+		goto out;
+	}
+	*run_id = sqlite3_last_insert_rowid(st->db);
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_run_end(struct state *st, long long run_id, const struct run_counts *counts,
+    int exit_status)
+{
+	/* Wall clock both ends, as stored; a clock stepped back gives 0. */
+	static const char sql[] = "UPDATE run SET ended_at = ?1, exit_status = ?2, "
+	    "duration_ms = MAX(0, CAST(ROUND((julianday(?1) - julianday(started_at)) "
+	    "* 86400000.0) AS INTEGER)), n_read = ?3, n_in_scope = ?4, "
+	    "n_created = ?5, n_adopted = ?6, n_moved = ?7, n_deactivated = ?8, "
+	    "n_reactivated = ?9, n_skipped = ?10, n_failed = ?11 WHERE id = ?12";
+	struct run_counts c = { 0 };
+	long *f[RUN_COUNT_FIELDS];
+	sqlite3_stmt *stmt = NULL;
+	char now[STATE_TIME_LEN];
+	int i, rc = -1;
+
+	if (counts != NULL)
+		c = *counts;
+	run_count_fields(&c, f);
+	state_db_now(now);
+	if (state_db_prepare(st, sql, &stmt, "end run") == -1)
+		goto out;
+	if (state_db_bind_text(stmt, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 2, exit_status) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 12, run_id) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < RUN_COUNT_FIELDS; i++)
+		if (sqlite3_bind_int64(stmt, 3 + i, *f[i]) != SQLITE_OK)
+			goto fail;
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	if (sqlite3_changes(st->db) != 1) {
+		log_errorx("state: end run %lld: no such run", run_id);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	state_db_fail(st, "end run");
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static void
+run_read(sqlite3_stmt *stmt, struct run_record *r)
+{
+	long *f[RUN_COUNT_FIELDS];
+	int i;
+
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->command = state_db_column_dup(stmt, 1);
+	r->started_at = state_db_column_dup(stmt, 2);
+	r->ended_at = state_db_column_dup(stmt, 3);
+	r->exit_status = sqlite3_column_type(stmt, 4) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(stmt, 4);
+	r->duration_ms = (long)sqlite3_column_int64(stmt, 5);
+	run_count_fields(&r->counts, f);
+	for (i = 0; i < RUN_COUNT_FIELDS; i++)
+		*f[i] = (long)sqlite3_column_int64(stmt, 6 + i);
+}
+
+int
+state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t *n)
+{
+	static const char sql[] = "SELECT id, command, started_at, ended_at, "
+	    "exit_status, duration_ms, n_read, n_in_scope, n_created, n_adopted, "
+	    "n_moved, n_deactivated, n_reactivated, n_skipped, n_failed "
+	    "FROM run ORDER BY id DESC LIMIT ?";
+	struct run_record *runs = NULL;
+	sqlite3_stmt *stmt = NULL;
+	size_t count = 0, cap = 0;
+	int step, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (state_db_prepare(st, sql, &stmt, "load runs") == -1)
+		goto out;
+	if (sqlite3_bind_int64(stmt, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
+		state_db_fail(st, "load runs");
+		goto out;
+	}
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow(&runs, &cap, count + 1, sizeof *runs);
+		memset(&runs[count], 0, sizeof *runs);
+		run_read(stmt, &runs[count++]);
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(st, "load runs");
+		goto out;
+	}
+	*out = runs;
+	*n = count;
+	runs = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	state_runs_free(runs, count);
+	return rc;
+}
+
+void
+state_runs_free(struct run_record *runs, size_t n)
+{
+	for (size_t i = 0; runs != NULL && i < n; i++) {
+		free(runs[i].command);
+		free(runs[i].started_at);
+		free(runs[i].ended_at);
+	}
+	free(runs);
+}
+
+static int
+mirror_insert(sqlite3_stmt *stmt, const struct mirror_entry *e)
+{
+	if (sqlite3_reset(stmt) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 1, e->entry_id) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 2, e->dn) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 3, e->email) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 4, e->name) != SQLITE_OK ||
+	    state_db_bind_bu(stmt, 5, e->bu_id) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 6, e->in_scope) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 7, e->problem) != SQLITE_OK)
+		return -1;
+	return sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+}
+
+int
+state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n)
+{
+	static const char sql[] = "INSERT INTO directory_entry (entry_id, dn, "
+	    "email, name, bu_id, in_scope, problem) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (state_db_begin(st, "begin mirror replace") == -1)
+		return -1;
+	if (state_db_exec(st, "DELETE FROM directory_entry", "clear mirror") == -1 ||
+	    state_db_prepare(st, sql, &stmt, "store mirror") == -1)
+		goto out;
+	/* One statement, one transaction: 100,000 entries take well under a
+	 * second this way. */
+	for (i = 0; i < n; i++) {
+		if (mirror_insert(stmt, &entries[i]) == -1) {
+			state_db_fail(st, "store mirror");
+			goto out;
+		}
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	rc = state_db_commit(st, "commit mirror");
+out:
+	sqlite3_finalize(stmt);
+	if (rc == -1)
+		state_db_rollback(st);
+	return rc;
+}
+
+int
+state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
+{
+	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
+	    "in_scope, problem FROM directory_entry ORDER BY entry_id COLLATE BINARY";
+	struct mirror_entry *entries = NULL, *e;
+	sqlite3_stmt *stmt = NULL;
+	size_t count = 0, cap = 0;
+	int step, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (state_db_prepare(st, sql, &stmt, "load mirror") == -1)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow(&entries, &cap, count + 1, sizeof *entries);
+		e = &entries[count++];
+		e->entry_id = state_db_column_dup(stmt, 0);
+		e->dn = state_db_column_dup(stmt, 1);
+		e->email = state_db_column_dup(stmt, 2);
+		e->name = state_db_column_dup(stmt, 3);
+		e->bu_id = state_db_column_bu(stmt, 4);
+		e->in_scope = sqlite3_column_int(stmt, 5) != 0;
+		e->problem = state_db_column_dup(stmt, 6);
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(st, "load mirror");
+		goto out;
+	}
+	*out = entries;
+	*n = count;
+	entries = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	state_mirror_free(entries, count);
+	return rc;
+}
+
+void
+state_mirror_free(struct mirror_entry *entries, size_t n)
+{
+	for (size_t i = 0; entries != NULL && i < n; i++) {
+		free(entries[i].entry_id);
+		free(entries[i].dn);
+		free(entries[i].email);
+		free(entries[i].name);
+		free(entries[i].problem);
+	}
+	free(entries);
+}
+
+/* The text the schema's CHECK constraints allow. */
+static const char *const status_text[] = { "Active", "Inactive" };
+static const char *const origin_text[] = { "created", "adopted", "imported" };
+
+static int
+text_index(const char *const *names, int count, const char *s)
+{
+	for (int i = 0; s != NULL && i < count; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+int
+state_db_known_upsert(struct state *st, const struct known_user *u, const char *now)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO imocha_user (email_key, "
+	    "email, full_name, entry_id, bu_id, status, origin, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if ((unsigned)u->status > KNOWN_INACTIVE || (unsigned)u->origin > ORIGIN_IMPORTED) {
+		log_errorx("state: store known user %s: bad status or origin",
+		    u->email_key ? u->email_key : "(null)");
+		goto out;
+	}
+	if (state_db_prepare(st, sql, &stmt, "store known user") == -1)
+		goto out;
+	if (state_db_bind_text(stmt, 1, u->email_key) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 2, u->email) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 3, u->full_name) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 4, u->entry_id) != SQLITE_OK ||
+	    state_db_bind_bu(stmt, 5, u->bu_id) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 6, status_text[u->status]) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 7, origin_text[u->origin]) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 8, now) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		state_db_fail(st, "store known user");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_known_put(struct state *st, const struct known_user *u)
+{
+	char now[STATE_TIME_LEN];
+	int rc = -1;
+
+	state_db_now(now);
+	if (state_db_begin(st, "begin known user") == -1)
+		return -1;
+	if (state_db_known_upsert(st, u, now) == -1)
+		goto out;
+	rc = state_db_commit(st, "commit known user");
+out:
+	if (rc == -1)
+		state_db_rollback(st);
+	return rc;
+}
+
+/* 0, or -1 for text the schema should have refused. */
+static int
+known_read(sqlite3_stmt *stmt, struct known_user *u)
+{
+	int status, origin;
+
+	u->email_key = state_db_column_dup(stmt, 0);
+	u->email = state_db_column_dup(stmt, 1);
+	u->full_name = state_db_column_dup(stmt, 2);
+	u->entry_id = state_db_column_dup(stmt, 3);
+	u->bu_id = state_db_column_bu(stmt, 4);
+	status = text_index(status_text, 2, (const char *)sqlite3_column_text(stmt, 5));
+	origin = text_index(origin_text, 3, (const char *)sqlite3_column_text(stmt, 6));
+	if (status == -1 || origin == -1) {
+		log_errorx("state: load known users: %s: bad status or origin",
+		    u->email_key ? u->email_key : "(null)");
+		return -1;
+	}
+	u->status = (enum known_status)status;
+	u->origin = (enum known_origin)origin;
+	return 0;
+}
+
+int
+state_known_load(struct state *st, struct known_user **out, size_t *n)
+{
+	/* Byte order, which the planner's merge with the mirror relies on. */
+	static const char sql[] = "SELECT email_key, email, full_name, entry_id, "
+	    "bu_id, status, origin FROM imocha_user ORDER BY email_key COLLATE BINARY";
+	struct known_user *users = NULL;
+	sqlite3_stmt *stmt = NULL;
+	size_t count = 0, cap = 0;
+	int step, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (state_db_prepare(st, sql, &stmt, "load known users") == -1)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow(&users, &cap, count + 1, sizeof *users);
+		memset(&users[count], 0, sizeof *users);
+		if (known_read(stmt, &users[count++]) == -1)
+			goto out;
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(st, "load known users");
+		goto out;
+	}
+	*out = users;
+	*n = count;
+	users = NULL;
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	state_known_free(users, count);
+	return rc;
+}
+
+void
+state_known_free(struct known_user *users, size_t n)
+{
+	for (size_t i = 0; users != NULL && i < n; i++) {
+		free(users[i].email_key);
+		free(users[i].email);
+		free(users[i].full_name);
+		free(users[i].entry_id);
+	}
+	free(users);
+}
