@@ -1,0 +1,177 @@
+/* desired.c: see desired.h. */
+#include "desired.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "change.h"
+#include "user.h"
+#include "xmem.h"
+
+static int
+mirror_cmp_id(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct mirror_entry *)elem)->entry_id);
+}
+
+static const struct mirror_entry *
+mirror_find(const struct mirror_entry *prev, size_t nprev, const char *id)
+{
+	if (id == NULL || nprev == 0)
+		return NULL;
+	return bsearch(id, prev, nprev, sizeof *prev, mirror_cmp_id);
+}
+
+/* Fill d from entry u; problems of the entry itself come first. */
+static void
+desired_from_entry(struct desired_user *d, const struct dir_user *u,
+    const struct mapping *map, const struct mirror_entry *known)
+{
+	const char *email;
+	struct bu_choice bu;
+
+	*d = (struct desired_user){ .bu_id = BU_NONE };
+	d->entry_id = xstrdup(u->id);
+	d->dn = xstrdup(u->dn);
+	email = value_choose(&u->email, known ? known->email : NULL);
+	d->email = xstrdup(email);
+	d->email_key = email ? email_key(email) : NULL;
+	d->name = user_display_name(u, known ? known->name : NULL, email ? email : "");
+	if (u->problem != NULL) {
+		d->problem = xstrdup(u->problem);
+		return;
+	}
+	if (email == NULL) {
+		d->problem = xstrdup("no e-mail address");
+		return;
+	}
+	if (!email_is_valid(email)) {
+		d->problem = xasprintf("invalid e-mail address \"%s\"", email);
+		return;
+	}
+	mapping_place(map, u->dn, &bu);
+	d->bu_id = bu.bu_id;
+	d->bu_name = xstrdup(bu.bu_name);
+	d->problem = bu.problem;
+}
+
+static int
+desired_cmp_key(const void *a, const void *b)
+{
+	const struct desired_user *x = a, *y = b;
+
+	if (x->email_key == NULL || y->email_key == NULL)
+		return (x->email_key == NULL) - (y->email_key == NULL);
+	return strcmp(x->email_key, y->email_key);
+}
+
+static int
+desired_cmp_id(const void *a, const void *b)
+{
+	const struct desired_user *const *x = a, *const *y = b;
+
+	if ((*x)->entry_id == NULL || (*y)->entry_id == NULL)
+		return ((*x)->entry_id == NULL) - ((*y)->entry_id == NULL);
+	return strcmp((*x)->entry_id, (*y)->entry_id);
+}
+
+static void
+mark_shared(struct desired_user *d, const struct desired_user *other, const char *what)
+{
+	if (d->problem != NULL && strncmp(d->problem, "no ", 3) == 0)
+		return;
+	free(d->problem);
+	d->problem = xasprintf("%s shared with %s", what, other->dn);
+}
+
+/* An e-mail held by two entries belongs to neither: iMocha keys on it. */
+static void
+mark_shared_emails(struct desired_set *set)
+{
+	for (size_t i = 0; i + 1 < set->n; i++) {
+		struct desired_user *a = &set->users[i], *b = &set->users[i + 1];
+
+		if (a->email_key == NULL || b->email_key == NULL ||
+		    strcmp(a->email_key, b->email_key) != 0)
+			continue;
+		mark_shared(b, a, "e-mail address");
+		if (a->problem == NULL || strncmp(a->problem, "e-mail address shared", 21) != 0)
+			mark_shared(a, b, "e-mail address");
+	}
+}
+
+/* Two entries with one id cannot both be known by it. */
+static void
+mark_shared_ids(struct desired_set *set)
+{
+	struct desired_user **by_id = xcalloc(set->n, sizeof *by_id);
+
+	for (size_t i = 0; i < set->n; i++)
+		by_id[i] = &set->users[i];
+	qsort(by_id, set->n, sizeof *by_id, desired_cmp_id);
+	for (size_t i = 0; i + 1 < set->n; i++) {
+		if (by_id[i]->entry_id == NULL || by_id[i + 1]->entry_id == NULL ||
+		    strcmp(by_id[i]->entry_id, by_id[i + 1]->entry_id) != 0)
+			continue;
+		mark_shared(by_id[i], by_id[i + 1], "id");
+		mark_shared(by_id[i + 1], by_id[i], "id");
+		by_id[i]->id_shared = by_id[i + 1]->id_shared = true;
+	}
+	free(by_id);
+}
+
+void
+desired_build(const struct dir_snapshot *snap, const struct mapping *map,
+    const struct mirror_entry *prev, size_t nprev, struct desired_set *out)
+{
+	*out = (struct desired_set){ 0 };
+	out->users = xcalloc(snap->nusers, sizeof *out->users);
+	out->n = snap->nusers;
+	for (size_t i = 0; i < snap->nusers; i++) {
+		const struct dir_user *u = &snap->users[i];
+
+		desired_from_entry(&out->users[i], u, map, mirror_find(prev, nprev, u->id));
+	}
+	qsort(out->users, out->n, sizeof *out->users, desired_cmp_key);
+	mark_shared_emails(out);
+	mark_shared_ids(out);
+	for (size_t i = 0; i < out->n; i++)
+		if (out->users[i].problem == NULL)
+			out->usable++;
+}
+
+void
+desired_release(struct desired_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct desired_user *d = &set->users[i];
+
+		free(d->entry_id);
+		free(d->dn);
+		free(d->email);
+		free(d->email_key);
+		free(d->name);
+		free(d->bu_name);
+		free(d->problem);
+	}
+	free(set->users);
+	*set = (struct desired_set){ 0 };
+}
+
+struct mirror_entry *
+desired_to_mirror(const struct desired_set *set, size_t *n)
+{
+	struct mirror_entry *rows = xcalloc(set->n, sizeof *rows);
+
+	*n = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct desired_user *d = &set->users[i];
+
+		if (d->entry_id == NULL || d->id_shared)
+			continue;	/* nothing unique to key a mirror row on */
+		rows[(*n)++] = (struct mirror_entry){ .entry_id = d->entry_id, .dn = d->dn,
+		    .email = d->email, .name = d->name, .bu_id = d->bu_id,
+		    .in_scope = d->problem == NULL, .problem = d->problem };
+	}
+	return rows;
+}

@@ -1,0 +1,46 @@
+/*
+ * desired.h: from a complete directory snapshot to the users the agent
+ * wants in iMocha: one record per entry with its chosen e-mail and name,
+ * its business unit, or the reason it is skipped (no, invalid or shared
+ * e-mail; an id shared by two entries; unmapped; unknown BU).  Pure: the
+ * previous mirror only supplies the values already known, so that a
+ * multi-valued attribute never flips between reads (SPEC.md, Values).
+ */
+#ifndef L2I_DESIRED_H
+#define L2I_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "directory.h"
+#include "mapping.h"
+#include "state.h"
+
+struct desired_user {
+	char *entry_id;		/* NULL when the entry had no usable id */
+	char *dn;
+	char *email;		/* chosen value, original case; NULL if none */
+	char *email_key;	/* lower case; NULL if no e-mail */
+	char *name;
+	int64_t bu_id;		/* BU_NONE when not placed */
+	char *bu_name;
+	char *problem;		/* NULL: usable; else why it is skipped */
+	bool id_shared;		/* another entry has the same id: no mirror row */
+};
+
+struct desired_set {
+	struct desired_user *users;	/* ordered by email_key (NULL keys last) */
+	size_t n;
+	size_t usable;			/* users with no problem: "in scope" */
+};
+
+/* prev: the mirror of the last complete read, ordered by entry_id. */
+void desired_build(const struct dir_snapshot *snap, const struct mapping *map,
+    const struct mirror_entry *prev, size_t nprev, struct desired_set *out);
+void desired_release(struct desired_set *set);
+/* The mirror rows that describe this set (for state_mirror_replace);
+ * they borrow the set's strings: free only the array. */
+struct mirror_entry *desired_to_mirror(const struct desired_set *set, size_t *n);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * dn.h: distinguished names as text (RFC 4514), without libldap, so the
+ * mapping stays pure and testable.  A parsed DN keeps each RDN's attribute
+ * type and unescaped value; its normalized form (types and values in lower
+ * case, escapes resolved, spaces around separators dropped) is what DNs are
+ * compared by.  Everything returned is owned by the caller.
+ */
+#ifndef L2I_DN_H
+#define L2I_DN_H
+
+#include <stddef.h>
+
+#define DN_MAX_LEN 4096		/* longer DNs are refused, not truncated */
+
+struct dn {
+	char **type;		/* lower-case attribute type of each RDN, nearest first */
+	char **value;		/* unescaped value, original case */
+	size_t n;
+};
+
+/* Parse text into *out.  Returns 0, or -1 for a malformed or over-long DN
+ * (*out is then empty).  Multi-valued RDNs ("a=1+b=2") are kept whole as
+ * one RDN whose type is that of the first part. */
+int dn_parse(const char *text, struct dn *out);
+void dn_release(struct dn *dn);
+/* The normalized form of the RDNs from index from to the end (from = 0:
+ * the whole DN; from = 1: its parent). */
+char *dn_norm_from(const struct dn *dn, size_t from);
+/* dn_parse + dn_norm_from(0); NULL if malformed. */
+char *dn_normalize(const char *text);
+
+#endif
