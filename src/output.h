@@ -1,0 +1,31 @@
+/*
+ * output.h: what the commands print for people and for scripts (--json):
+ * the plan and the state store's status.  The only module besides the
+ * iMocha client that speaks JSON.  Writes to fp; returns nothing to check
+ * (a failed write to stdout shows up as the exit status of fflush in main).
+ */
+#ifndef L2I_OUTPUT_H
+#define L2I_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "imocha.h"
+#include "plan.h"
+#include "state.h"
+
+void output_plan(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus, bool json);
+
+struct status_report {
+	const char *state_file;
+	struct state_summary summary;
+	struct run_record *runs;	/* newest first */
+	size_t nruns;
+	struct failure_record *failures;
+	size_t nfailures;
+};
+
+void output_status(FILE *fp, const struct status_report *report, bool json);
+void output_bu_list(FILE *fp, const struct imocha_bu_list *bus);
+
+#endif

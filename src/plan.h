@@ -1,0 +1,52 @@
+/*
+ * plan.h: the planner, a pure function from what the directory wants
+ * (desired users, ordered by e-mail key) and what iMocha holds as far as
+ * the agent knows (known users, ordered by e-mail key) to the changes that
+ * make iMocha match, plus the verdict of the safety limits.  No I/O, no
+ * clock, no globals: tested with tables and randomized properties.
+ */
+#ifndef L2I_PLAN_H
+#define L2I_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "change.h"
+#include "config.h"
+#include "desired.h"
+#include "state.h"
+
+struct plan_settings {
+	bool deactivate;
+	struct limit max_creates;	/* percentage of users in scope */
+	struct limit max_deactivations;	/* percentage of managed active users */
+};
+
+enum plan_stop {
+	PLAN_GO = 0,
+	PLAN_STOP_CREATES,		/* more creates than max_creates allows */
+	PLAN_STOP_DEACTIVATIONS,	/* more deactivations than max_deactivations */
+	PLAN_STOP_EMPTY_READ,		/* nobody in scope, yet the agent manages users */
+};
+
+struct plan {
+	struct change *changes;		/* in e-mail key order */
+	size_t n;
+	size_t creates, moves, deactivations, reactivations;
+	size_t in_scope;		/* usable users read */
+	size_t skipped;			/* entries read but not usable */
+	size_t managed;			/* users the agent knows in iMocha */
+	size_t managed_active;
+	unsigned long create_limit;	/* resolved limits */
+	unsigned long deactivation_limit;
+	enum plan_stop stop;		/* the first limit tripped, if any */
+};
+
+void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
+    const struct plan_settings *settings, struct plan *out);
+void plan_release(struct plan *plan);
+/* One line saying which limit stops the plan, the planned number, and how
+ * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */
+char *plan_stop_message(const struct plan *plan);
+
+#endif

@@ -1,0 +1,236 @@
+/* syncrun.c: see syncrun.h. */
+#include "syncrun.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "desired.h"
+#include "ldapsrc.h"
+#include "log.h"
+#include "mapping.h"
+#include "output.h"
+#include "plan.h"
+#include "state.h"
+#include "xmem.h"
+
+/* Everything one pass holds, released in one place. */
+struct pass {
+	const struct config *cfg;
+	const struct run_options *opt;
+	struct state *st;
+	long long run_id;
+	struct imocha client;
+	struct dir_snapshot snap;
+	struct imocha_bu_list bus;
+	struct mapping *map;
+	struct mirror_entry *prev;
+	size_t nprev;
+	struct known_user *known;
+	size_t nknown;
+	struct desired_set want;
+	struct plan plan;
+	struct apply_result applied;
+	struct timespec started;
+};
+
+void
+syncrun_client(const struct config *cfg, struct imocha *client)
+{
+	*client = (struct imocha){ .base_url = cfg->base_url, .api_key = cfg->api_key };
+	client->http.ca_file = cfg->imocha_ca_file;
+	client->http.insecure_skip_tls_verify = cfg->imocha_insecure_skip_tls_verify;
+	client->http.proxy = cfg->proxy;
+	client->http.timeout = cfg->imocha_timeout;
+}
+
+int
+syncrun_fetch_bus(const struct imocha *client, struct imocha_bu_list *bus)
+{
+	struct imocha_result res;
+
+	if (imocha_bu_list_fetch(client, bus, &res) == IMOCHA_DONE)
+		return 0;
+	if (res.outcome == IMOCHA_AUTH)
+		log_errorx("iMocha refused the API key listing business units (HTTP %ld: %s); "
+		    "check [imocha] api_key_file", res.http_status, res.detail);
+	else
+		log_errorx("cannot list iMocha's business units at %s: %s (HTTP %ld): %s",
+		    client->base_url, imocha_outcome_str(res.outcome), res.http_status,
+		    res.detail);
+	return EXIT_IMOCHA;
+}
+
+/* Open the state store.  plan must change nothing, so a plan against a
+ * store that does not exist yet works from an empty one instead. */
+static int
+pass_open_state(struct pass *p)
+{
+	pid_t holder;
+	int rc;
+
+	if (!p->opt->apply && access(p->cfg->state_file, F_OK) == -1)
+		return 0;
+	if (state_open(p->cfg->state_file, &p->st) == -1)
+		return EXIT_CONFIG;
+	if (!p->opt->apply)
+		return 0;
+	if ((rc = state_lock(p->st, &holder)) == 1) {
+		log_errorx("another ldap2imocha run (PID %ld) holds the lock on %s; "
+		    "not starting", (long)holder, p->cfg->state_file);
+		return EXIT_LOCKED;
+	}
+	if (rc == -1)
+		return EXIT_CONFIG;
+	if (state_run_begin(p->st, "sync", &p->run_id) == -1)
+		return EXIT_CONFIG;
+	log_set_run(p->run_id);
+	return 0;
+}
+
+static int
+pass_load_known(struct pass *p)
+{
+	if (p->st == NULL)
+		return 0;
+	if (state_mirror_load(p->st, &p->prev, &p->nprev) == -1 ||
+	    state_known_load(p->st, &p->known, &p->nknown) == -1)
+		return EXIT_CONFIG;
+	return 0;
+}
+
+static void
+log_skipped(const struct desired_set *want)
+{
+	for (size_t i = 0; i < want->n; i++)
+		if (want->users[i].problem != NULL)
+			log_warnx("skipped %s: %s", want->users[i].dn, want->users[i].problem);
+}
+
+/* Read, map and plan: everything before the first change. */
+static int
+pass_prepare(struct pass *p)
+{
+	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
+	    .max_creates = p->cfg->max_creates,
+	    .max_deactivations = p->cfg->max_deactivations };
+	int rc;
+
+	if ((rc = pass_load_known(p)) != 0)
+		return rc;
+	if (ldapsrc_read(p->cfg, &p->snap) == -1)
+		return EXIT_LDAP;
+	if (p->snap.references_ignored > 0)
+		log_info("ignored %zu search continuation references",
+		    p->snap.references_ignored);
+	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
+		return rc;
+	p->map = mapping_new(p->cfg, p->snap.ous, p->snap.nous, &p->bus);
+	desired_build(&p->snap, p->map, p->prev, p->nprev, &p->want);
+	log_skipped(&p->want);
+	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
+	return 0;
+}
+
+static int
+pass_check_limits(struct pass *p)
+{
+	char *why = plan_stop_message(&p->plan);
+
+	if (why == NULL)
+		return 0;
+	if (p->opt->apply && p->opt->force) {
+		log_warnx("--force: going past the limit: %s", why);
+		free(why);
+		return 0;
+	}
+	if (p->opt->apply)
+		log_errorx("%s; nothing was changed", why);
+	else
+		log_warnx("sync would stop here: %s", why);
+	free(why);
+	return p->opt->apply ? EXIT_LIMIT : 0;
+}
+
+static int
+pass_apply(struct pass *p)
+{
+	size_t nrows;
+	struct mirror_entry *rows = desired_to_mirror(&p->want, &nrows);
+	int rc = state_mirror_replace(p->st, rows, nrows);
+
+	free(rows);
+	if (rc == -1)
+		return EXIT_CONFIG;
+	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
+		return p->applied.auth_failed ? EXIT_IMOCHA : EXIT_CONFIG;
+	return p->applied.failed > 0 ? EXIT_PARTIAL : EXIT_DONE;
+}
+
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void
+pass_finish(struct pass *p, int status)
+{
+	struct run_counts counts = {
+		.read = (long)p->snap.nusers, .in_scope = (long)p->want.usable,
+		.created = p->applied.created, .adopted = p->applied.adopted,
+		.moved = p->applied.moved, .deactivated = p->applied.deactivated,
+		.reactivated = p->applied.reactivated,
+		.skipped = (long)(p->want.n - p->want.usable), .failed = p->applied.failed,
+	};
+	long ms = elapsed_ms(&p->started);
+
+	if (p->opt->apply)
+		log_info("summary: read %ld, in scope %ld, created %ld, adopted %ld, "
+		    "skipped %ld, failed %ld, duration %ld.%03lds, exit %d", counts.read,
+		    counts.in_scope, counts.created, counts.adopted, counts.skipped,
+		    counts.failed, ms / 1000, ms % 1000, status);
+	if (p->run_id > 0)
+		state_run_end(p->st, p->run_id, &counts, status);
+	log_set_run(0);
+}
+
+static void
+pass_release(struct pass *p)
+{
+	plan_release(&p->plan);
+	desired_release(&p->want);
+	state_known_free(p->known, p->nknown);
+	state_mirror_free(p->prev, p->nprev);
+	mapping_free(p->map);
+	imocha_bu_list_release(&p->bus);
+	dir_snapshot_release(&p->snap);
+	state_close(p->st);
+}
+
+int
+syncrun_run(const struct config *cfg, const struct run_options *opt)
+{
+	struct pass p = { .cfg = cfg, .opt = opt };
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &p.started);
+	syncrun_client(cfg, &p.client);
+	if ((status = pass_open_state(&p)) != 0)
+		goto out;
+	if ((status = pass_prepare(&p)) != 0)
+		goto out;
+	if (!opt->apply)
+		output_plan(opt->out, &p.plan, &p.bus, opt->json);
+	if ((status = pass_check_limits(&p)) != 0 || !opt->apply)
+		goto out;
+	status = pass_apply(&p);
+out:
+	pass_finish(&p, status);
+	pass_release(&p);
+	return status;
+}

@@ -1,0 +1,40 @@
+/*
+ * syncrun.h: one reconciliation pass, from the directory read to the
+ * recorded run, shared by `plan` (computes and prints, changes nothing
+ * anywhere, takes no lock) and `sync` (applies).  Returns the process exit
+ * status of SPEC.md (0 done, 1 partial, 2 config/state, 3 LDAP, 4 iMocha,
+ * 5 safety limit, 6 locked) after logging why.
+ */
+#ifndef L2I_SYNCRUN_H
+#define L2I_SYNCRUN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "imocha.h"
+
+enum exit_status {
+	EXIT_DONE = 0,
+	EXIT_PARTIAL = 1,
+	EXIT_CONFIG = 2,
+	EXIT_LDAP = 3,
+	EXIT_IMOCHA = 4,
+	EXIT_LIMIT = 5,
+	EXIT_LOCKED = 6,
+};
+
+struct run_options {
+	bool apply;		/* sync: true; plan: false */
+	bool force;		/* apply even past a safety limit */
+	bool json;		/* plan: machine-readable output */
+	FILE *out;		/* where plan prints (stdout) */
+};
+
+int syncrun_run(const struct config *cfg, const struct run_options *opt);
+/* The iMocha client described by cfg (borrows cfg's strings). */
+void syncrun_client(const struct config *cfg, struct imocha *client);
+/* Fetch the BU list; logs and returns EXIT_IMOCHA on failure, else 0. */
+int syncrun_fetch_bus(const struct imocha *client, struct imocha_bu_list *bus);
+
+#endif
