@@ -72,10 +72,16 @@ $(BUILD) $(BUILD)/tests:
 
 unit: $(UNIT_BINS)
 
-check: all unit
-	@BUILD=$(BUILD) sh tests/run
+# check and demo install what they need first (README: two commands on a
+# fresh machine), then run make again so pkg-config sees the new packages.
+check: deps
+	@$(MAKE) --no-print-directory tests-run
 
-demo: all
+tests-run: all unit
+	@BUILD=$(BUILD) sh tests/run $(T)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh $(BUILD)/ldap2imocha
 
 deps:
@@ -90,6 +96,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit check demo deps install clean
+.PHONY: all unit check tests-run demo deps install clean
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

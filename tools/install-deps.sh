@@ -1,0 +1,31 @@
+#!/bin/sh
+# install-deps.sh: install the Debian 12 packages that building, testing and
+# the demo need, when any is missing.  `make check` and `make demo` run it
+# first, so both work on a fresh machine; it does nothing when all are there.
+set -eu
+# build: compiler, pkg-config and the five libraries of the stack.
+# tests and demo: a real slapd with its tools, openssl for test certificates,
+# Debian's python3 for the fake iMocha, sqlite3 to look inside the state store.
+packages="gcc make pkg-config libldap-dev libcurl4-openssl-dev libcjson-dev
+libsqlite3-dev libinih-dev slapd ldap-utils openssl python3 sqlite3"
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps: not root and no sudo; install as root:$missing" >&2
+		exit 1
+	}
+else
+	SUDO=
+fi
+# slapd's postinst would set up and start a system directory on port 389:
+# the tests start their own, so tell it not to.
+echo 'slapd slapd/no_configuration boolean true' | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
