@@ -98,6 +98,19 @@ check_contains "plan lists alice's create" "$(cat "$T/out")" \
 check_contains "plan summary counts" "$(cat "$T/out")" \
     "plan: 3 to create, 0 to move, 0 to deactivate, 0 to reactivate; 3 users in scope, 5 entries skipped"
 
+run_agent -c "$T/agent.ini" plan --json
+check_eq "plan --json lists the same changes for scripts" \
+    "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join("%s:%s:%s" % (c["action"], c["email"], c["new_business_unit"]["name"]) for c in d["changes"]), d["summary"]["create"], d["summary"]["skipped"], d["stopped_by_limit"])' "$T/out")" \
+    "create:Alice.Angstrom@Example.com:Engineering create:bob@example.com:Engineering create:carol@example.com:Sales 3 5 None"
+
+run_agent -c "$T/agent.ini" business-units
+check_eq "business-units exits 0" "$RC" 0
+check_contains "business-units lists id and name" "$(cat "$T/out")" "102          Sales"
+
+run_agent -c "$T/agent.ini" check
+check_eq "check against a working directory and iMocha exits 0" "$RC" 0
+check_contains "check reports each part" "$(cat "$T/out")" "imocha: ok, 3 business units"
+
 # --- the first sync --------------------------------------------------------
 run_agent -c "$T/agent.ini" sync
 check_eq "first sync exits 0" "$RC" 0 || sed 's/^/# /' "$T/err"

@@ -135,7 +135,6 @@ import json
 import os
 import re
 import signal
-import socket
 import ssl
 import sys
 import threading
@@ -530,7 +529,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.v3(path, raw, key)
             else:
                 self.reply(404, gateway(404, "Resource not found"))
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except OSError:
+            # The client went away (reset, TLS EOF, timeout): nothing to say.
             self.close_connection = True
         except Exception:
             traceback.print_exc()
