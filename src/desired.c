@@ -37,6 +37,8 @@ desired_from_entry(struct desired_user *d, const struct dir_user *u,
 	d->email = xstrdup(email);
 	d->email_key = email ? email_key(email) : NULL;
 	d->name = user_display_name(u, known ? known->name : NULL, email ? email : "");
+	if (known != NULL && known->name != NULL && strcmp(known->name, d->name) != 0)
+		d->name_was = xstrdup(known->name);
 	if (u->problem != NULL) {
 		d->problem = xstrdup(u->problem);
 		return;
@@ -151,6 +153,7 @@ desired_release(struct desired_set *set)
 		free(d->email);
 		free(d->email_key);
 		free(d->name);
+		free(d->name_was);
 		free(d->bu_name);
 		free(d->problem);
 	}

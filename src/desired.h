@@ -27,6 +27,7 @@ struct desired_user {
 	char *bu_name;
 	char *problem;		/* NULL: usable; else why it is skipped */
 	bool id_shared;		/* another entry has the same id: no mirror row */
+	char *name_was;		/* the name the last read had, when it changed; else NULL */
 };
 
 struct desired_set {

@@ -50,7 +50,7 @@ static void
 plan_json(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus)
 {
 	cJSON *root = cJSON_CreateObject(), *changes = cJSON_AddArrayToObject(root, "changes");
-	cJSON *sum = cJSON_AddObjectToObject(root, "summary");
+	cJSON *sum = cJSON_AddObjectToObject(root, "summary"), *notes;
 	char *stop = plan_stop_message(plan);
 
 	for (size_t i = 0; i < plan->n; i++) {
@@ -73,6 +73,9 @@ plan_json(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus)
 	cJSON_AddNumberToObject(sum, "reactivate", (double)plan->reactivations);
 	cJSON_AddNumberToObject(sum, "in_scope", (double)plan->in_scope);
 	cJSON_AddNumberToObject(sum, "skipped", (double)plan->skipped);
+	notes = cJSON_AddArrayToObject(root, "notes");
+	for (size_t i = 0; i < plan->nnotes; i++)
+		cJSON_AddItemToArray(notes, cJSON_CreateString(plan->notes[i]));
 	if (stop)
 		cJSON_AddStringToObject(root, "stopped_by_limit", stop);
 	else
@@ -82,18 +85,39 @@ plan_json(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus)
 }
 
 static void
+change_text(FILE *fp, const struct change *c, const struct imocha_bu_list *bus)
+{
+	const char *from = bu_name(bus, c->old_bu), *to = bu_name(bus, c->new_bu);
+
+	fprintf(fp, "%-10s %s \"%s\"", change_kind_str(c->kind), c->email,
+	    c->full_name ? c->full_name : "");
+	switch (c->kind) {
+	case CHANGE_CREATE:
+		fprintf(fp, " in business unit %s%s%s", to ? "\"" : "",
+		    to ? to : "(iMocha's default)", to ? "\"" : "");
+		break;
+	case CHANGE_MOVE:
+		fprintf(fp, " from business unit %s%s%s to \"%s\"", from ? "\"" : "",
+		    from ? from : "(unknown)", from ? "\"" : "", to ? to : "?");
+		break;
+	case CHANGE_DEACTIVATE:
+	case CHANGE_REACTIVATE:
+		fprintf(fp, " in business unit %s%s%s", from ? "\"" : "",
+		    from ? from : "(unknown)", from ? "\"" : "");
+		break;
+	}
+	fprintf(fp, ": %s\n", c->reason);
+}
+
+static void
 plan_text(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus)
 {
 	char *stop = plan_stop_message(plan);
 
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct change *c = &plan->changes[i];
-		const char *to = bu_name(bus, c->new_bu);
-
-		fprintf(fp, "%-10s %s \"%s\" in business unit %s%s%s: %s\n",
-		    change_kind_str(c->kind), c->email, c->full_name ? c->full_name : "",
-		    to ? "\"" : "", to ? to : "(iMocha's default)", to ? "\"" : "", c->reason);
-	}
+	for (size_t i = 0; i < plan->n; i++)
+		change_text(fp, &plan->changes[i], bus);
+	for (size_t i = 0; i < plan->nnotes; i++)
+		fprintf(fp, "note: %s\n", plan->notes[i]);
 	fprintf(fp, "plan: %zu to create, %zu to move, %zu to deactivate, %zu to reactivate; "
 	    "%zu users in scope, %zu entries skipped\n", plan->creates, plan->moves,
 	    plan->deactivations, plan->reactivations, plan->in_scope, plan->skipped);

@@ -1,4 +1,9 @@
-/* plan.c: see plan.h. */
+/*
+ * plan.c: see plan.h.  The plan is a merge of two streams ordered by
+ * e-mail key, desired users (all entries read, usable or not) and known
+ * iMocha users, with two small indexes by directory entry id so that an
+ * entry whose e-mail changed is told apart from a leaver and a joiner.
+ */
 #include "plan.h"
 
 #include <stdlib.h>
@@ -6,22 +11,20 @@
 
 #include "xmem.h"
 
-static void
-plan_add(struct plan *p, size_t *cap, enum change_kind kind, const struct desired_user *d,
-    const struct known_user *k, const char *reason)
-{
-	struct change *c;
+struct planner {
+	const struct desired_set *want;
+	const struct plan_settings *s;
+	const struct desired_user **want_by_id;	/* entries with a unique id */
+	size_t nwant_by_id;
+	const struct known_user **have_by_id;	/* known users with an entry id */
+	size_t nhave_by_id;
+	struct plan *out;
+	size_t cap, notes_cap;
+};
 
-	xgrow(&p->changes, cap, p->n + 1, sizeof *p->changes);
-	c = &p->changes[p->n++];
-	*c = (struct change){ .kind = kind, .old_bu = BU_NONE, .new_bu = BU_NONE };
-	c->email = xstrdup(d ? d->email : k->email);
-	c->email_key = xstrdup(d ? d->email_key : k->email_key);
-	c->entry_id = xstrdup(d ? d->entry_id : k->entry_id);
-	c->full_name = xstrdup(d ? d->name : k->full_name);
-	c->old_bu = k ? k->bu_id : BU_NONE;
-	c->new_bu = d ? d->bu_id : BU_NONE;
-	c->reason = xstrdup(reason);
+static void
+plan_count(struct plan *p, enum change_kind kind)
+{
 	switch (kind) {
 	case CHANGE_CREATE:
 		p->creates++;
@@ -38,23 +41,227 @@ plan_add(struct plan *p, size_t *cap, enum change_kind kind, const struct desire
 	}
 }
 
-static int
-key_cmp(const struct desired_user *d, const struct known_user *k)
+/* Add one change for desired user d and/or known user k; takes reason. */
+static void
+plan_add(struct planner *pl, enum change_kind kind, const struct desired_user *d,
+    const struct known_user *k, char *reason)
 {
-	if (d == NULL)
-		return 1;
-	if (k == NULL)
-		return -1;
-	return strcmp(d->email_key, k->email_key);
+	struct plan *p = pl->out;
+	struct change *c;
+
+	xgrow(&p->changes, &pl->cap, p->n + 1, sizeof *p->changes);
+	c = &p->changes[p->n++];
+	*c = (struct change){ .kind = kind };
+	/* A deactivation concerns the account iMocha holds: its own e-mail. */
+	if (kind == CHANGE_DEACTIVATE || d == NULL) {
+		c->email = xstrdup(k->email);
+		c->email_key = xstrdup(k->email_key);
+	} else {
+		c->email = xstrdup(d->email);
+		c->email_key = xstrdup(d->email_key);
+	}
+	c->entry_id = xstrdup(d ? d->entry_id : k->entry_id);
+	c->full_name = xstrdup(d && kind != CHANGE_DEACTIVATE ? d->name : k->full_name);
+	c->old_bu = k ? k->bu_id : BU_NONE;
+	c->new_bu = kind == CHANGE_DEACTIVATE || d == NULL ? c->old_bu : d->bu_id;
+	c->reason = reason;
+	plan_count(p, kind);
 }
 
-/* The next usable desired user at or after *i, or NULL. */
-static const struct desired_user *
-next_usable(const struct desired_set *want, size_t *i)
+static void
+plan_note(struct planner *pl, char *note)
 {
-	while (*i < want->n && want->users[*i].problem != NULL)
-		(*i)++;
-	return *i < want->n ? &want->users[*i] : NULL;
+	struct plan *p = pl->out;
+
+	xgrow(&p->notes, &pl->notes_cap, p->nnotes + 1, sizeof *p->notes);
+	p->notes[p->nnotes++] = note;
+}
+
+/* ---- the indexes by entry id ---- */
+
+static int
+want_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct desired_user *const *)a)->entry_id,
+	    (*(const struct desired_user *const *)b)->entry_id);
+}
+
+static int
+have_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct known_user *const *)a)->entry_id,
+	    (*(const struct known_user *const *)b)->entry_id);
+}
+
+static void
+index_build(struct planner *pl, const struct known_user *have, size_t nhave)
+{
+	pl->want_by_id = xcalloc(pl->want->n + 1, sizeof *pl->want_by_id);
+	for (size_t i = 0; i < pl->want->n; i++)
+		if (pl->want->users[i].entry_id != NULL && !pl->want->users[i].id_shared)
+			pl->want_by_id[pl->nwant_by_id++] = &pl->want->users[i];
+	if (pl->nwant_by_id > 1)
+		qsort(pl->want_by_id, pl->nwant_by_id, sizeof *pl->want_by_id, want_id_cmp);
+	pl->have_by_id = xcalloc(nhave + 1, sizeof *pl->have_by_id);
+	for (size_t i = 0; i < nhave; i++)
+		if (have[i].entry_id != NULL)
+			pl->have_by_id[pl->nhave_by_id++] = &have[i];
+	if (pl->nhave_by_id > 1)
+		qsort(pl->have_by_id, pl->nhave_by_id, sizeof *pl->have_by_id, have_id_cmp);
+}
+
+static const struct desired_user *
+want_find_id(const struct planner *pl, const char *id)
+{
+	struct desired_user key = { .entry_id = (char *)id };
+	const struct desired_user *kp = &key, *const *hit;
+
+	if (id == NULL || pl->nwant_by_id == 0)
+		return NULL;
+	hit = bsearch(&kp, pl->want_by_id, pl->nwant_by_id, sizeof *pl->want_by_id, want_id_cmp);
+	return hit ? *hit : NULL;
+}
+
+/* The known account that belonged to entry id before, if it had another e-mail. */
+static const struct known_user *
+have_find_id(const struct planner *pl, const char *id)
+{
+	struct known_user key = { .entry_id = (char *)id };
+	const struct known_user *kp = &key, *const *hit;
+
+	if (id == NULL || pl->nhave_by_id == 0)
+		return NULL;
+	hit = bsearch(&kp, pl->have_by_id, pl->nhave_by_id, sizeof *pl->have_by_id, have_id_cmp);
+	return hit ? *hit : NULL;
+}
+
+/* ---- the rules of SPEC.md, one key at a time ---- */
+
+/* A usable directory user iMocha does not hold: a joiner, or the new
+ * address of an entry whose e-mail changed. */
+static void
+plan_new(struct planner *pl, const struct desired_user *d)
+{
+	const struct known_user *before = have_find_id(pl, d->entry_id);
+
+	if (before != NULL && strcmp(before->email_key, d->email_key) != 0)
+		plan_add(pl, CHANGE_CREATE, d, NULL, xasprintf("e-mail changed from %s in the "
+		    "directory; iMocha cannot rename, so a new account is created", before->email));
+	else
+		plan_add(pl, CHANGE_CREATE, d, NULL, xstrdup("joined"));
+}
+
+/* A usable directory user iMocha holds: reactivate, move, or nothing. */
+static void
+plan_matched(struct planner *pl, const struct desired_user *d, const struct known_user *k)
+{
+	if (k->status == KNOWN_INACTIVE && pl->s->deactivate)
+		plan_add(pl, CHANGE_REACTIVATE, d, k, xstrdup("returned to the directory scope"));
+	if (d->bu_id != BU_NONE && d->bu_id != k->bu_id)
+		plan_add(pl, CHANGE_MOVE, d, k, xstrdup(k->bu_id == BU_NONE ?
+		    "adopted: placed in the business unit of its OU" :
+		    "its OU now maps to another business unit"));
+	if (d->name_was != NULL)
+		plan_note(pl, xasprintf("%s: display name changed from \"%s\" to \"%s\" in the "
+		    "directory; iMocha cannot rename users, so it is only recorded", d->email,
+		    d->name_was, d->name));
+}
+
+/* An iMocha user no usable directory user holds.  held: an entry with
+ * that e-mail is in scope but unusable (unmapped, shared e-mail...): it
+ * stays as it is, and its skip line reports it. */
+static void
+plan_unmatched(struct planner *pl, const struct known_user *k, bool held)
+{
+	const struct desired_user *entry = want_find_id(pl, k->entry_id);
+
+	if (k->status == KNOWN_INACTIVE || held || (entry != NULL && entry->problem != NULL))
+		return;
+	if (entry != NULL) {
+		/* Same entry, another e-mail: the old account goes, the new
+		 * one is created by plan_new.  The pair counts toward both limits. */
+		if (pl->s->deactivate)
+			plan_add(pl, CHANGE_DEACTIVATE, NULL, k, xasprintf("e-mail changed to %s "
+			    "in the directory; iMocha cannot rename, so the old account is "
+			    "deactivated", entry->email));
+		else
+			plan_note(pl, xasprintf("%s: e-mail changed to %s in the directory; the old "
+			    "account stays active because deactivate = no", k->email, entry->email));
+		return;
+	}
+	if (!pl->s->deactivate)
+		return;
+	plan_add(pl, CHANGE_DEACTIVATE, NULL, k, xstrdup(k->entry_id == NULL &&
+	    k->origin == ORIGIN_IMPORTED ? "adopted from iMocha's export but not in the "
+	    "directory scope" : "left the directory scope (deleted, moved out of base_dn, "
+	    "or disabled)"));
+}
+
+static int
+key_order(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == NULL) - (b == NULL);
+	return strcmp(a, b);
+}
+
+/* Advance *i past the desired entries holding key; return the usable one
+ * (at most one: two entries sharing an e-mail are both unusable). */
+static const struct desired_user *
+take_key(const struct desired_set *want, size_t *i, const char *key)
+{
+	const struct desired_user *usable = NULL;
+
+	for (; *i < want->n && want->users[*i].email_key != NULL &&
+	    strcmp(want->users[*i].email_key, key) == 0; (*i)++)
+		if (want->users[*i].problem == NULL && usable == NULL)
+			usable = &want->users[*i];
+	return usable;
+}
+
+/* Visit every e-mail key of either stream once.  Entries without an
+ * e-mail sort last and have no key to plan by. */
+static void
+plan_merge(struct planner *pl, const struct known_user *have, size_t nhave)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		const char *dkey = i < pl->want->n ? pl->want->users[i].email_key : NULL;
+		const struct known_user *k = j < nhave ? &have[j] : NULL;
+		const struct desired_user *usable = NULL;
+		int cmp;
+
+		if (dkey == NULL && k == NULL)
+			break;
+		cmp = key_order(dkey, k ? k->email_key : NULL);
+		if (cmp <= 0)
+			usable = take_key(pl->want, &i, dkey);
+		if (cmp < 0) {
+			if (usable != NULL)
+				plan_new(pl, usable);
+			continue;
+		}
+		j++;
+		if (usable != NULL)
+			plan_matched(pl, usable, k);
+		else
+			plan_unmatched(pl, k, cmp == 0);
+	}
+}
+
+/* Deactivations first (they free seats), then reactivations before the
+ * moves of the same users, then creates; e-mail key order within each. */
+static int
+change_order(const void *a, const void *b)
+{
+	static const int rank[] = { [CHANGE_DEACTIVATE] = 0, [CHANGE_REACTIVATE] = 1,
+	    [CHANGE_MOVE] = 2, [CHANGE_CREATE] = 3 };
+	const struct change *x = a, *y = b;
+
+	if (rank[x->kind] != rank[y->kind])
+		return rank[x->kind] - rank[y->kind];
+	return strcmp(x->email_key, y->email_key);
 }
 
 static void
@@ -76,30 +283,20 @@ void
 plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
     const struct plan_settings *settings, struct plan *out)
 {
-	size_t i = 0, j = 0, cap = 0;
+	struct planner pl = { .want = want, .s = settings, .out = out };
 
 	*out = (struct plan){ .in_scope = want->usable, .skipped = want->n - want->usable,
 	    .managed = nhave };
 	for (size_t k = 0; k < nhave; k++)
 		if (have[k].status == KNOWN_ACTIVE)
 			out->managed_active++;
-	/* Merge the two streams on the e-mail key. */
-	for (;;) {
-		const struct desired_user *d = next_usable(want, &i);
-		const struct known_user *k = j < nhave ? &have[j] : NULL;
-		int cmp;
-
-		if (d == NULL && k == NULL)
-			break;
-		cmp = key_cmp(d, k);
-		if (cmp < 0)
-			plan_add(out, &cap, CHANGE_CREATE, d, NULL, "joined");
-		if (cmp <= 0)
-			i++;
-		if (cmp >= 0)
-			j++;
-	}
+	index_build(&pl, have, nhave);
+	plan_merge(&pl, have, nhave);
+	if (out->n > 1)
+		qsort(out->changes, out->n, sizeof *out->changes, change_order);
 	plan_verdict(out, settings);
+	free(pl.want_by_id);
+	free(pl.have_by_id);
 }
 
 void
@@ -107,7 +304,10 @@ plan_release(struct plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++)
 		change_release(&plan->changes[i]);
+	for (size_t i = 0; i < plan->nnotes; i++)
+		free(plan->notes[i]);
 	free(plan->changes);
+	free(plan->notes);
 	*plan = (struct plan){ 0 };
 }
 
@@ -129,8 +329,7 @@ plan_stop_message(const struct plan *p)
 	case PLAN_STOP_EMPTY_READ:
 		return xasprintf("the directory read found no user in scope while the agent "
 		    "manages %zu; check base_dn and user_filter, then run "
-		    "'ldap2imocha sync --force' if the directory really is empty",
-		    p->managed);
+		    "'ldap2imocha sync --force' if the directory really is empty", p->managed);
 	}
 	return NULL;
 }

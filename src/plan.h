@@ -17,7 +17,7 @@
 #include "state.h"
 
 struct plan_settings {
-	bool deactivate;
+	bool deactivate;		/* leavers deactivated, returners reactivated */
 	struct limit max_creates;	/* percentage of users in scope */
 	struct limit max_deactivations;	/* percentage of managed active users */
 };
@@ -30,7 +30,7 @@ enum plan_stop {
 };
 
 struct plan {
-	struct change *changes;		/* in e-mail key order */
+	struct change *changes;		/* deactivations, reactivations, moves, creates */
 	size_t n;
 	size_t creates, moves, deactivations, reactivations;
 	size_t in_scope;		/* usable users read */
@@ -40,6 +40,8 @@ struct plan {
 	unsigned long create_limit;	/* resolved limits */
 	unsigned long deactivation_limit;
 	enum plan_stop stop;		/* the first limit tripped, if any */
+	char **notes;			/* things to tell the operator that need no change */
+	size_t nnotes;
 };
 
 void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,

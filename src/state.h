@@ -110,6 +110,17 @@ int state_known_load(struct state *st, struct known_user **out, size_t *n);
 void state_known_free(struct known_user *users, size_t n);
 /* Insert or replace one known user (adopt FILE uses it), one transaction. */
 int state_known_put(struct state *st, const struct known_user *u);
+/* adopt FILE: in one transaction, insert each user whose email_key is not
+ * yet known, as origin "imported" with no entry id (the users' origin and
+ * entry_id are ignored); rows already there stay as they are, being more
+ * current than an export.  *added counts the inserted; all or nothing. */
+int state_known_import(struct state *st, const struct known_user *users, size_t n,
+    size_t *added);
+
+/* The known user with this e-mail key into *out: 1 found, 0 not known,
+ * -1 error.  Release *out with state_known_release. */
+int state_known_get(struct state *st, const char *email_key, struct known_user *out);
+void state_known_release(struct known_user *u);
 
 /* Journal a change as intended before its request (one transaction);
  * *journal_id names it for state_change_settle. */

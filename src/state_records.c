@@ -329,6 +329,70 @@ out:
 	return rc;
 }
 
+/* One imported user inside the caller's transaction; *added grows by one
+ * when it was new. */
+static int
+known_import_one(struct state *st, sqlite3_stmt *stmt, const struct known_user *u,
+    const char *now, size_t *added)
+{
+	/* SQLite lets a NULL into a TEXT primary key: refuse it here. */
+	if (u->email_key == NULL || u->email == NULL ||
+	    (unsigned)u->status > KNOWN_INACTIVE) {
+		log_errorx("state: import known user %s: no e-mail or bad status",
+		    u->email_key ? u->email_key : "(null)");
+		return -1;
+	}
+	if (sqlite3_reset(stmt) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 1, u->email_key) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 2, u->email) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 3, u->full_name) != SQLITE_OK ||
+	    state_db_bind_bu(stmt, 4, u->bu_id) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 5, status_text[u->status]) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 6, origin_text[ORIGIN_IMPORTED]) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 7, now) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		state_db_fail(st, "import known users");
+		return -1;
+	}
+	*added += (size_t)sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+state_known_import(struct state *st, const struct known_user *users, size_t n,
+    size_t *added)
+{
+	/* Not INSERT OR IGNORE: that would also swallow NOT NULL and CHECK
+	 * failures; only the key conflict means "already known". */
+	static const char sql[] = "INSERT INTO imocha_user (email_key, email, "
+	    "full_name, entry_id, bu_id, status, origin, updated_at) "
+	    "VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (email_key) DO NOTHING";
+	sqlite3_stmt *stmt = NULL;
+	char now[STATE_TIME_LEN];
+	size_t count = 0;
+	int rc = -1;
+
+	*added = 0;
+	state_db_now(now);
+	if (state_db_begin(st, "begin import") == -1)
+		return -1;
+	if (state_db_prepare(st, sql, &stmt, "import known users") == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (known_import_one(st, stmt, &users[i], now, &count) == -1)
+			goto out;
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((rc = state_db_commit(st, "commit import")) == 0)
+		*added = count;
+out:
+	sqlite3_finalize(stmt);
+	if (rc == -1)
+		state_db_rollback(st);
+	return rc;
+}
+
 /* 0, or -1 for text the schema should have refused. */
 static int
 known_read(sqlite3_stmt *stmt, struct known_user *u)
@@ -397,4 +461,39 @@ state_known_free(struct known_user *users, size_t n)
 		free(users[i].entry_id);
 	}
 	free(users);
+}
+
+int
+state_known_get(struct state *st, const char *email_key, struct known_user *out)
+{
+	static const char sql[] = "SELECT email_key, email, full_name, entry_id, "
+	    "bu_id, status, origin FROM imocha_user WHERE email_key = ?";
+	sqlite3_stmt *stmt = NULL;
+	int step, rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (state_db_prepare(st, sql, &stmt, "load known user") == -1)
+		return -1;
+	sqlite3_bind_text(stmt, 1, email_key, -1, SQLITE_STATIC);
+	step = sqlite3_step(stmt);
+	if (step == SQLITE_ROW)
+		rc = known_read(stmt, out) == -1 ? -1 : 1;
+	else if (step == SQLITE_DONE)
+		rc = 0;
+	else
+		state_db_fail(st, "load known user");
+	sqlite3_finalize(stmt);
+	if (rc == -1)
+		state_known_release(out);
+	return rc;
+}
+
+void
+state_known_release(struct known_user *u)
+{
+	free(u->email_key);
+	free(u->email);
+	free(u->full_name);
+	free(u->entry_id);
+	memset(u, 0, sizeof *u);
 }

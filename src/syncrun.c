@@ -130,6 +130,9 @@ pass_prepare(struct pass *p)
 	desired_build(&p->snap, p->map, p->prev, p->nprev, &p->want);
 	log_skipped(&p->want);
 	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
+	if (p->opt->apply)
+		for (size_t i = 0; i < p->plan.nnotes; i++)
+			log_info("%s", p->plan.notes[i]);
 	return 0;
 }
 
