@@ -37,7 +37,7 @@ xreallocarray(void *ptr, size_t n, size_t size)
 
 	if (size && n > SIZE_MAX / size)
 		fatalx("allocation overflow (%zu x %zu bytes)", n, size);
-	p = realloc(ptr, n * size ? n * size : 1);
+	p = realloc(ptr, n && size ? n * size : 1);
 	if (p == NULL)
 		fatalx("out of memory (%zu x %zu bytes)", n, size);
 	return p;
