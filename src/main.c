@@ -29,8 +29,12 @@ static const char usage_text[] =
 "Keeps iMocha's users in step with an LDAP directory.\n"
 "\n"
 "commands:\n"
-"  plan [--json]        compute the changes and print them; change nothing anywhere\n"
-"  sync [--force]       one reconciliation pass that applies the changes, then exit\n"
+"  plan [--json] [--out FILE]\n"
+"                       compute the changes and print them; change nothing anywhere\n"
+"                       (--out: also save them for review and 'sync --plan')\n"
+"  sync [--force] [--plan FILE]\n"
+"                       one reconciliation pass that applies the changes, then exit\n"
+"                       (--plan: apply exactly that saved plan, refused if stale)\n"
 "  status [--json]      what the state store knows: counts, last runs, failures\n"
 "  check                validate the config, bind to LDAP, list iMocha's business\n"
 "                       units; report each (with -v, print the effective config,\n"
@@ -50,7 +54,7 @@ static const char usage_text[] =
 "  2  usage or configuration error; nothing was done\n"
 "  3  LDAP failure or incomplete read; nothing was changed in iMocha\n"
 "  4  iMocha failure (401/403, or unreachable); the rest stays pending\n"
-"  5  a safety limit stopped the run before any change\n"
+"  5  a safety limit stopped the run before any change (or a saved plan was stale)\n"
 "  6  another instance holds the state store lock\n";
 
 struct cli {
@@ -58,6 +62,7 @@ struct cli {
 	int verbosity;		/* -1 quiet, 0 config's level, 1 debug */
 	const char *command;
 	bool force, json;
+	const char *plan_out, *plan_in;
 };
 
 static int
@@ -96,6 +101,12 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		else if (strcmp(argv[i], "--json") == 0 && (strcmp(cli->command, "plan") == 0 ||
 		    strcmp(cli->command, "status") == 0))
 			cli->json = true;
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
+		    strcmp(cli->command, "plan") == 0)
+			cli->plan_out = argv[++i];
+		else if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc &&
+		    strcmp(cli->command, "sync") == 0)
+			cli->plan_in = argv[++i];
 		else
 			return usage_error("unknown option or argument for this command",
 			    argv[i]);
@@ -198,7 +209,8 @@ cmd_check(const struct config *cfg, bool verbose)
 static int
 run_command(const struct cli *cli, const struct config *cfg)
 {
-	struct run_options opt = { .force = cli->force, .json = cli->json, .out = stdout };
+	struct run_options opt = { .force = cli->force, .json = cli->json, .out = stdout,
+	    .plan_out = cli->plan_out, .plan_in = cli->plan_in };
 
 	if (strcmp(cli->command, "plan") == 0)
 		return syncrun_run(cfg, &opt);

@@ -218,9 +218,10 @@ status_text(FILE *fp, const struct status_report *rep)
 			fprintf(fp, "did not finish\n");
 		else
 			fprintf(fp, "exit %d in %ld.%03lds; read %ld, in scope %ld, created %ld, "
-			    "adopted %ld, skipped %ld, failed %ld\n", r->exit_status,
-			    r->duration_ms / 1000, r->duration_ms % 1000, r->counts.read,
-			    r->counts.in_scope, r->counts.created, r->counts.adopted,
+			    "adopted %ld, moved %ld, deactivated %ld, reactivated %ld, skipped %ld, "
+			    "failed %ld\n", r->exit_status, r->duration_ms / 1000, r->duration_ms % 1000,
+			    r->counts.read, r->counts.in_scope, r->counts.created, r->counts.adopted,
+			    r->counts.moved, r->counts.deactivated, r->counts.reactivated,
 			    r->counts.skipped, r->counts.failed);
 	}
 	fprintf(fp, "failures:%s\n", rep->nfailures ? "" : " none");

@@ -333,3 +333,64 @@ plan_stop_message(const struct plan *p)
 	}
 	return NULL;
 }
+
+static int
+change_ptr_order(const void *a, const void *b)
+{
+	return change_order(*(const struct change *const *)a, *(const struct change *const *)b);
+}
+
+/* Mark in keep[] the plan's changes equal to the saved ones: both sorted
+ * in plan order, then merged.  Returns the saved index of the first one
+ * the plan does not hold, or -1. */
+static long
+match_saved(const struct plan *plan, const struct change *saved, size_t nsaved, bool *keep)
+{
+	const struct change **sorted = xcalloc(nsaved + 1, sizeof *sorted);
+	size_t j = 0;
+	long missing = -1;
+
+	for (size_t i = 0; i < nsaved; i++)
+		sorted[i] = &saved[i];
+	if (nsaved > 1)
+		qsort(sorted, nsaved, sizeof *sorted, change_ptr_order);
+	for (size_t i = 0; i < nsaved && missing == -1; i++) {
+		while (j < plan->n && change_order(&plan->changes[j], sorted[i]) < 0)
+			j++;
+		if (j < plan->n && change_order(&plan->changes[j], sorted[i]) == 0 &&
+		    plan->changes[j].old_bu == sorted[i]->old_bu &&
+		    plan->changes[j].new_bu == sorted[i]->new_bu)
+			keep[j] = true;
+		else
+			missing = (long)(sorted[i] - saved);
+	}
+	free(sorted);
+	return missing;
+}
+
+long
+plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
+    const struct plan_settings *settings)
+{
+	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
+	long missing = match_saved(plan, saved, nsaved, keep);
+	size_t out = 0;
+
+	if (missing != -1) {
+		free(keep);
+		return missing;
+	}
+	plan->creates = plan->moves = plan->deactivations = plan->reactivations = 0;
+	for (size_t j = 0; j < plan->n; j++) {
+		if (!keep[j]) {
+			change_release(&plan->changes[j]);
+			continue;
+		}
+		plan->changes[out++] = plan->changes[j];
+		plan_count(plan, plan->changes[j].kind);
+	}
+	plan->n = out;
+	free(keep);
+	plan_verdict(plan, settings);
+	return -1;
+}

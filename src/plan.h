@@ -47,6 +47,13 @@ struct plan {
 void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
     const struct plan_settings *settings, struct plan *out);
 void plan_release(struct plan *plan);
+/* Keep only the saved changes (SPEC.md, Saved plans): each must still be
+ * in the plan unchanged (same action, user and business units).  Returns
+ * -1 when all hold, the plan then holding exactly them with its counts and
+ * verdict redone; else the index of the first saved change that no longer
+ * holds, the plan untouched. */
+long plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
+    const struct plan_settings *settings);
 /* One line saying which limit stops the plan, the planned number, and how
  * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */
 char *plan_stop_message(const struct plan *plan);

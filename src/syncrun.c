@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "output.h"
+#include "planfile.h"
 #include "plan.h"
 #include "state.h"
 #include "xmem.h"
@@ -108,6 +109,56 @@ log_skipped(const struct desired_set *want)
 			log_warnx("skipped %s: %s", want->users[i].dn, want->users[i].problem);
 }
 
+static char *
+time_text(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+/* sync --plan: the saved actions only, each still planned unchanged, and
+ * the plan under a day old; else exit 5 with nothing changed. */
+static int
+pass_restrict_to_saved(struct pass *p, const struct plan_settings *settings)
+{
+	struct saved_plan saved;
+	time_t now = time(NULL);
+	size_t planned = p->plan.n;
+	long missing;
+	int rc = EXIT_LIMIT;
+
+	if (planfile_read(p->opt->plan_in, &saved) == -1)
+		return EXIT_CONFIG;
+	if (saved.made_at > now + 300 || now - saved.made_at > PLANFILE_MAX_AGE) {
+		char *made = time_text(saved.made_at);
+
+		log_errorx("the saved plan %s was made at %s, not within the last 24 hours; "
+		    "nothing was changed: make a new one with 'ldap2imocha plan --out'",
+		    p->opt->plan_in, made);
+		free(made);
+		goto out;
+	}
+	missing = plan_restrict(&p->plan, saved.changes, saved.n, settings);
+	if (missing >= 0) {
+		const struct change *c = &saved.changes[missing];
+
+		log_errorx("the saved plan %s no longer holds: %s %s (%s) is not planned any more "
+		    "as saved; nothing was changed: review a new 'ldap2imocha plan --out'",
+		    p->opt->plan_in, change_kind_str(c->kind), c->email, c->reason);
+		goto out;
+	}
+	log_info("applying the %zu changes of the saved plan %s; %zu changes planned since "
+	    "are left for the next run", saved.n, p->opt->plan_in, planned - p->plan.n);
+	rc = 0;
+out:
+	planfile_release(&saved);
+	return rc;
+}
+
 /* Read, map and plan: everything before the first change. */
 static int
 pass_prepare(struct pass *p)
@@ -130,6 +181,8 @@ pass_prepare(struct pass *p)
 	desired_build(&p->snap, p->map, p->prev, p->nprev, &p->want);
 	log_skipped(&p->want);
 	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
+	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
+		return rc;
 	if (p->opt->apply)
 		for (size_t i = 0; i < p->plan.nnotes; i++)
 			log_info("%s", p->plan.notes[i]);
@@ -193,10 +246,11 @@ pass_finish(struct pass *p, int status)
 	long ms = elapsed_ms(&p->started);
 
 	if (p->opt->apply)
-		log_info("summary: read %ld, in scope %ld, created %ld, adopted %ld, "
-		    "skipped %ld, failed %ld, duration %ld.%03lds, exit %d", counts.read,
-		    counts.in_scope, counts.created, counts.adopted, counts.skipped,
-		    counts.failed, ms / 1000, ms % 1000, status);
+		log_info("summary: read %ld, in scope %ld, created %ld, adopted %ld, moved %ld, "
+		    "deactivated %ld, reactivated %ld, skipped %ld, failed %ld, "
+		    "duration %ld.%03lds, exit %d", counts.read, counts.in_scope, counts.created,
+		    counts.adopted, counts.moved, counts.deactivated, counts.reactivated,
+		    counts.skipped, counts.failed, ms / 1000, ms % 1000, status);
 	if (p->run_id > 0)
 		state_run_end(p->st, p->run_id, &counts, status);
 	log_set_run(0);
@@ -227,8 +281,14 @@ syncrun_run(const struct config *cfg, const struct run_options *opt)
 		goto out;
 	if ((status = pass_prepare(&p)) != 0)
 		goto out;
-	if (!opt->apply)
+	if (!opt->apply) {
 		output_plan(opt->out, &p.plan, &p.bus, opt->json);
+		if (opt->plan_out != NULL &&
+		    planfile_write(opt->plan_out, &p.plan, &p.bus, time(NULL)) == -1) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
+	}
 	if ((status = pass_check_limits(&p)) != 0 || !opt->apply)
 		goto out;
 	status = pass_apply(&p);

@@ -28,6 +28,8 @@ struct run_options {
 	bool apply;		/* sync: true; plan: false */
 	bool force;		/* apply even past a safety limit */
 	bool json;		/* plan: machine-readable output */
+	const char *plan_out;	/* plan --out: save the plan here */
+	const char *plan_in;	/* sync --plan: apply exactly this saved plan */
 	FILE *out;		/* where plan prints (stdout) */
 };
 

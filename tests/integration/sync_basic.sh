@@ -141,7 +141,7 @@ check_contains "shared e-mail: second entry skipped" "$err" \
 check_contains "unmapped OU without default is skipped" "$err" \
     "skipped uid=dave,ou=Nowhere,$P: no OU above it maps to a business unit and default_business_unit is not set"
 check_contains "one summary line" "$err" \
-    "summary: read 8, in scope 3, created 3, adopted 0, skipped 5, failed 0"
+    "summary: read 8, in scope 3, created 3, adopted 0, moved 0, deactivated 0, reactivated 0, skipped 5, failed 0"
 check_eq "state store is in WAL mode" "$(sqlite3 "$T/state.db" 'PRAGMA journal_mode')" wal
 check_eq "journal holds each create settled as done" \
     "$(sqlite3 "$T/state.db" "SELECT count(*) FROM journal WHERE action='create' AND state='done'")" 3

@@ -65,7 +65,9 @@ check_eq "an existing user is adopted, not created again" \
 check_contains "the adoption is logged" "$(cat "$T/err")" "already in iMocha, adopted"
 check_contains "the failed user is named" "$(cat "$T/err")" "create user00002@example.com"
 check_contains "summary counts adopted and failed" "$(cat "$T/err")" \
-    "created 3, adopted 1, skipped 0, failed 1"
+    "created 3, adopted 1, moved 1, deactivated 0, reactivated 0, skipped 0, failed 1"
+check_eq "the adopted user is then put in its OU's business unit" \
+    "$(fake_user_field user00001@example.com businessunitId)" 102
 run_agent -c "$T/agent.ini" status
 check_contains "status lists the failure" "$(cat "$T/out")" "create user00002@example.com"
 run_agent -c "$T/agent.ini" sync
