@@ -132,13 +132,15 @@ cmd_status(const struct config *cfg, bool json)
 	if (state_open(cfg->state_file, &st) == -1 ||
 	    state_summary(st, &rep.summary) == -1 ||
 	    state_runs_recent(st, 5, &rep.runs, &rep.nruns) == -1 ||
-	    state_failures(st, &rep.failures, &rep.nfailures) == -1)
+	    state_failures(st, &rep.failures, &rep.nfailures) == -1 ||
+	    state_last_changes(st, rep.last) == -1)
 		goto out;
 	output_status(stdout, &rep, json);
 	rc = EXIT_DONE;
 out:
 	state_runs_free(rep.runs, rep.nruns);
 	state_failures_free(rep.failures, rep.nfailures);
+	state_last_changes_release(rep.last);
 	state_close(st);
 	return rc;
 }

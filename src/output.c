@@ -135,6 +135,25 @@ output_plan(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus,
 		plan_text(fp, plan, bus);
 }
 
+static const char *const lifecycle_names[LIFE_STATES] = {
+	[LIFE_ACTIVE] = "active", [LIFE_INACTIVE] = "inactive",
+	[LIFE_PENDING] = "pending", [LIFE_FAILED] = "failed",
+};
+
+static cJSON *
+last_change_json(const struct last_change *l)
+{
+	cJSON *o;
+
+	if (l->email == NULL)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "email", l->email);
+	cJSON_AddStringToObject(o, "action", l->action ? l->action : "");
+	cJSON_AddStringToObject(o, "at", l->at ? l->at : "");
+	return o;
+}
+
 static cJSON *
 run_json(const struct run_record *r)
 {
@@ -180,6 +199,12 @@ status_json(FILE *fp, const struct status_report *rep)
 	cJSON_AddNumberToObject(dir, "entries", (double)rep->summary.mirror_total);
 	cJSON_AddNumberToObject(dir, "in_scope", (double)rep->summary.mirror_in_scope);
 	cJSON_AddNumberToObject(dir, "skipped", (double)rep->summary.mirror_skipped);
+	for (int i = 0; i < LIFE_STATES; i++) {
+		char *key = xasprintf("last_%s", lifecycle_names[i]);
+
+		cJSON_AddItemToObject(users, key, last_change_json(&rep->last[i]));
+		free(key);
+	}
 	for (size_t i = 0; i < rep->nruns; i++)
 		cJSON_AddItemToArray(runs, run_json(&rep->runs[i]));
 	for (size_t i = 0; i < rep->nfailures; i++) {
@@ -204,6 +229,10 @@ status_text(FILE *fp, const struct status_report *rep)
 	fprintf(fp, "state store: %s\n", rep->state_file);
 	fprintf(fp, "iMocha users: %ld active, %ld inactive, %ld pending, %ld failed\n",
 	    s->active, s->inactive, s->pending, s->failed);
+	for (int i = 0; i < LIFE_STATES; i++)
+		if (rep->last[i].email != NULL)
+			fprintf(fp, "  last %s: %s %s at %s\n", lifecycle_names[i],
+			    rep->last[i].action, rep->last[i].email, rep->last[i].at);
 	fprintf(fp, "directory (last complete read): %ld entries, %ld in scope, %ld skipped\n",
 	    s->mirror_total, s->mirror_in_scope, s->mirror_skipped);
 	fprintf(fp, "last runs:\n");

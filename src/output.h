@@ -23,6 +23,7 @@ struct status_report {
 	size_t nruns;
 	struct failure_record *failures;
 	size_t nfailures;
+	struct last_change last[LIFE_STATES];
 };
 
 void output_status(FILE *fp, const struct status_report *report, bool json);

@@ -137,6 +137,17 @@ int state_change_settle(struct state *st, long long journal_id, const char *outc
 int state_changes_unsettled(struct state *st, struct change **out, long long **ids, size_t *n);
 void state_changes_free(struct change *changes, long long *ids, size_t n);
 
+/* Lifecycle states of the users iMocha holds, as `status` shows them. */
+enum lifecycle_state { LIFE_ACTIVE, LIFE_INACTIVE, LIFE_PENDING, LIFE_FAILED, LIFE_STATES };
+
+struct last_change {
+	char *email, *action, *at;	/* all NULL when no change led there yet */
+};
+
+/* For each lifecycle state, the newest change that led a user into it. */
+int state_last_changes(struct state *st, struct last_change out[LIFE_STATES]);
+void state_last_changes_release(struct last_change out[LIFE_STATES]);
+
 int state_failures(struct state *st, struct failure_record **out, size_t *n);
 void state_failures_free(struct failure_record *f, size_t n);
 int state_summary(struct state *st, struct state_summary *out);

@@ -331,3 +331,56 @@ out:
 	sqlite3_finalize(stmt);
 	return rc;
 }
+
+/* The newest journal row of each lifecycle state: what last made a user
+ * active, inactive, pending or failed. */
+static const char *const last_change_sql[LIFE_STATES] = {
+	[LIFE_ACTIVE] = "SELECT email, action, settled_at FROM journal WHERE "
+	    "state IN ('done', 'adopted') AND action IN ('create', 'reactivate') "
+	    "ORDER BY settled_at DESC, id DESC LIMIT 1",
+	[LIFE_INACTIVE] = "SELECT email, action, settled_at FROM journal WHERE "
+	    "state = 'done' AND action = 'deactivate' ORDER BY settled_at DESC, id DESC LIMIT 1",
+	[LIFE_PENDING] = "SELECT email, action, intended_at FROM journal WHERE "
+	    "state = 'intended' ORDER BY intended_at DESC, id DESC LIMIT 1",
+	[LIFE_FAILED] = "SELECT email, action, settled_at FROM journal WHERE "
+	    "state = 'failed' ORDER BY settled_at DESC, id DESC LIMIT 1",
+};
+
+int
+state_last_changes(struct state *st, struct last_change out[LIFE_STATES])
+{
+	memset(out, 0, LIFE_STATES * sizeof *out);
+	for (int i = 0; i < LIFE_STATES; i++) {
+		sqlite3_stmt *stmt = NULL;
+		int step;
+
+		if (state_db_prepare(st, last_change_sql[i], &stmt, "last changes") == -1)
+			goto fail;
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW) {
+			out[i].email = state_db_column_dup(stmt, 0);
+			out[i].action = state_db_column_dup(stmt, 1);
+			out[i].at = state_db_column_dup(stmt, 2);
+		}
+		sqlite3_finalize(stmt);
+		if (step != SQLITE_ROW && step != SQLITE_DONE) {
+			state_db_fail(st, "last changes");
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	state_last_changes_release(out);
+	return -1;
+}
+
+void
+state_last_changes_release(struct last_change out[LIFE_STATES])
+{
+	for (int i = 0; i < LIFE_STATES; i++) {
+		free(out[i].email);
+		free(out[i].action);
+		free(out[i].at);
+		out[i] = (struct last_change){ 0 };
+	}
+}

@@ -140,4 +140,12 @@ run_agent -c "$T/agent.ini" sync
 run_agent -c "$T/agent.ini" status
 check_contains "status counts users by lifecycle state" "$(cat "$T/out")" \
     "iMocha users: 6 active, 4 inactive, 0 pending, 0 failed"
+check_contains "status shows the last change into each state" "$(cat "$T/out")" \
+    "last inactive: deactivate user00006@example.com at"
+check_contains "status shows the last activation" "$(cat "$T/out")" \
+    "last active: create user00030@example.com at"
+run_agent -c "$T/agent.ini" status --json
+check_eq "status --json has the last change of each state" \
+    "$(/usr/bin/python3 -c 'import json,sys; u=json.load(open(sys.argv[1]))["users"]; print(u["last_inactive"]["action"], u["last_pending"], u["inactive"])' "$T/out")" \
+    "deactivate None 4"
 t_done
