@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "config.h"
 #include "http.h"
 #include "imocha.h"
@@ -35,11 +36,15 @@ static const char usage_text[] =
 "  sync [--force] [--plan FILE]\n"
 "                       one reconciliation pass that applies the changes, then exit\n"
 "                       (--plan: apply exactly that saved plan, refused if stale)\n"
-"  status [--json]      what the state store knows: counts, last runs, failures\n"
+"  status [--json]      users by state with the last change into each, last runs,\n"
+"                       failures\n"
 "  check                validate the config, bind to LDAP, list iMocha's business\n"
 "                       units; report each (with -v, print the effective config,\n"
 "                       secrets redacted)\n"
 "  business-units       list iMocha's business units (id and name)\n"
+"  adopt FILE           record the users of iMocha's CSV user export (columns email,\n"
+"                       business_unit, status) as managed, so they are never created\n"
+"                       again and those out of scope can be deactivated\n"
 "\n"
 "options:\n"
 "  -c FILE     config file (default $LDAP2IMOCHA_CONFIG, else " DEFAULT_CONFIG ")\n"
@@ -63,6 +68,7 @@ struct cli {
 	const char *command;
 	bool force, json;
 	const char *plan_out, *plan_in;
+	const char *file;	/* adopt FILE */
 };
 
 static int
@@ -96,7 +102,9 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		return usage_error("no command given", NULL);
 	cli->command = argv[i++];
 	for (; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0 && strcmp(cli->command, "sync") == 0)
+		if (strcmp(cli->command, "adopt") == 0 && cli->file == NULL && argv[i][0] != '-')
+			cli->file = argv[i];
+		else if (strcmp(argv[i], "--force") == 0 && strcmp(cli->command, "sync") == 0)
 			cli->force = true;
 		else if (strcmp(argv[i], "--json") == 0 && (strcmp(cli->command, "plan") == 0 ||
 		    strcmp(cli->command, "status") == 0))
@@ -226,6 +234,8 @@ run_command(const struct cli *cli, const struct config *cfg)
 		return cmd_check(cfg, cli->verbosity > 0);
 	if (strcmp(cli->command, "business-units") == 0)
 		return cmd_business_units(cfg);
+	if (strcmp(cli->command, "adopt") == 0)
+		return cli->file ? adopt_run(cfg, cli->file) : usage_error("adopt needs a FILE", NULL);
 	return usage_error("unknown command", cli->command);
 }
 
@@ -233,7 +243,7 @@ static bool
 command_known(const char *command)
 {
 	static const char *const known[] = { "plan", "sync", "status", "check",
-	    "business-units", NULL };
+	    "business-units", "adopt", NULL };
 
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(command, known[i]) == 0)

@@ -324,6 +324,72 @@ test_known_order(void)
 	free(path);
 }
 
+/* adopt FILE's import: new keys are added as imported, known keys kept,
+ * and a failure part way leaves nothing behind. */
+static void
+test_known_import(void)
+{
+	char *path = tmp_path("import.db"), *count;
+	struct state *st = open_db(path);
+	struct known_user in[4], bad[2], *out = NULL;
+	size_t added = 99, n = 0;
+
+	in[0] = mk_user("kept@x.org", "Kept@x.org", 5, ORIGIN_CREATED);
+	CHECK_INT(state_known_put(st, &in[0]), 0);
+	in[0] = mk_user("kept@x.org", "KEPT@x.org", 9, ORIGIN_IMPORTED);
+	in[0].status = KNOWN_INACTIVE;
+	in[1] = mk_user("new@x.org", "New@x.org", 7, ORIGIN_CREATED);
+	in[1].entry_id = (char *)"ignored";
+	in[1].status = KNOWN_INACTIVE;
+	in[2] = mk_user("nobu@x.org", "nobu@x.org", BU_NONE, ORIGIN_IMPORTED);
+	in[2].full_name = NULL;
+	in[3] = mk_user("new@x.org", "NEW@x.org", 8, ORIGIN_IMPORTED);	/* repeated */
+	CHECK_INT(state_known_import(st, in, 4, &added), 0);
+	CHECK_INT(added, 2);
+	CHECK_INT(state_known_load(st, &out, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(out[0].email, "Kept@x.org");		/* untouched */
+		CHECK_INT(out[0].bu_id, 5);
+		CHECK_INT(out[0].status, KNOWN_ACTIVE);
+		CHECK_INT(out[0].origin, ORIGIN_CREATED);
+		CHECK_STR(out[1].email, "New@x.org");
+		CHECK_INT(out[1].bu_id, 7);
+		CHECK_INT(out[1].status, KNOWN_INACTIVE);
+		CHECK_INT(out[1].origin, ORIGIN_IMPORTED);
+		CHECK_STR(out[1].entry_id, NULL);
+		CHECK_STR(out[1].full_name, "Some One");
+		CHECK_INT(out[2].bu_id, BU_NONE);
+		CHECK_STR(out[2].full_name, NULL);
+		CHECK_INT(out[2].origin, ORIGIN_IMPORTED);
+	}
+	state_known_free(out, n);
+	/* Again: everything is known now. */
+	CHECK_INT(state_known_import(st, in, 4, &added), 0);
+	CHECK_INT(added, 0);
+	CHECK_INT(state_known_import(st, NULL, 0, &added), 0);
+	CHECK_INT(added, 0);
+	/* A bad second user undoes the first. */
+	bad[0] = mk_user("fresh@x.org", "fresh@x.org", 1, ORIGIN_IMPORTED);
+	bad[1] = mk_user("broken@x.org", NULL, 1, ORIGIN_IMPORTED);
+	added = 99;
+	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
+	CHECK_INT(added, 0);
+	bad[1] = mk_user("broken@x.org", "broken@x.org", 1, ORIGIN_IMPORTED);
+	bad[1].status = (enum known_status)7;
+	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
+	bad[1] = mk_user(NULL, "nokey@x.org", 1, ORIGIN_IMPORTED);
+	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
+	count = raw_sql(path, "SELECT count(*) FROM imocha_user");
+	CHECK_STR(count, "3");
+	free(count);
+	count = raw_sql(path, "SELECT count(*) FROM imocha_user WHERE origin = 'imported'");
+	CHECK_STR(count, "2");
+	free(count);
+	state_close(st);
+	free(path);
+}
+
 static void
 test_settle_flows(void)
 {
@@ -740,6 +806,7 @@ main(int argc, char *argv[])
 	RUN(test_mirror_roundtrip);
 	RUN(test_mirror_large);
 	RUN(test_known_order);
+	RUN(test_known_import);
 	RUN(test_settle_flows);
 	RUN(test_unsettled);
 	RUN(test_failures);
