@@ -29,9 +29,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?=
-CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
+CFLAGS   += -std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
 	    -DL2I_VERSION='"$(VERSION)"' -MMD -MP -Isrc -I$(BUILD) $(PKG_CFLAGS)
-LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
 # The modules, one concern each (STYLE.md).  main.c is the CLI only.

@@ -137,8 +137,8 @@ user_take_id(struct user_build *b, const struct attr *a)
 			    b->cfg->id_attribute, (unsigned long)a->vals[i].bv_len);
 			continue;
 		}
-		b->u->id = user_id_printable((const unsigned char *)a->vals[i].bv_val,
-		    a->vals[i].bv_len);
+		b->u->id = user_id_printable(b->cfg->id_attribute,
+		    (const unsigned char *)a->vals[i].bv_val, a->vals[i].bv_len);
 	}
 }
 

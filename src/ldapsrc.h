@@ -1,5 +1,6 @@
 /*
- * ldapsrc.h: the LDAP source, the only module that speaks libldap.
+ * ldapsrc.h: the LDAP source; with ldapconn.c (connection, TLS, bind) the
+ * only code that speaks libldap.
  * ldapsrc_read connects (each configured URI in turn), binds, and reads
  * every in-scope user entry under base_dn, (&user_filter(!disabled_filter)),
  * with RFC 2696 paging and only the needed attributes, and every OU

@@ -3,7 +3,7 @@
  * options and the command, loads the config, and hands over to the module
  * that does the work.  Only main exits.
  */
-#include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +260,8 @@ main(int argc, char **argv)
 
 	/* The process holds two secrets: keep them out of core dumps. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A peer that hangs up must fail a write, not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_LEVEL_INFO, false);
 	if ((rc = parse_cli(argc, argv, &cli)) != 0)
 		return rc;

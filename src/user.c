@@ -94,11 +94,12 @@ id_is_text(const unsigned char *bytes, size_t len)
 }
 
 char *
-user_id_printable(const unsigned char *bytes, size_t len)
+user_id_printable(const char *attr, const unsigned char *bytes, size_t len)
 {
+	bool guid = len == 16 && attr != NULL && strcasecmp(attr, "objectGUID") == 0;
 	char *out;
 
-	if (id_is_text(bytes, len))
+	if (!guid && id_is_text(bytes, len))
 		return xstrndup((const char *)bytes, len);
 	if (len == 16) {
 		/* AD shows objectGUID with its first three groups little-endian. */

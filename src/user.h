@@ -17,11 +17,13 @@
 bool email_is_valid(const char *email);
 /* The key iMocha users are known by: the e-mail in lower case. */
 char *email_key(const char *email);
-/* Printable id for an id attribute value of len bytes.  Valid UTF-8 text
- * without control characters is kept as is; 16 binary bytes (AD objectGUID)
- * become the GUID string AD tools show (first three groups byte-swapped),
- * lowercase; any other binary value becomes lowercase hex. */
-char *user_id_printable(const unsigned char *bytes, size_t len);
+/* Printable id for a value of len bytes of the id attribute attr.  AD's
+ * objectGUID (16 bytes; recognised by the attribute's name, since a GUID's
+ * bytes can happen to be valid text) becomes the GUID string AD tools show
+ * (first three groups byte-swapped), lowercase.  Otherwise valid UTF-8
+ * text without control characters is kept as is, other 16-byte values take
+ * the GUID form too, and any other binary value becomes lowercase hex. */
+char *user_id_printable(const char *attr, const unsigned char *bytes, size_t len);
 /* SPEC.md: of several values, the one already known (compared
  * case-insensitively) if present, else the first in case-insensitive
  * order.  Returns a pointer into list, or NULL when it is empty. */

@@ -61,13 +61,22 @@ printable_ids(void)
 	const char *uuid = "6f1c2c1e-7d1b-103e-8f4e-4b9a4f9b2a11";
 	char *s;
 
-	s = user_id_printable(guid, sizeof guid);
+	/* A GUID whose 16 bytes happen to be printable text: still a GUID. */
+	static const unsigned char textlike[16] = "ABCDEFGHIJKLMNOP";
+
+	s = user_id_printable("objectGUID", guid, sizeof guid);
 	CHECK_STR(s, "8f4e1a2b-3c4d-5e6f-7081-92a3b4c5d6e7");
 	free(s);
-	s = user_id_printable((const unsigned char *)uuid, strlen(uuid));
+	s = user_id_printable("objectguid", textlike, sizeof textlike);
+	CHECK_STR(s, "44434241-4645-4847-494a-4b4c4d4e4f50");
+	free(s);
+	s = user_id_printable("entryUUID", (const unsigned char *)uuid, strlen(uuid));
 	CHECK_STR(s, uuid);
 	free(s);
-	s = user_id_printable(bin, sizeof bin);
+	s = user_id_printable("uid", textlike, sizeof textlike);
+	CHECK_STR(s, "ABCDEFGHIJKLMNOP");
+	free(s);
+	s = user_id_printable("someBinaryId", bin, sizeof bin);
 	CHECK_STR(s, "00ff10");
 	free(s);
 }
