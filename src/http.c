@@ -1,9 +1,11 @@
 /*
- * http.c: see http.h.  The only file that includes curl.h.  Each request
- * runs on its own easy handle; xfer_setup puts every option on a handle in
- * one place, so a later multi-interface driver can reuse it unchanged.
+ * http.c: see http.h.  With httppool.c the only file that includes curl.h.
+ * Each request runs on its own easy handle; http_xfer_setup puts every
+ * option on a handle in one place, and the pool (through http_int.h) uses
+ * it unchanged.
  */
 #include "http.h"
+#include "http_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,14 +35,6 @@
 
 _Static_assert(sizeof(((struct http_response *)0)->error) >= CURL_ERROR_SIZE,
     "http_response.error must hold curl's error buffer");
-
-/* One transfer in flight: what the callbacks write into. */
-struct xfer {
-	struct http_response *resp;
-	size_t cap;			/* allocated size of resp->body */
-	bool too_large;			/* the write callback stopped it */
-	struct curl_slist *headers;
-};
 
 int
 http_global_init(void)
@@ -153,7 +147,7 @@ http_url_allowed(const char *url)
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct xfer *x = arg;
+	struct http_xfer *x = arg;
 	struct http_response *r = x->resp;
 	size_t n = size * nmemb;
 
@@ -206,7 +200,7 @@ parse_retry_after(const char *v, size_t len)
 static size_t
 header_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct xfer *x = arg;
+	struct http_xfer *x = arg;
 	size_t n = size * nmemb;
 
 	/* A status line starts a new header block (after a 100 Continue or a
@@ -239,14 +233,14 @@ headers_build(const char *api_key)
 	return list;
 }
 
-/* Wipes the key's copy in the list before freeing it. */
-static void
-headers_free(struct curl_slist *list)
+void
+http_xfer_release(struct http_xfer *x)
 {
-	for (struct curl_slist *l = list; l; l = l->next)
+	for (struct curl_slist *l = x->headers; l; l = l->next)
 		if (strncmp(l->data, KEY_HEADER, strlen(KEY_HEADER)) == 0)
 			explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
 }
 
 #define SETOPT(h, opt, val) do {					\
@@ -279,10 +273,9 @@ setup_transport(CURL *h, const struct http_options *opt)
 	return CURLE_OK;
 }
 
-/* Everything to run one request on handle h; x must outlive the transfer. */
-static CURLcode
-xfer_setup(CURL *h, const struct http_options *opt, const char *method,
-    const char *url, const char *api_key, const char *body, struct xfer *x)
+CURLcode
+http_xfer_setup(CURL *h, const struct http_options *opt, const char *method,
+    const char *url, const char *api_key, const char *body, struct http_xfer *x)
 {
 	CURLcode cc;
 
@@ -309,9 +302,8 @@ xfer_setup(CURL *h, const struct http_options *opt, const char *method,
 	return CURLE_OK;
 }
 
-/* What can be refused before any byte is sent. */
-static int
-request_check(const char *method, const char *url, const char *api_key,
+int
+http_request_check(const char *method, const char *url, const char *api_key,
     struct http_response *resp)
 {
 	const char *why = NULL;
@@ -333,9 +325,8 @@ request_check(const char *method, const char *url, const char *api_key,
 	return HTTP_REFUSED;
 }
 
-/* Sorts a finished transfer into an enum http_error. */
-static int
-xfer_result(CURL *h, CURLcode cc, struct xfer *x)
+int
+http_xfer_result(CURL *h, CURLcode cc, struct http_xfer *x)
 {
 	struct http_response *r = x->resp;
 
@@ -357,30 +348,30 @@ http_request(const struct http_options *opt, const char *method, const char *url
     const char *api_key, const char *body, struct http_response *resp)
 {
 	static const struct http_options defaults;
-	struct xfer x = { .resp = resp };
+	struct http_xfer x = { .resp = resp };
 	CURL *h = NULL;
 	CURLcode cc;
 	int rc;
 
 	*resp = (struct http_response){ .retry_after = -1 };
-	if ((rc = request_check(method, url, api_key, resp)) != HTTP_OK)
+	if ((rc = http_request_check(method, url, api_key, resp)) != HTTP_OK)
 		goto out;
 	rc = HTTP_TRANSPORT;
 	if ((h = curl_easy_init()) == NULL) {
 		snprintf(resp->error, sizeof resp->error, "curl_easy_init failed");
 		goto out;
 	}
-	if ((cc = xfer_setup(h, opt ? opt : &defaults, method, url, api_key,
+	if ((cc = http_xfer_setup(h, opt ? opt : &defaults, method, url, api_key,
 	    body, &x)) != CURLE_OK) {
 		snprintf(resp->error, sizeof resp->error, "setting up the request: %s",
 		    curl_easy_strerror(cc));
 		goto out;
 	}
-	rc = xfer_result(h, curl_easy_perform(h), &x);
+	rc = http_xfer_result(h, curl_easy_perform(h), &x);
 out:
 	if (h != NULL)
 		curl_easy_cleanup(h);
-	headers_free(x.headers);
+	http_xfer_release(&x);
 	if (rc != HTTP_OK) {
 		/* Debug only: the iMocha layer says what the operator sees. */
 		log_debug("http: %s %s: %s", method ? method : "?",
