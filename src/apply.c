@@ -1,13 +1,18 @@
 /* apply.c: see apply.h. */
 #include "apply.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "httppool.h"
 #include "log.h"
 #include "mapping.h"
 #include "xmem.h"
 
+struct flight;
+
 struct applier {
+	struct flight *live;	/* submitted, not yet landed: freed if abandoned */
 	struct state *st;
 	const struct imocha *client;
 	const struct imocha_bu_list *bus;
@@ -62,22 +67,6 @@ known_after(struct state *st, const struct change *c, bool adopted,
 		break;
 	}
 	return 0;
-}
-
-static int
-call_imocha(const struct imocha *client, const struct change *c, struct imocha_result *res)
-{
-	switch (c->kind) {
-	case CHANGE_CREATE:
-		return imocha_user_create(client, c->email, c->full_name, c->new_bu, res);
-	case CHANGE_MOVE:
-		return imocha_user_update_bu(client, c->email, c->new_bu, res);
-	case CHANGE_DEACTIVATE:
-		return imocha_user_set_status(client, c->email, false, res);
-	case CHANGE_REACTIVATE:
-		return imocha_user_set_status(client, c->email, true, res);
-	}
-	fatalx("call_imocha: change kind %d", (int)c->kind);
 }
 
 static void
@@ -141,38 +130,154 @@ settle(struct applier *a, long long jid, const struct change *c, const struct im
 	return rc;
 }
 
-/* Journal, send and settle one change.  Returns its outcome, or -1 when
- * the state store failed (the run must stop). */
+/* One change on its way: what the answer will be settled against. */
+struct flight {
+	struct change change;		/* a copy; owned only for follow-ups */
+	bool owns_change;
+	struct imocha_call call;
+	long long jid;
+	struct flight *next;		/* the follow-up queue */
+	struct flight *live_prev, *live_next;
+};
+
+static void
+live_add(struct applier *a, struct flight *f)
+{
+	f->live_next = a->live;
+	if (a->live != NULL)
+		a->live->live_prev = f;
+	a->live = f;
+}
+
+static void
+live_remove(struct applier *a, struct flight *f)
+{
+	if (f->live_prev != NULL)
+		f->live_prev->live_next = f->live_next;
+	else
+		a->live = f->live_next;
+	if (f->live_next != NULL)
+		f->live_next->live_prev = f->live_prev;
+}
+
+static void
+flight_free(struct flight *f)
+{
+	imocha_call_release(&f->call);
+	if (f->owns_change)
+		change_release(&f->change);
+	free(f);
+}
+
+/* Journal c, then queue its request.  A change that cannot even be sent
+ * (a text iMocha would refuse) is settled as failed at once. */
 static int
-apply_one(struct applier *a, const struct change *c)
+submit(struct applier *a, struct flight *f)
 {
 	struct imocha_result ir;
-	long long jid;
-	bool adopted;
 
-	if (state_change_intend(a->st, a->run_id, c, &jid) == -1)
+	if (state_change_intend(a->st, a->run_id, &f->change, &f->jid) == -1) {
+		flight_free(f);
 		return -1;
-	call_imocha(a->client, c, &ir);
-	adopted = c->kind == CHANGE_CREATE && ir.outcome == IMOCHA_EXISTS;
-	if (settle(a, jid, c, &ir, adopted) == -1)
-		return -1;
-	log_change(a, c, &ir, adopted);
-	return adopted ? (int)IMOCHA_EXISTS : (int)ir.outcome;
+	}
+	if (imocha_call_build(&f->change, &f->call, &ir) == -1) {
+		int rc = settle(a, f->jid, &f->change, &ir, false);
+
+		log_change(a, &f->change, &ir, false);
+		flight_free(f);
+		return rc;
+	}
+	imocha_call_submit(a->client, &f->call, f);
+	live_add(a, f);
+	return 0;
 }
 
 /* SPEC.md, Adoption: an account found already there is put in the
  * business unit its OU maps to (no status call: it must be active). */
-static int
-adopt_followup(struct applier *a, const struct change *create)
+static struct flight *
+adopt_followup(const struct change *create)
 {
-	struct change move = *create;
+	struct flight *f;
 
 	if (create->new_bu == BU_NONE)
-		return IMOCHA_DONE;
-	move.kind = CHANGE_MOVE;
-	move.old_bu = BU_NONE;
-	move.reason = "adopted: placed in the business unit of its OU";
-	return apply_one(a, &move);
+		return NULL;
+	f = xcalloc(1, sizeof *f);
+	f->owns_change = true;
+	f->change = (struct change){ .kind = CHANGE_MOVE, .email = xstrdup(create->email),
+	    .email_key = xstrdup(create->email_key), .entry_id = xstrdup(create->entry_id),
+	    .full_name = xstrdup(create->full_name), .old_bu = BU_NONE,
+	    .new_bu = create->new_bu,
+	    .reason = xstrdup("adopted: placed in the business unit of its OU") };
+	return f;
+}
+
+/* The final answer of f: settle it, log it, maybe queue a follow-up. */
+static int
+land(struct applier *a, struct flight *f, int err, struct http_response *resp,
+    struct flight **followups)
+{
+	struct imocha_result ir;
+	bool adopted;
+	int rc;
+
+	live_remove(a, f);
+	imocha_call_result(&f->call, err, resp, &ir);
+	http_response_release(resp);
+	adopted = f->change.kind == CHANGE_CREATE && ir.outcome == IMOCHA_EXISTS;
+	rc = settle(a, f->jid, &f->change, &ir, adopted);
+	if (rc == 0)
+		log_change(a, &f->change, &ir, adopted);
+	if (ir.outcome == IMOCHA_AUTH && !a->res->auth_failed) {
+		log_errorx("iMocha refused the request (HTTP %ld: %s); sending nothing more "
+		    "this run", ir.http_status, ir.detail);
+		a->res->auth_failed = true;
+	}
+	if (rc == 0 && adopted) {
+		struct flight *next = adopt_followup(&f->change);
+
+		if (next != NULL) {
+			next->next = *followups;
+			*followups = next;
+		}
+	}
+	flight_free(f);
+	return rc;
+}
+
+/* The next change to send: follow-ups first, then the plan's. */
+static struct flight *
+next_flight(const struct plan *plan, size_t *i, struct flight **followups)
+{
+	struct flight *f = *followups;
+
+	if (f != NULL) {
+		*followups = f->next;
+		f->next = NULL;
+		return f;
+	}
+	if (*i >= plan->n)
+		return NULL;
+	f = xcalloc(1, sizeof *f);
+	f->change = plan->changes[(*i)++];	/* borrowed: the plan owns its strings */
+	return f;
+}
+
+/* What never landed: its journal rows stay intended, for the next run. */
+static void
+abandon(struct applier *a, struct flight *followups)
+{
+	while (followups != NULL) {
+		struct flight *next = followups->next;
+
+		flight_free(followups);
+		followups = next;
+	}
+	while (a->live != NULL) {
+		struct flight *f = a->live;
+
+		live_remove(a, f);
+		flight_free(f);
+	}
 }
 
 int
@@ -181,23 +286,42 @@ apply_plan(const struct plan *plan, struct state *st, const struct imocha *clien
 {
 	struct applier a = { .st = st, .client = client, .bus = bus, .run_id = run_id,
 	    .res = res };
+	struct flight *followups = NULL, *f;
+	size_t i = 0;
+	int rc = 0;
 
 	*res = (struct apply_result){ 0 };
-	for (size_t i = 0; i < plan->n; i++) {
-		int outcome = apply_one(&a, &plan->changes[i]);
+	for (;;) {
+		struct http_response resp;
+		void *tag;
+		int err;
+		enum http_pool_event ev;
 
-		if (outcome == IMOCHA_EXISTS)
-			outcome = adopt_followup(&a, &plan->changes[i]);
-		if (outcome == -1) {
-			res->state_failed = true;
-			return -1;
+		while (!res->auth_failed && http_pool_has_room(client->pool) &&
+		    (f = next_flight(plan, &i, &followups)) != NULL)
+			if (submit(&a, f) == -1)
+				goto state_failed;
+		ev = http_pool_wait(client->pool, &tag, &err, &resp);
+		if (ev == HTTP_POOL_DONE) {
+			if (land(&a, tag, err, &resp, &followups) == -1)
+				goto state_failed;
+			continue;
 		}
-		if (outcome == IMOCHA_AUTH) {
-			log_errorx("iMocha refused the request (see above); stopping the run, "
-			    "%zu changes left for the next run", plan->n - i - 1);
-			res->auth_failed = true;
-			return -1;
-		}
+		if (ev == HTTP_POOL_IDLE && !res->auth_failed && (i < plan->n || followups))
+			continue;
+		res->unreachable = ev == HTTP_POOL_UNREACHABLE;
+		res->stopped = ev == HTTP_POOL_STOPPED;
+		break;
 	}
-	return 0;
+	if (res->unreachable)
+		log_errorx("iMocha is unreachable; stopping the run: %zu changes not sent, and "
+		    "those in flight are settled by the next run", plan->n - i);
+	if (res->unreachable || res->stopped || res->auth_failed)
+		rc = -1;
+	abandon(&a, followups);
+	return rc;
+state_failed:
+	res->state_failed = true;
+	abandon(&a, followups);
+	return -1;
 }

@@ -13,13 +13,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "imocha_int.h"
 #include "log.h"
 #include "xmem.h"
 
-#define PATH_BU_LIST	"/v3/accounts/business-units"
-#define PATH_CREATE	"/v3/accounts/user/create"
-#define PATH_UPDATE	"/v3/accounts/user/update"
-#define PATH_STATUS	"/v3/accounts/user/status"
 
 /* Beyond 2^53 a JSON number may already have been rounded by the parser,
  * so it is no longer known to be the exact id iMocha sent. */
@@ -82,8 +79,8 @@ utf8_len(const unsigned char *s, size_t avail, unsigned long *cp)
 	return n;
 }
 
-static bool
-utf8_valid(const char *s)
+bool
+imocha_utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t left = strlen(s), n;
@@ -152,15 +149,15 @@ line_str(struct line *l, const char *s)
 	line_add(l, s, strlen(s), false);
 }
 
-static void
-result_init(struct imocha_result *res, long status)
+void
+imocha_result_init(struct imocha_result *res, long status)
 {
 	*res = (struct imocha_result){ .outcome = IMOCHA_PROTOCOL,
 	    .http_status = status, .retry_after = -1 };
 }
 
-static void
-result_set(struct imocha_result *res, enum imocha_outcome o, const char *detail)
+void
+imocha_result_set(struct imocha_result *res, enum imocha_outcome o, const char *detail)
 {
 	struct line l;
 
@@ -337,7 +334,7 @@ imocha_decode_change(long status, const char *body, size_t len, bool is_create,
 	bool exists = false;
 	cJSON *root;
 
-	result_init(res, status);
+	imocha_result_init(res, status);
 	if (status == 200 || status == 201) {
 		res->outcome = IMOCHA_DONE;	/* the echo carries nothing we need */
 		return;
@@ -380,7 +377,7 @@ bu_read(const cJSON *item, size_t i, struct imocha_bu *bu, struct imocha_result 
 		why = ".businessUnitId is negative";
 	else if (!cJSON_IsString(name))
 		why = ".businessUnitName is missing or not a string";
-	else if (!utf8_valid(name->valuestring))
+	else if (!imocha_utf8_valid(name->valuestring))
 		why = ".businessUnitName is not valid UTF-8";
 	if (why != NULL) {
 		res->outcome = IMOCHA_PROTOCOL;
@@ -419,14 +416,14 @@ imocha_decode_bu_list(long status, const char *body, size_t len,
 		imocha_decode_change(status, body, len, false, res);
 		return -1;
 	}
-	result_init(res, status);
+	imocha_result_init(res, status);
 	if ((root = json_parse(body, len)) == NULL) {
-		result_set(res, IMOCHA_PROTOCOL, "business-unit list: the answer is not JSON");
+		imocha_result_set(res, IMOCHA_PROTOCOL, "business-unit list: the answer is not JSON");
 		goto out;
 	}
 	units = cJSON_IsObject(root) ? cJSON_GetObjectItem(root, "businessUnits") : NULL;
 	if (!cJSON_IsArray(units)) {
-		result_set(res, IMOCHA_PROTOCOL,
+		imocha_result_set(res, IMOCHA_PROTOCOL,
 		    "business-unit list: no businessUnits array in the answer");
 		goto out;
 	}
@@ -445,175 +442,4 @@ out:
 	imocha_bu_list_release(&list);
 	cJSON_Delete(root);
 	return rc;
-}
-
-/*
- * Sends one request.  True when an HTTP answer arrived for the caller to
- * decode; otherwise *res says why not.
- */
-static bool
-send_request(const struct imocha *c, const char *method, const char *path,
-    const char *body, struct http_response *resp, struct imocha_result *res)
-{
-	char *url = xasprintf("%s%s", c->base_url, path);
-	char why[sizeof resp->error + 32];
-	int rc = http_request(&c->http, method, url, c->api_key, body, resp);
-
-	free(url);
-	result_init(res, rc == HTTP_OK || rc == HTTP_TOO_LARGE ? resp->status : 0);
-	switch (rc) {
-	case HTTP_OK:
-		return true;
-	case HTTP_TOO_LARGE:
-		result_set(res, IMOCHA_PROTOCOL, "answer larger than 4 MiB");
-		break;
-	case HTTP_REFUSED:
-		/* Every later request would be refused too: stop the run as
-		 * for a rejected key (the config check should catch it first). */
-		snprintf(why, sizeof why, "request refused: %s", resp->error);
-		result_set(res, IMOCHA_AUTH, why);
-		break;
-	default:
-		result_set(res, IMOCHA_TRANSIENT, resp->error[0] ? resp->error :
-		    "transport error");
-		break;
-	}
-	return false;
-}
-
-/* The header's Retry-After wins over the message's; it also helps a 503. */
-static void
-finish(const char *method, const char *path, const struct http_response *resp,
-    struct imocha_result *res)
-{
-	if (resp->retry_after >= 0 && (res->outcome == IMOCHA_RATE_LIMITED ||
-	    res->outcome == IMOCHA_TRANSIENT))
-		res->retry_after = resp->retry_after;
-	log_debug("imocha: %s %s: %s (HTTP %ld)%s%s", method, path,
-	    imocha_outcome_str(res->outcome), res->http_status,
-	    res->detail[0] ? ": " : "", res->detail);
-}
-
-int
-imocha_bu_list_fetch(const struct imocha *c, struct imocha_bu_list *out,
-    struct imocha_result *res)
-{
-	struct http_response resp;
-
-	*out = (struct imocha_bu_list){ 0 };
-	if (send_request(c, "GET", PATH_BU_LIST, NULL, &resp, res))
-		imocha_decode_bu_list(resp.status, resp.body, resp.body_len, out, res);
-	finish("GET", PATH_BU_LIST, &resp, res);
-	http_response_release(&resp);
-	return (int)res->outcome;
-}
-
-/* A text the caller hands us must be sendable as a JSON string. */
-static bool
-text_ok(const char *what, const char *s, struct imocha_result *res)
-{
-	if (s != NULL && s[0] != '\0' && utf8_valid(s))
-		return true;
-	result_init(res, 0);
-	res->outcome = IMOCHA_REJECTED;
-	snprintf(res->detail, sizeof res->detail, "%s is %s", what,
-	    s == NULL || s[0] == '\0' ? "empty" : "not valid UTF-8");
-	return false;
-}
-
-/* POSTs a JSON object (consumed) and decodes the answer. */
-static int
-post_change(const struct imocha *c, const char *path, cJSON *obj, bool is_create,
-    struct imocha_result *res)
-{
-	struct http_response resp = { .retry_after = -1 };
-	char *body = obj ? cJSON_PrintUnformatted(obj) : NULL;
-
-	cJSON_Delete(obj);
-	if (body == NULL) {
-		result_init(res, 0);
-		result_set(res, IMOCHA_PROTOCOL, "could not encode the request");
-		goto out;
-	}
-	if (send_request(c, "POST", path, body, &resp, res))
-		imocha_decode_change(resp.status, resp.body, resp.body_len, is_create, res);
-	finish("POST", path, &resp, res);
-out:
-	cJSON_free(body);
-	http_response_release(&resp);
-	return (int)res->outcome;
-}
-
-/* Adds key: id as a JSON integer printed exactly (no trip through double). */
-static bool
-add_int64(cJSON *obj, const char *key, int64_t v)
-{
-	char num[32];
-
-	snprintf(num, sizeof num, "%" PRId64, v);
-	return cJSON_AddRawToObject(obj, key, num) != NULL;
-}
-
-/* A new object with key: s, or NULL (out of memory). */
-static cJSON *
-object_with(const char *key, const char *s)
-{
-	cJSON *obj = cJSON_CreateObject();
-
-	if (obj != NULL && cJSON_AddStringToObject(obj, key, s) == NULL) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	return obj;
-}
-
-int
-imocha_user_create(const struct imocha *c, const char *email, const char *full_name,
-    int64_t bu_id, struct imocha_result *res)
-{
-	cJSON *obj;
-
-	if (!text_ok("e-mail", email, res) || !text_ok("full name", full_name, res))
-		return (int)res->outcome;
-	obj = object_with("email", email);
-	if (obj != NULL && (cJSON_AddStringToObject(obj, "fullName", full_name) == NULL ||
-	    (bu_id >= 0 && !add_int64(obj, "businessunitId", bu_id)))) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	return post_change(c, PATH_CREATE, obj, true, res);
-}
-
-int
-imocha_user_update_bu(const struct imocha *c, const char *email, int64_t bu_id,
-    struct imocha_result *res)
-{
-	cJSON *obj;
-
-	if (!text_ok("e-mail", email, res))
-		return (int)res->outcome;
-	/* PascalCase, exactly as IMOCHA_API.md documents this one call. */
-	obj = object_with("Email", email);
-	if (obj != NULL && !add_int64(obj, "BusinessunitId", bu_id)) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	return post_change(c, PATH_UPDATE, obj, false, res);
-}
-
-int
-imocha_user_set_status(const struct imocha *c, const char *email, bool active,
-    struct imocha_result *res)
-{
-	cJSON *obj;
-
-	if (!text_ok("e-mail", email, res))
-		return (int)res->outcome;
-	obj = object_with("email", email);
-	if (obj != NULL &&
-	    cJSON_AddStringToObject(obj, "status", active ? "Active" : "Inactive") == NULL) {
-		cJSON_Delete(obj);
-		obj = NULL;
-	}
-	return post_change(c, PATH_STATUS, obj, false, res);
 }

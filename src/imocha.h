@@ -10,12 +10,16 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "change.h"
 #include "http.h"
+
+struct http_pool;
 
 struct imocha {
 	const char *base_url;	/* no trailing slash */
 	const char *api_key;
 	struct http_options http;
+	struct http_pool *pool;	/* NULL: one request at a time, no retries */
 };
 
 enum imocha_outcome {
@@ -60,6 +64,27 @@ int imocha_user_update_bu(const struct imocha *c, const char *email, int64_t bu_
     struct imocha_result *res);
 /* POST /v3/accounts/user/status; active selects "Active"/"Inactive". */
 int imocha_user_set_status(const struct imocha *c, const char *email, bool active,
+    struct imocha_result *res);
+
+/*
+ * Many changes at once: build a call for a change, submit it to the
+ * client's pool (which retries and paces it), and sort the final answer
+ * that http_pool_wait hands back for it.
+ */
+struct imocha_call {
+	const char *path;
+	char *body;		/* owned */
+	bool is_create;
+};
+
+/* Build the call for ch.  Returns 0, or -1 with *res filled (REJECTED: a
+ * text that cannot be sent); nothing to release then. */
+int imocha_call_build(const struct change *ch, struct imocha_call *call, struct imocha_result *res);
+void imocha_call_release(struct imocha_call *call);
+/* Queue call on c->pool (which must be set) with tag. */
+void imocha_call_submit(const struct imocha *c, const struct imocha_call *call, void *tag);
+/* Sort a final answer (http_pool_wait's err and resp) into *res. */
+void imocha_call_result(const struct imocha_call *call, int err, const struct http_response *resp,
     struct imocha_result *res);
 
 /* Decoders, exposed for the unit and fuzz tests: turn a status and body

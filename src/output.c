@@ -3,11 +3,13 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cJSON.h>
 
 #include "log.h"
 #include "mapping.h"
+#include "retry.h"
 #include "xmem.h"
 
 static const char *
@@ -135,6 +137,16 @@ output_plan(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus,
 		plan_text(fp, plan, bus);
 }
 
+static const char *
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
 static const char *const lifecycle_names[LIFE_STATES] = {
 	[LIFE_ACTIVE] = "active", [LIFE_INACTIVE] = "inactive",
 	[LIFE_PENDING] = "pending", [LIFE_FAILED] = "failed",
@@ -210,12 +222,20 @@ status_json(FILE *fp, const struct status_report *rep)
 	for (size_t i = 0; i < rep->nfailures; i++) {
 		const struct failure_record *f = &rep->failures[i];
 		cJSON *o = cJSON_CreateObject();
+		time_t next;
 
 		cJSON_AddStringToObject(o, "email", f->email);
 		cJSON_AddStringToObject(o, "action", f->action);
 		cJSON_AddStringToObject(o, "last_error", f->last_error ? f->last_error : "");
 		cJSON_AddStringToObject(o, "failed_at", f->failed_at ? f->failed_at : "");
 		cJSON_AddNumberToObject(o, "attempts", (double)f->attempts);
+		next = retry_next_at(f);
+		if (next > 0) {
+			char when[32];
+
+			cJSON_AddStringToObject(o, "next_retry_at", iso_time(next, when, sizeof when));
+		} else
+			cJSON_AddStringToObject(o, "next_retry_at", "next run");
 		cJSON_AddItemToArray(fails, o);
 	}
 	print_json(fp, root);
@@ -257,9 +277,13 @@ status_text(FILE *fp, const struct status_report *rep)
 	for (size_t i = 0; i < rep->nfailures; i++) {
 		const struct failure_record *f = &rep->failures[i];
 
-		fprintf(fp, "  %s %s: %s (%ld attempt%s, last at %s)\n", f->action, f->email,
-		    f->last_error ? f->last_error : "?", f->attempts, f->attempts == 1 ? "" : "s",
-		    f->failed_at ? f->failed_at : "?");
+		time_t next = retry_next_at(f);
+		char when[32];
+
+		fprintf(fp, "  %s %s: %s (%ld attempt%s, last at %s; next retry %s)\n", f->action,
+		    f->email, f->last_error ? f->last_error : "?", f->attempts,
+		    f->attempts == 1 ? "" : "s", f->failed_at ? f->failed_at : "?",
+		    next > 0 ? iso_time(next, when, sizeof when) : "on the next run");
 	}
 }
 

@@ -368,18 +368,13 @@ match_saved(const struct plan *plan, const struct change *saved, size_t nsaved, 
 	return missing;
 }
 
-long
-plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
-    const struct plan_settings *settings)
+/* Keep the changes marked in keep[], release the others, and redo the
+ * counts and the verdict. */
+static void
+plan_keep_only(struct plan *plan, const bool *keep, const struct plan_settings *settings)
 {
-	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
-	long missing = match_saved(plan, saved, nsaved, keep);
 	size_t out = 0;
 
-	if (missing != -1) {
-		free(keep);
-		return missing;
-	}
 	plan->creates = plan->moves = plan->deactivations = plan->reactivations = 0;
 	for (size_t j = 0; j < plan->n; j++) {
 		if (!keep[j]) {
@@ -390,7 +385,41 @@ plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
 		plan_count(plan, plan->changes[j].kind);
 	}
 	plan->n = out;
-	free(keep);
 	plan_verdict(plan, settings);
-	return -1;
+}
+
+long
+plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
+    const struct plan_settings *settings)
+{
+	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
+	long missing = match_saved(plan, saved, nsaved, keep);
+
+	if (missing == -1)
+		plan_keep_only(plan, keep, settings);
+	free(keep);
+	return missing;
+}
+
+static int
+key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+size_t
+plan_defer(struct plan *plan, char *const *keys, size_t nkeys, const struct plan_settings *settings)
+{
+	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
+	size_t dropped = 0;
+
+	for (size_t j = 0; j < plan->n; j++) {
+		keep[j] = nkeys == 0 || bsearch(plan->changes[j].email_key, keys, nkeys,
+		    sizeof *keys, key_cmp) == NULL;
+		dropped += !keep[j];
+	}
+	if (dropped > 0)
+		plan_keep_only(plan, keep, settings);
+	free(keep);
+	return dropped;
 }

@@ -54,6 +54,11 @@ void plan_release(struct plan *plan);
  * holds, the plan untouched. */
 long plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
     const struct plan_settings *settings);
+/* Drop the changes of the users whose e-mail keys are in keys (sorted in
+ * byte order): their last failure asks for a delay (retry.h).  Counts and
+ * verdict are redone; returns how many changes were dropped. */
+size_t plan_defer(struct plan *plan, char *const *keys, size_t nkeys,
+    const struct plan_settings *settings);
 /* One line saying which limit stops the plan, the planned number, and how
  * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */
 char *plan_stop_message(const struct plan *plan);

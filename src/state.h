@@ -71,10 +71,12 @@ struct run_record {
 /* A user whose last change failed and is not settled since. */
 struct failure_record {
 	char *email;
+	char *email_key;
 	char *action;		/* change_kind_str */
 	char *last_error;	/* iMocha's answer or the transport error */
 	char *failed_at;
 	long attempts;		/* failed attempts in a row */
+	long http_status;	/* of the last failure; 0: no answer */
 };
 
 struct state_summary {

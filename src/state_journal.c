@@ -31,7 +31,7 @@
 	"state <> 'failed' THEN rn END) - 1, MAX(rn)) AS attempts "	\
 	"FROM settled GROUP BY email_key) "				\
 	"SELECT s.email, s.action, s.http_status, s.answer, s.settled_at, "\
-	"k.attempts FROM settled AS s JOIN streak AS k USING (email_key) "\
+	"k.attempts, s.email_key FROM settled AS s JOIN streak AS k USING (email_key) "\
 	"WHERE s.rn = 1 AND s.state = 'failed' "			\
 	"ORDER BY s.email_key COLLATE BINARY"
 
@@ -255,6 +255,8 @@ failure_read(sqlite3_stmt *stmt, struct failure_record *f)
 		f->last_error = xstrdup("no answer");
 	f->failed_at = state_db_column_dup(stmt, 4);
 	f->attempts = (long)sqlite3_column_int64(stmt, 5);
+	f->email_key = state_db_column_dup(stmt, 6);
+	f->http_status = status;
 }
 
 int
@@ -292,6 +294,7 @@ state_failures_free(struct failure_record *f, size_t n)
 {
 	for (size_t i = 0; f != NULL && i < n; i++) {
 		free(f[i].email);
+		free(f[i].email_key);
 		free(f[i].action);
 		free(f[i].last_error);
 		free(f[i].failed_at);

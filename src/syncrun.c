@@ -7,12 +7,14 @@
 
 #include "apply.h"
 #include "desired.h"
+#include "httppool.h"
 #include "ldapsrc.h"
 #include "log.h"
 #include "mapping.h"
 #include "output.h"
 #include "planfile.h"
 #include "plan.h"
+#include "retry.h"
 #include "state.h"
 #include "xmem.h"
 
@@ -23,6 +25,7 @@ struct pass {
 	struct state *st;
 	long long run_id;
 	struct imocha client;
+	struct http_pool *pool;
 	struct dir_snapshot snap;
 	struct imocha_bu_list bus;
 	struct mapping *map;
@@ -35,6 +38,17 @@ struct pass {
 	struct apply_result applied;
 	struct timespec started;
 };
+
+static char *
+time_text(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
 
 void
 syncrun_client(const struct config *cfg, struct imocha *client)
@@ -63,6 +77,91 @@ syncrun_fetch_bus(const struct imocha *client, struct imocha_bu_list *bus)
 	return EXIT_IMOCHA;
 }
 
+/*
+ * Changes an earlier run journaled but never settled: it was killed, or
+ * stopped with requests in flight.  Whether iMocha made them is unknown;
+ * they are recorded as unanswered and planned again, and a create that
+ * did reach iMocha comes back "already exists" and is adopted.
+ */
+static int
+pass_settle_leftovers(struct pass *p)
+{
+	struct change *changes;
+	long long *ids;
+	size_t n;
+	int rc = 0;
+
+	if (state_changes_unsettled(p->st, &changes, &ids, &n) == -1)
+		return EXIT_CONFIG;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (state_change_settle(p->st, ids[i], "failed", 0, "no answer: the run ended "
+		    "before iMocha answered; planned again", NULL) == -1)
+			rc = EXIT_CONFIG;
+	if (n > 0)
+		log_warnx("%zu changes of an earlier run were never answered (it was killed or "
+		    "stopped); they are planned again", n);
+	state_changes_free(changes, ids, n);
+	return rc;
+}
+
+/* The pool every request goes through, the business-unit list included,
+ * so that the rate limit counts them all. */
+static int
+pass_open_pool(struct pass *p)
+{
+	const struct http_pool_limits lim = {
+		.requests_per_second = p->cfg->requests_per_second,
+		.max_in_flight = p->cfg->max_in_flight,
+		.max_retries = p->cfg->max_retries,
+		.unreachable_after = IMOCHA_UNREACHABLE_AFTER,
+		.backoff_base = 1.0,
+		.backoff_max = 60.0,
+	};
+
+	p->pool = http_pool_new(&p->client.http, &lim);
+	if (p->pool == NULL)
+		return EXIT_IMOCHA;
+	p->client.pool = p->pool;
+	return 0;
+}
+
+/* Users whose last failure was a refusal wait before the next try
+ * (retry.h); their changes leave this run's plan. */
+static int
+pass_defer_failed(struct pass *p, const struct plan_settings *settings)
+{
+	struct failure_record *f = NULL;
+	size_t n = 0, nkeys = 0, dropped;
+	char **keys;
+	time_t now = time(NULL);
+
+	if (p->st == NULL)
+		return 0;
+	if (state_failures(p->st, &f, &n) == -1)
+		return EXIT_CONFIG;
+	keys = xcalloc(n + 1, sizeof *keys);
+	for (size_t i = 0; i < n; i++) {
+		time_t next = retry_next_at(&f[i]);
+		char *when;
+
+		if (next <= now)
+			continue;
+		keys[nkeys++] = f[i].email_key;
+		when = time_text(next);
+		log_info("not retrying %s before %s: iMocha refused its last %s (%ld time%s): %s",
+		    f[i].email, when, f[i].action, f[i].attempts, f[i].attempts == 1 ? "" : "s",
+		    f[i].last_error);
+		free(when);
+	}
+	/* failures come ordered by e-mail key, as plan_defer wants them */
+	dropped = plan_defer(&p->plan, keys, nkeys, settings);
+	if (dropped > 0)
+		log_info("%zu changes wait for their retry time", dropped);
+	free(keys);
+	state_failures_free(f, n);
+	return 0;
+}
+
 /* Open the state store.  plan must change nothing, so a plan against a
  * store that does not exist yet works from an empty one instead. */
 static int
@@ -87,7 +186,7 @@ pass_open_state(struct pass *p)
 	if (state_run_begin(p->st, "sync", &p->run_id) == -1)
 		return EXIT_CONFIG;
 	log_set_run(p->run_id);
-	return 0;
+	return pass_settle_leftovers(p);
 }
 
 static int
@@ -107,17 +206,6 @@ log_skipped(const struct desired_set *want)
 	for (size_t i = 0; i < want->n; i++)
 		if (want->users[i].problem != NULL)
 			log_warnx("skipped %s: %s", want->users[i].dn, want->users[i].problem);
-}
-
-static char *
-time_text(time_t t)
-{
-	char buf[32];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-	return xstrdup(buf);
 }
 
 /* sync --plan: the saved actions only, each still planned unchanged, and
@@ -181,6 +269,8 @@ pass_prepare(struct pass *p)
 	desired_build(&p->snap, p->map, p->prev, p->nprev, &p->want);
 	log_skipped(&p->want);
 	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
+	if ((rc = pass_defer_failed(p, &settings)) != 0)
+		return rc;
 	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
 		return rc;
 	if (p->opt->apply)
@@ -220,7 +310,7 @@ pass_apply(struct pass *p)
 	if (rc == -1)
 		return EXIT_CONFIG;
 	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
-		return p->applied.auth_failed ? EXIT_IMOCHA : EXIT_CONFIG;
+		return p->applied.state_failed ? EXIT_CONFIG : EXIT_IMOCHA;
 	return p->applied.failed > 0 ? EXIT_PARTIAL : EXIT_DONE;
 }
 
@@ -266,6 +356,7 @@ pass_release(struct pass *p)
 	mapping_free(p->map);
 	imocha_bu_list_release(&p->bus);
 	dir_snapshot_release(&p->snap);
+	http_pool_free(p->pool);
 	state_close(p->st);
 }
 
@@ -278,6 +369,8 @@ syncrun_run(const struct config *cfg, const struct run_options *opt)
 	clock_gettime(CLOCK_MONOTONIC, &p.started);
 	syncrun_client(cfg, &p.client);
 	if ((status = pass_open_state(&p)) != 0)
+		goto out;
+	if ((status = pass_open_pool(&p)) != 0)
 		goto out;
 	if ((status = pass_prepare(&p)) != 0)
 		goto out;

@@ -14,6 +14,10 @@
 #include "config.h"
 #include "imocha.h"
 
+/* Attempts in a row with no answer at all after which iMocha counts as
+ * unreachable and the run stops (exit 4), the rest left pending. */
+#define IMOCHA_UNREACHABLE_AFTER 5
+
 enum exit_status {
 	EXIT_DONE = 0,
 	EXIT_PARTIAL = 1,

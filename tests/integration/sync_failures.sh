@@ -12,6 +12,11 @@ fi
 P=ou=People,dc=example,dc=com
 { gen_ou Sales; gen_users 5 Sales; } >"$T/dir.ldif"
 slapd_add "$T/ldap" "$T/dir.ldif" || { not_ok "directory loads"; t_done; }
+# One request at a time and one retry: each fault below hits a known user
+# and exhausts its retries (resilience.sh covers retries that succeed).
+CFG_IMOCHA_EXTRA="max_in_flight = 1
+max_retries = 1"
+export CFG_IMOCHA_EXTRA
 write_config "$T/agent.ini"
 users() { fake_users_emails | tr '\n' ' '; }
 
@@ -55,7 +60,7 @@ check_eq "a percentage limit stops too (5 > 80% of 5)" "$RC" 5
 
 # --- "already exists" is adopted; a 500 fails one user, not the others -------
 fake_post /_fake/users '{"users":[{"email":"USER00001@example.com","fullName":"Old","businessunitId":101,"status":"Active"}]}' >/dev/null
-fake_faults '{"faults":[{"path":"/v3/accounts/user/create","email":"user00002@example.com","status":500}]}' >/dev/null
+fake_faults '{"faults":[{"path":"/v3/accounts/user/create","email":"user00002@example.com","status":500,"count":2}]}' >/dev/null
 run_agent -c "$T/limit.ini" sync --force
 check_eq "--force past the limit; one 500: exit 1 (partial)" "$RC" 1
 check_eq "the others were created" "$(users)" \
@@ -86,7 +91,7 @@ cn: Late
 sn: L
 mail: late@example.com
 EOF
-fake_faults '{"faults":[{"path":"/v3/accounts/user/create","status":429,"retry_after":1}]}' >/dev/null
+fake_faults '{"faults":[{"path":"/v3/accounts/user/create","status":429,"retry_after":1,"count":2}]}' >/dev/null
 run_agent -c "$T/agent.ini" sync
 check_eq "429 on a create: exit 1" "$RC" 1
 run_agent -c "$T/agent.ini" sync

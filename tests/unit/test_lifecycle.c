@@ -308,6 +308,30 @@ email_change_counts_toward_both_limits(void)
 	desired_release(&want);
 }
 
+static void
+deferred_users_leave_the_plan(void)
+{
+	static const struct want_row rows[] = { { "1", "a@x.com", 10 }, { "2", "b@x.com", 10 },
+		{ "3", "c@x.com", 10 }, { 0 } };
+	struct desired_set want = make_want(rows);
+	char *keys[] = { "b@x.com", "zz@x.com" };
+	struct plan_settings s = defaults;
+	struct plan p;
+	char *got;
+
+	s.max_creates = (struct limit){ false, 2 };
+	plan_build(&want, NULL, 0, &s, &p);
+	CHECK_INT(p.stop, PLAN_STOP_CREATES);
+	CHECK_INT(plan_defer(&p, keys, 2, &s), 1);
+	got = describe(&p);
+	CHECK_STR(got, "create a@x.com -1>10; create c@x.com -1>10");
+	CHECK_INT(p.creates, 2);
+	CHECK_INT(p.stop, PLAN_GO);	/* a deferred change counts toward no limit */
+	free(got);
+	plan_release(&p);
+	desired_release(&want);
+}
+
 /* ---- randomized properties ---- */
 
 /* Apply p to have (as iMocha would), returning the new known set. */
@@ -486,6 +510,7 @@ main(void)
 	RUN(every_transition);
 	RUN(deactivation_limit_boundaries);
 	RUN(email_change_counts_toward_both_limits);
+	RUN(deferred_users_leave_the_plan);
 	RUN(apply_yields_desired_and_replan_is_empty);
 	RUN(no_plan_beyond_a_limit_goes);
 	return TESTLIB_EXIT();
