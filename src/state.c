@@ -384,3 +384,28 @@ out:
 	free(lpath);
 	return rc;
 }
+
+int
+state_db_collect(struct state *st, sqlite3_stmt *stmt, const char *what,
+    size_t elem_size, int (*read_row)(sqlite3_stmt *stmt, void *elem),
+    void **array, size_t *count)
+{
+	size_t cap = *count;
+	int step;
+
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		char *elem;
+
+		xgrow(array, &cap, *count + 1, elem_size);
+		elem = (char *)*array + *count * elem_size;
+		memset(elem, 0, elem_size);
+		(*count)++;
+		if (read_row(stmt, elem) == -1)
+			return -1;
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(st, what);
+		return -1;
+	}
+	return 0;
+}

@@ -39,6 +39,13 @@ int state_db_bind_bu(sqlite3_stmt *stmt, int col, int64_t bu);
 int state_db_bind_id(sqlite3_stmt *stmt, int col, long long id);
 char *state_db_column_dup(sqlite3_stmt *stmt, int col);	/* NULL stays NULL */
 int64_t state_db_column_bu(sqlite3_stmt *stmt, int col);
+/* Step stmt to its end, appending one zeroed element of elem_size to
+ * *array per row and filling it with read_row (which may fail: -1).  On
+ * failure (logged once as what) the rows read so far stay in *array and
+ * *count for the caller to free. */
+int state_db_collect(struct state *st, sqlite3_stmt *stmt, const char *what,
+    size_t elem_size, int (*read_row)(sqlite3_stmt *stmt, void *elem),
+    void **array, size_t *count);
 /* Insert or replace one known user inside the caller's transaction. */
 int state_db_known_upsert(struct state *st, const struct known_user *u,
     const char *now);

@@ -259,33 +259,31 @@ failure_read(sqlite3_stmt *stmt, struct failure_record *f)
 	f->http_status = status;
 }
 
+static int
+failure_read_row(sqlite3_stmt *stmt, void *elem)
+{
+	failure_read(stmt, elem);
+	return 0;
+}
+
 int
 state_failures(struct state *st, struct failure_record **out, size_t *n)
 {
-	struct failure_record *f = NULL;
 	sqlite3_stmt *stmt = NULL;
-	size_t count = 0, cap = 0;
-	int step, rc = -1;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (state_db_prepare(st, FAILURES_SQL, &stmt, "load failures") == -1)
-		goto out;
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		xgrow(&f, &cap, count + 1, sizeof *f);
-		failure_read(stmt, &f[count++]);
-	}
-	if (step != SQLITE_DONE) {
-		state_db_fail(st, "load failures");
-		goto out;
-	}
-	*out = f;
-	*n = count;
-	f = NULL;
-	rc = 0;
-out:
+		return -1;
+	rc = state_db_collect(st, stmt, "load failures", sizeof **out, failure_read_row,
+	    (void **)out, n);
 	sqlite3_finalize(stmt);
-	state_failures_free(f, count);
+	if (rc == -1) {
+		state_failures_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 

@@ -115,6 +115,13 @@ run_read(sqlite3_stmt *stmt, struct run_record *r)
 		*f[i] = (long)sqlite3_column_int64(stmt, 6 + i);
 }
 
+static int
+run_read_row(sqlite3_stmt *stmt, void *elem)
+{
+	run_read(stmt, elem);
+	return 0;
+}
+
 int
 state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t *n)
 {
@@ -122,35 +129,24 @@ state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t 
 	    "exit_status, duration_ms, n_read, n_in_scope, n_created, n_adopted, "
 	    "n_moved, n_deactivated, n_reactivated, n_skipped, n_failed "
 	    "FROM run ORDER BY id DESC LIMIT ?";
-	struct run_record *runs = NULL;
 	sqlite3_stmt *stmt = NULL;
-	size_t count = 0, cap = 0;
-	int step, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
 	if (state_db_prepare(st, sql, &stmt, "load runs") == -1)
-		goto out;
-	if (sqlite3_bind_int64(stmt, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
+		return -1;
+	if (sqlite3_bind_int64(stmt, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK)
 		state_db_fail(st, "load runs");
-		goto out;
-	}
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		xgrow(&runs, &cap, count + 1, sizeof *runs);
-		memset(&runs[count], 0, sizeof *runs);
-		run_read(stmt, &runs[count++]);
-	}
-	if (step != SQLITE_DONE) {
-		state_db_fail(st, "load runs");
-		goto out;
-	}
-	*out = runs;
-	*n = count;
-	runs = NULL;
-	rc = 0;
-out:
+	else
+		rc = state_db_collect(st, stmt, "load runs", sizeof **out, run_read_row,
+		    (void **)out, n);
 	sqlite3_finalize(stmt);
-	state_runs_free(runs, count);
+	if (rc == -1) {
+		state_runs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -212,42 +208,41 @@ out:
 	return rc;
 }
 
+static int
+mirror_read_row(sqlite3_stmt *stmt, void *elem)
+{
+	struct mirror_entry *e = elem;
+
+	e->entry_id = state_db_column_dup(stmt, 0);
+	e->dn = state_db_column_dup(stmt, 1);
+	e->email = state_db_column_dup(stmt, 2);
+	e->name = state_db_column_dup(stmt, 3);
+	e->bu_id = state_db_column_bu(stmt, 4);
+	e->in_scope = sqlite3_column_int(stmt, 5) != 0;
+	e->problem = state_db_column_dup(stmt, 6);
+	return 0;
+}
+
 int
 state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
 {
 	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
 	    "in_scope, problem FROM directory_entry ORDER BY entry_id COLLATE BINARY";
-	struct mirror_entry *entries = NULL, *e;
 	sqlite3_stmt *stmt = NULL;
-	size_t count = 0, cap = 0;
-	int step, rc = -1;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (state_db_prepare(st, sql, &stmt, "load mirror") == -1)
-		goto out;
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		xgrow(&entries, &cap, count + 1, sizeof *entries);
-		e = &entries[count++];
-		e->entry_id = state_db_column_dup(stmt, 0);
-		e->dn = state_db_column_dup(stmt, 1);
-		e->email = state_db_column_dup(stmt, 2);
-		e->name = state_db_column_dup(stmt, 3);
-		e->bu_id = state_db_column_bu(stmt, 4);
-		e->in_scope = sqlite3_column_int(stmt, 5) != 0;
-		e->problem = state_db_column_dup(stmt, 6);
-	}
-	if (step != SQLITE_DONE) {
-		state_db_fail(st, "load mirror");
-		goto out;
-	}
-	*out = entries;
-	*n = count;
-	entries = NULL;
-	rc = 0;
-out:
+		return -1;
+	rc = state_db_collect(st, stmt, "load mirror", sizeof **out, mirror_read_row,
+	    (void **)out, n);
 	sqlite3_finalize(stmt);
-	state_mirror_free(entries, count);
+	if (rc == -1) {
+		state_mirror_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -416,50 +411,41 @@ known_read(sqlite3_stmt *stmt, struct known_user *u)
 	return 0;
 }
 
+static int
+known_read_row(sqlite3_stmt *stmt, void *elem)
+{
+	return known_read(stmt, elem);
+}
+
 int
 state_known_load(struct state *st, struct known_user **out, size_t *n)
 {
 	/* Byte order, which the planner's merge with the mirror relies on. */
 	static const char sql[] = "SELECT email_key, email, full_name, entry_id, "
 	    "bu_id, status, origin FROM imocha_user ORDER BY email_key COLLATE BINARY";
-	struct known_user *users = NULL;
 	sqlite3_stmt *stmt = NULL;
-	size_t count = 0, cap = 0;
-	int step, rc = -1;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (state_db_prepare(st, sql, &stmt, "load known users") == -1)
-		goto out;
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		xgrow(&users, &cap, count + 1, sizeof *users);
-		memset(&users[count], 0, sizeof *users);
-		if (known_read(stmt, &users[count++]) == -1)
-			goto out;
-	}
-	if (step != SQLITE_DONE) {
-		state_db_fail(st, "load known users");
-		goto out;
-	}
-	*out = users;
-	*n = count;
-	users = NULL;
-	rc = 0;
-out:
+		return -1;
+	rc = state_db_collect(st, stmt, "load known users", sizeof **out, known_read_row,
+	    (void **)out, n);
 	sqlite3_finalize(stmt);
-	state_known_free(users, count);
+	if (rc == -1) {
+		state_known_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
 void
 state_known_free(struct known_user *users, size_t n)
 {
-	for (size_t i = 0; users != NULL && i < n; i++) {
-		free(users[i].email_key);
-		free(users[i].email);
-		free(users[i].full_name);
-		free(users[i].entry_id);
-	}
+	for (size_t i = 0; users != NULL && i < n; i++)
+		state_known_release(&users[i]);
 	free(users);
 }
 
