@@ -71,6 +71,10 @@ parse_rdn(const char **pp, char **type_out, char **value_out)
 		if (*p == '\\') {
 			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
 
+			/* "\00" would end the C string early and make two
+			 * different DNs compare equal: refused. */
+			if (hi == 0 && lo == 0)
+				goto bad;
 			if (hi >= 0 && lo >= 0) {
 				value[len++] = (char)(hi << 4 | lo);
 				p += 3;

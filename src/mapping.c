@@ -181,7 +181,7 @@ add_attribute_rules(struct mapping *m, const struct dir_ou *ous, size_t nous)
 
 		if (ous[i].bu_attr.n == 0 || (norm = dn_normalize(ous[i].dn)) == NULL)
 			continue;
-		key.dn_norm = norm;
+		key = (struct ou_rule){ .dn_norm = norm };
 		if (nexplicit > 0 &&
 		    bsearch(&key, m->rules, nexplicit, sizeof *m->rules, rule_cmp) != NULL) {
 			free(norm);
@@ -264,7 +264,9 @@ mapping_place(const struct mapping *m, const char *user_dn, struct bu_choice *ou
 
 	*out = (struct bu_choice){ .bu_id = BU_NONE };
 	if (dn_parse(user_dn, &dn) == -1) {
-		out->problem = xstrdup("its DN cannot be parsed");
+		out->problem = user_dn != NULL && strlen(user_dn) > DN_MAX_LEN ?
+		    xasprintf("its DN is longer than %d bytes", DN_MAX_LEN) :
+		    xstrdup("its DN cannot be parsed");
 		return;
 	}
 	/* Nearest first: index 1 is the user's parent. */

@@ -27,7 +27,8 @@
 # fake).  Helper variables carry a per-function prefix because POSIX sh has
 # no local variables.
 #
-# Environment: L2I_TOP (repo root), L2I_BIN (the agent), L2I_KEEP=1 keeps
+# Environment: L2I_TOP (repo root), L2I_BIN (the agent), L2I_WRAP (a
+# command the agent runs under, e.g. valgrind: `make valgrind`), L2I_KEEP=1 keeps
 # $T and prints its path, L2I_TIMEOUT (seconds, default 120) bounds each
 # run_agent, FAKE_API_KEY (the fake iMocha's key).
 
@@ -304,10 +305,10 @@ rand_hex() {
 run_agent() {
 	RC=0
 	if command -v timeout >/dev/null 2>&1; then
-		timeout -k 5 "$L2I_TIMEOUT" "$L2I_BIN" "$@" \
+		timeout -k 5 "$L2I_TIMEOUT" ${L2I_WRAP:-} "$L2I_BIN" "$@" \
 		    <"${AGENT_STDIN:-/dev/null}" >"$T/out" 2>"$T/err" || RC=$?
 	else
-		"$L2I_BIN" "$@" \
+		${L2I_WRAP:-} "$L2I_BIN" "$@" \
 		    <"${AGENT_STDIN:-/dev/null}" >"$T/out" 2>"$T/err" || RC=$?
 	fi
 	return 0
@@ -317,15 +318,26 @@ run_agent() {
 # stdout in $T/bg.out, stderr in $T/bg.err, pid in $AGENT_PID.  Stopped by
 # agent_stop or at exit.
 agent_bg() {
-	"$L2I_BIN" "$@" </dev/null >"$T/bg.out" 2>"$T/bg.err" &
+	${L2I_WRAP:-} "$L2I_BIN" "$@" </dev/null >"$T/bg.out" 2>"$T/bg.err" &
 	AGENT_PID=$!
 	echo "$AGENT_PID" >"$T/agent.pid"
 	_t_register agent "$T/agent.pid"
 	# Until the forked shell has exec'd the agent, a signal sent to it is
-	# taken by the shell's trap and lost: wait for the exec.
-	_ab_exe=$(readlink -f "$L2I_BIN")
-	wait_for 5 _t_execd "$AGENT_PID" "$_ab_exe"
+	# taken by the shell's trap and lost: wait for the exec.  A wrapper
+	# (valgrind) runs under its own name, with the agent in its argv.
+	if [ -n "${L2I_WRAP:-}" ]; then
+		wait_for 10 _t_wrapped "$AGENT_PID" "$L2I_BIN"
+	else
+		_ab_exe=$(readlink -f "$L2I_BIN")
+		wait_for 5 _t_execd "$AGENT_PID" "$_ab_exe"
+	fi
 	return 0
+}
+
+# _t_wrapped PID BIN: PID is gone or its command line names BIN.
+_t_wrapped() {
+	proc_alive "$1" || return 0
+	proc_is "$1" "$2"
 }
 
 # _t_execd PID EXE: PID is gone or already runs EXE.

@@ -116,7 +116,9 @@ FAULT = {"path": exact /v3 path or "*" (default "*"),
                     without answering.
   "delay_ms": N     process now, send the normal answer N ms later.
   "raw_body": TEXT [, "raw_status": CODE (default 200)]
-                    answer exactly TEXT, without processing.
+                    answer exactly TEXT, without processing. A JSON
+                    escape \udc80-\udcff in TEXT sends that one raw
+                    byte 0x80-0xff (invalid UTF-8 on purpose).
   "huge_body_bytes": N  answer 200 with N bytes of valid JSON padding
                     ({"padding":"xxx..."}), without processing.
   "endless_body": true [, "chunk_bytes": 64] [, "interval_ms": 100]
@@ -641,7 +643,7 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(code, obj)
         elif kind == "raw_body":
             self.reply(f.get("raw_status", 200), None,
-                       raw=f["raw_body"].encode("utf-8"))
+                       raw=f["raw_body"].encode("utf-8", "surrogateescape"))
         elif kind == "huge_body_bytes":
             self.send_huge(f["huge_body_bytes"])
         else:

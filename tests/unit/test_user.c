@@ -136,7 +136,8 @@ dn_normal_forms(void)
 		{ "ou=Sales\\20,dc=x", "ou=sales\\ ,dc=x" },
 		{ "", "" },
 	};
-	static const char *bad[] = { "ou", "=x", "ou=\"q\"", "ou=a\\", "ou=a,,dc=x" };
+	static const char *bad[] = { "ou", "=x", "ou=\"q\"", "ou=a\\", "ou=a,,dc=x",
+	    "ou=a\\00b,dc=x" };
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *n = dn_normalize(cases[i].in);
@@ -152,6 +153,22 @@ dn_normal_forms(void)
 		CHECK(n == NULL);
 		free(n);
 	}
+}
+
+/* Past DN_MAX_LEN a DN is refused whole, never cut to fit. */
+static void
+dn_too_long(void)
+{
+	char dn[DN_MAX_LEN + 2], *n;
+
+	memset(dn, 'a', sizeof dn - 1);
+	memcpy(dn, "cn=", 3);
+	dn[sizeof dn - 1] = '\0';
+	CHECK(dn_normalize(dn) == NULL);
+	dn[DN_MAX_LEN] = '\0';	/* exactly DN_MAX_LEN bytes: taken */
+	n = dn_normalize(dn);
+	CHECK(n != NULL && strlen(n) == DN_MAX_LEN);
+	free(n);
 }
 
 static void
@@ -181,5 +198,6 @@ main(void)
 	RUN(clean_text);
 	RUN(dn_normal_forms);
 	RUN(dn_parents);
+	RUN(dn_too_long);
 	return TESTLIB_EXIT();
 }
