@@ -7,6 +7,7 @@
 #include "httppool.h"
 #include "log.h"
 #include "mapping.h"
+#include "progress.h"
 #include "xmem.h"
 
 struct flight;
@@ -183,6 +184,9 @@ submit(struct applier *a, struct flight *f)
 	if (imocha_call_build(&f->change, &f->call, &ir) == -1) {
 		int rc = settle(a, f->jid, &f->change, &ir, false);
 
+		if (!f->owns_change)	/* follow-ups are not in the plan's count */
+			progress_tick();
+
 		log_change(a, &f->change, &ir, false);
 		flight_free(f);
 		return rc;
@@ -225,6 +229,8 @@ land(struct applier *a, struct flight *f, int err, struct http_response *resp,
 	http_response_release(resp);
 	adopted = f->change.kind == CHANGE_CREATE && ir.outcome == IMOCHA_EXISTS;
 	rc = settle(a, f->jid, &f->change, &ir, adopted);
+	if (!f->owns_change)	/* follow-ups are not in the plan's count */
+		progress_tick();
 	if (rc == 0)
 		log_change(a, &f->change, &ir, adopted);
 	if (ir.outcome == IMOCHA_AUTH && !a->res->auth_failed) {
@@ -272,10 +278,11 @@ abandon(struct applier *a, struct flight *followups)
 		flight_free(followups);
 		followups = next;
 	}
+	/* The whole list goes: no unlinking one by one. */
 	while (a->live != NULL) {
 		struct flight *f = a->live;
 
-		live_remove(a, f);
+		a->live = f->live_next;
 		flight_free(f);
 	}
 }
@@ -291,6 +298,7 @@ apply_plan(const struct plan *plan, struct state *st, const struct imocha *clien
 	int rc = 0;
 
 	*res = (struct apply_result){ 0 };
+	progress_start((long)plan->n);
 	for (;;) {
 		struct http_response resp;
 		void *tag;
@@ -318,10 +326,12 @@ apply_plan(const struct plan *plan, struct state *st, const struct imocha *clien
 		    "those in flight are settled by the next run", plan->n - i);
 	if (res->unreachable || res->stopped || res->auth_failed)
 		rc = -1;
+	progress_end();
 	abandon(&a, followups);
 	return rc;
 state_failed:
 	res->state_failed = true;
+	progress_end();
 	abandon(&a, followups);
 	return -1;
 }

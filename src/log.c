@@ -12,6 +12,8 @@ static enum log_level current_level = LOG_LEVEL_INFO;
 static bool to_syslog;
 static bool journal_prefixes;
 static long long current_run;
+static char status_line[160];	/* "" when none is shown */
+static size_t status_shown;	/* its length on the terminal */
 
 void
 log_init(enum log_level level, bool use_syslog)
@@ -45,6 +47,40 @@ log_set_run(long long run_id)
 	current_run = run_id;
 }
 
+/* Blank the status line and put the cursor back at its start. */
+static void
+status_erase(void)
+{
+	if (status_shown == 0)
+		return;
+	fprintf(stderr, "\r%*s\r", (int)status_shown, "");
+	status_shown = 0;
+}
+
+static void
+status_draw(void)
+{
+	if (status_line[0] == '\0')
+		return;
+	fprintf(stderr, "\r%s", status_line);
+	status_shown = strlen(status_line);
+}
+
+void
+log_status_line(const char *text)
+{
+	size_t len, old = status_shown;
+
+	snprintf(status_line, sizeof status_line, "%s", text ? text : "");
+	if ((len = strlen(status_line)) == 0) {
+		status_erase();
+		return;
+	}
+	/* Rewritten in place; blanks cover the rest of a longer old line. */
+	fprintf(stderr, "\r%s%*s", status_line, old > len ? (int)(old - len) : 0, "");
+	status_shown = old > len ? old : len;
+}
+
 static void
 vlog(enum log_level level, int priority, const char *errstr, const char *fmt, va_list ap)
 {
@@ -63,10 +99,12 @@ vlog(enum log_level level, int priority, const char *errstr, const char *fmt, va
 			syslog(priority, "%s%s%s", run, tag[level], msg);
 		return;
 	}
+	status_erase();
 	if (journal_prefixes)
 		fprintf(stderr, "<%d>", priority);
 	fprintf(stderr, "ldap2imocha: %s%s%s%s%s\n", run, tag[level], msg,
 	    errstr ? ": " : "", errstr ? errstr : "");
+	status_draw();
 }
 
 #define LOG_BODY(level, priority, errstr) do {		\

@@ -18,6 +18,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Name the run every following line belongs to; 0 clears it. */
 void log_set_run(long long run_id);
+/* A status line (progress.c) kept at the bottom of a terminal on stderr:
+ * drawn now, rewritten in place ("\r"), cleared before each log line
+ * written to stderr and drawn again after it.  NULL clears it.  The
+ * caller makes sure stderr is a terminal. */
+void log_status_line(const char *text);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* adds strerror(errno) */
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
