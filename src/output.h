@@ -29,4 +29,10 @@ struct status_report {
 void output_status(FILE *fp, const struct status_report *report, bool json);
 void output_bu_list(FILE *fp, const struct imocha_bu_list *bus);
 
+/* history (output_history.c): every change of the journal that f selects,
+ * oldest first, as it is read: one line each, or with json one array of
+ * objects, one a line.  Returns 0, or -1 when the store could not be read
+ * (logged; the output may then be cut short). */
+int output_history(FILE *fp, struct state *st, const struct history_filter *f, bool json);
+
 #endif
