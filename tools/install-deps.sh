@@ -5,9 +5,11 @@
 set -eu
 # build: compiler, pkg-config and the five libraries of the stack.
 # tests and demo: a real slapd with its tools, openssl for test certificates,
-# Debian's python3 for the fake iMocha, sqlite3 to look inside the state store.
+# Debian's python3 for the fake iMocha, sqlite3 to look inside the state store,
+# groff-base to check the manual pages, systemd for systemd-analyze (the units).
 packages="gcc make pkg-config libldap-dev libcurl4-openssl-dev libcjson-dev
-libsqlite3-dev libinih-dev slapd ldap-utils openssl python3 sqlite3"
+libsqlite3-dev libinih-dev slapd ldap-utils openssl python3 sqlite3
+groff-base systemd"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
