@@ -32,6 +32,7 @@ desired_from_entry(struct desired_user *d, const struct dir_user *u,
 
 	*d = (struct desired_user){ .bu_id = BU_NONE };
 	d->entry_id = xstrdup(u->id);
+	d->uuid = xstrdup(u->uuid);
 	d->dn = xstrdup(u->dn);
 	email = value_choose(&u->email, known ? known->email : NULL);
 	d->email = xstrdup(email);
@@ -77,13 +78,24 @@ desired_cmp_id(const void *a, const void *b)
 	return strcmp((*x)->entry_id, (*y)->entry_id);
 }
 
+#define SHARED_EMAIL "e-mail address shared with "
+#define SHARED_ID "id shared with "
+
+/* Only a user otherwise usable is marked: its own problem says more, and
+ * a mark must be removable when the other entry goes (desired_merge). */
 static void
 mark_shared(struct desired_user *d, const struct desired_user *other, const char *what)
 {
-	if (d->problem != NULL && strncmp(d->problem, "no ", 3) == 0)
+	if (d->problem != NULL)
 		return;
-	free(d->problem);
-	d->problem = xasprintf("%s shared with %s", what, other->dn);
+	d->problem = xasprintf("%s%s", what, other->dn);
+}
+
+static bool
+problem_is_shared(const char *problem)
+{
+	return problem != NULL && (strncmp(problem, SHARED_EMAIL, strlen(SHARED_EMAIL)) == 0 ||
+	    strncmp(problem, SHARED_ID, strlen(SHARED_ID)) == 0);
 }
 
 /* An e-mail held by two entries belongs to neither: iMocha keys on it. */
@@ -96,9 +108,8 @@ mark_shared_emails(struct desired_set *set)
 		if (a->email_key == NULL || b->email_key == NULL ||
 		    strcmp(a->email_key, b->email_key) != 0)
 			continue;
-		mark_shared(b, a, "e-mail address");
-		if (a->problem == NULL || strncmp(a->problem, "e-mail address shared", 21) != 0)
-			mark_shared(a, b, "e-mail address");
+		mark_shared(b, a, SHARED_EMAIL);
+		mark_shared(a, b, SHARED_EMAIL);
 	}
 }
 
@@ -115,11 +126,25 @@ mark_shared_ids(struct desired_set *set)
 		if (by_id[i]->entry_id == NULL || by_id[i + 1]->entry_id == NULL ||
 		    strcmp(by_id[i]->entry_id, by_id[i + 1]->entry_id) != 0)
 			continue;
-		mark_shared(by_id[i], by_id[i + 1], "id");
-		mark_shared(by_id[i + 1], by_id[i], "id");
+		mark_shared(by_id[i], by_id[i + 1], SHARED_ID);
+		mark_shared(by_id[i + 1], by_id[i], SHARED_ID);
 		by_id[i]->id_shared = by_id[i + 1]->id_shared = true;
 	}
 	free(by_id);
+}
+
+/* Order by e-mail key, mark what is shared, count the usable. */
+static void
+desired_finish(struct desired_set *set)
+{
+	if (set->n > 1)
+		qsort(set->users, set->n, sizeof *set->users, desired_cmp_key);
+	mark_shared_emails(set);
+	mark_shared_ids(set);
+	set->usable = 0;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->users[i].problem == NULL)
+			set->usable++;
 }
 
 void
@@ -134,12 +159,7 @@ desired_build(const struct dir_snapshot *snap, const struct mapping *map,
 
 		desired_from_entry(&out->users[i], u, map, mirror_find(prev, nprev, u->id));
 	}
-	qsort(out->users, out->n, sizeof *out->users, desired_cmp_key);
-	mark_shared_emails(out);
-	mark_shared_ids(out);
-	for (size_t i = 0; i < out->n; i++)
-		if (out->users[i].problem == NULL)
-			out->usable++;
+	desired_finish(out);
 }
 
 void
@@ -149,6 +169,7 @@ desired_release(struct desired_set *set)
 		struct desired_user *d = &set->users[i];
 
 		free(d->entry_id);
+		free(d->uuid);
 		free(d->dn);
 		free(d->email);
 		free(d->email_key);
@@ -174,7 +195,92 @@ desired_to_mirror(const struct desired_set *set, size_t *n)
 			continue;	/* nothing unique to key a mirror row on */
 		rows[(*n)++] = (struct mirror_entry){ .entry_id = d->entry_id, .dn = d->dn,
 		    .email = d->email, .name = d->name, .bu_id = d->bu_id,
-		    .in_scope = d->problem == NULL, .problem = d->problem };
+		    .in_scope = d->problem == NULL, .problem = d->problem, .uuid = d->uuid };
 	}
 	return rows;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+in_sorted(char *const *list, size_t n, const char *s)
+{
+	return s != NULL && n > 0 && bsearch(&s, list, n, sizeof *list, str_cmp) != NULL;
+}
+
+/* A sorted copy of the pointers of list (strings borrowed). */
+static char **
+sorted_view(const struct value_list *list)
+{
+	char **v = xcalloc(list->n + 1, sizeof *v);
+
+	if (list->n > 0)
+		memcpy(v, list->v, list->n * sizeof *v);
+	if (list->n > 1)
+		qsort(v, list->n, sizeof *v, str_cmp);
+	return v;
+}
+
+/* A row of the previous mirror as a desired user; a mark of sharing is
+ * dropped, to be made again over the merged set if it still holds. */
+static void
+desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
+    const struct imocha_bu_list *bus)
+{
+	const struct imocha_bu *bu = m->bu_id == BU_NONE ? NULL : bu_find_id(bus, m->bu_id);
+
+	*d = (struct desired_user){ .bu_id = m->bu_id };
+	d->entry_id = xstrdup(m->entry_id);
+	d->uuid = xstrdup(m->uuid);
+	d->dn = xstrdup(m->dn);
+	d->email = xstrdup(m->email);
+	d->email_key = m->email ? email_key(m->email) : NULL;
+	d->name = xstrdup(m->name);
+	d->bu_name = xstrdup(bu ? bu->name : NULL);
+	if (!problem_is_shared(m->problem))
+		d->problem = xstrdup(m->problem);
+}
+
+void
+desired_merge(const struct dir_delta *delta, const struct mapping *map,
+    const struct mirror_entry *prev, size_t nprev, const struct imocha_bu_list *bus,
+    struct desired_set *out)
+{
+	const struct dir_snapshot *snap = &delta->snap;
+	char **gone = sorted_view(&delta->gone), **present = sorted_view(&delta->present);
+	char **sent = xcalloc(snap->nusers + 1, sizeof *sent), **sent_ids = xcalloc(snap->nusers + 1, sizeof *sent_ids);
+	size_t nsent = 0, nids = 0;
+
+	*out = (struct desired_set){ xcalloc(nprev + snap->nusers + 1, sizeof *out->users), 0, 0 };
+	for (size_t i = 0; i < snap->nusers; i++) {
+		const struct dir_user *u = &snap->users[i];
+
+		desired_from_entry(&out->users[out->n++], u, map, mirror_find(prev, nprev, u->id));
+		if (u->uuid)
+			sent[nsent++] = u->uuid;
+		if (u->id)
+			sent_ids[nids++] = u->id;
+	}
+	if (nsent > 1)
+		qsort(sent, nsent, sizeof *sent, str_cmp);
+	if (nids > 1)
+		qsort(sent_ids, nids, sizeof *sent_ids, str_cmp);
+	for (size_t i = 0; i < nprev; i++) {
+		const struct mirror_entry *m = &prev[i];
+
+		if (in_sorted(sent, nsent, m->uuid) || in_sorted(sent_ids, nids, m->entry_id) ||
+		    in_sorted(gone, delta->gone.n, m->uuid) ||
+		    (delta->present_phase && !in_sorted(present, delta->present.n, m->uuid)))
+			continue;
+		desired_from_mirror(&out->users[out->n++], m, bus);
+	}
+	free(sent);
+	free(sent_ids);
+	free(gone);
+	free(present);
+	desired_finish(out);
 }

@@ -19,6 +19,7 @@
 
 struct desired_user {
 	char *entry_id;		/* NULL when the entry had no usable id */
+	char *uuid;		/* entryUUID, NULL if the server has none */
 	char *dn;
 	char *email;		/* chosen value, original case; NULL if none */
 	char *email_key;	/* lower case; NULL if no e-mail */
@@ -39,6 +40,14 @@ struct desired_set {
 /* prev: the mirror of the last complete read, ordered by entry_id. */
 void desired_build(const struct dir_snapshot *snap, const struct mapping *map,
     const struct mirror_entry *prev, size_t nprev, struct desired_set *out);
+/* The desired set after an incremental read (OUs and mapping unchanged
+ * since prev was written): prev's rows, less those delta says are gone
+ * (after a present phase: those it neither sent nor listed), with the
+ * entries delta sent built anew through map.  bus names the BUs of prev's
+ * rows.  Shared e-mails and ids are marked anew over the whole set. */
+void desired_merge(const struct dir_delta *delta, const struct mapping *map,
+    const struct mirror_entry *prev, size_t nprev, const struct imocha_bu_list *bus,
+    struct desired_set *out);
 void desired_release(struct desired_set *set);
 /* The mirror rows that describe this set (for state_mirror_replace);
  * they borrow the set's strings: free only the array. */

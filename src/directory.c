@@ -29,6 +29,7 @@ dir_snapshot_release(struct dir_snapshot *snap)
 		struct dir_user *u = &snap->users[i];
 
 		free(u->id);
+		free(u->uuid);
 		free(u->dn);
 		value_list_release(&u->email);
 		value_list_release(&u->name);
@@ -43,4 +44,14 @@ dir_snapshot_release(struct dir_snapshot *snap)
 	free(snap->users);
 	free(snap->ous);
 	*snap = (struct dir_snapshot){ 0 };
+}
+
+void
+dir_delta_release(struct dir_delta *delta)
+{
+	dir_snapshot_release(&delta->snap);
+	value_list_release(&delta->gone);
+	value_list_release(&delta->present);
+	free(delta->cookie);
+	*delta = (struct dir_delta){ 0 };
 }

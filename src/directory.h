@@ -18,7 +18,8 @@ struct value_list {
 };
 
 struct dir_user {
-	char *id;		/* id_attribute in printable form (see user_id_from_binary) */
+	char *id;		/* id_attribute in printable form (see user_id_printable) */
+	char *uuid;		/* entryUUID (RFC 4533 names entries by it); NULL if none */
 	char *dn;
 	struct value_list email;	/* email_attribute values */
 	struct value_list name;		/* name_attribute values */
@@ -40,7 +41,21 @@ struct dir_snapshot {
 	size_t references_ignored;	/* search continuation references seen */
 };
 
+/*
+ * An RFC 4533 refresh: the users sent whole (added, changed, moved; with
+ * no cookie, every user), every OU (read in full each time), and the
+ * entryUUIDs the server listed as gone or as present.
+ */
+struct dir_delta {
+	struct dir_snapshot snap;
+	struct value_list gone;		/* deleted, or out of the filter's scope */
+	struct value_list present;	/* unchanged, listed in a present phase */
+	bool present_phase;		/* an entry neither sent nor listed is gone */
+	char *cookie;			/* the new cookie; NULL: keep the old one */
+};
+
 void dir_snapshot_release(struct dir_snapshot *snap);
+void dir_delta_release(struct dir_delta *delta);
 void value_list_add(struct value_list *list, const char *value);
 void value_list_release(struct value_list *list);
 

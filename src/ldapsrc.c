@@ -9,6 +9,7 @@
 #include <sys/time.h>
 
 #include "ldapconn.h"
+#include "ldapsrc_int.h"
 #include "log.h"
 #include "user.h"
 #include "xmem.h"
@@ -22,18 +23,14 @@
 /* The attributes a user entry is read for, besides the configured ones. */
 static char attr_given[] = "givenName";
 static char attr_sn[] = "sn";
+/* Every user is read with its entryUUID, whatever id_attribute is: RFC 4533
+ * names entries by it, so incremental reads can find them in the mirror. */
+static char attr_uuid[] = "entryUUID";
 /* RFC 4511 4.5.1.8: "1.1" asks for no attributes at all. */
 static char attr_none[] = "1.1";
 
-enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_COUNT };
+enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_UUID, ROLE_COUNT };
 
-struct reader {
-	const struct config *cfg;
-	LDAP *ld;
-	struct dir_snapshot snap;
-	size_t users_cap;
-	size_t ous_cap;
-};
 
 /* One search: what it is for, and what to make of each entry. */
 struct search {
@@ -170,6 +167,8 @@ role_attr(const struct config *cfg, enum role role)
 		return attr_given;
 	case ROLE_SN:
 		return attr_sn;
+	case ROLE_UUID:
+		return attr_uuid;
 	default:
 		return NULL;
 	}
@@ -199,6 +198,8 @@ user_attr(void *ctx, const struct attr *a)
 		}
 		if (role == ROLE_ID)
 			user_take_id(b, a);
+		else if (role == ROLE_UUID)
+			user_take_first(b, label, a, &u->uuid);
 		else if (role == ROLE_EMAIL || role == ROLE_NAME)
 			first_problem(&u->problem, values_take_text(label,
 			    a->vals, role == ROLE_EMAIL ? &u->email : &u->name));
@@ -256,8 +257,8 @@ out:
 	return 0;
 }
 
-static int
-user_entry(struct reader *r, LDAPMessage *e)
+int
+ldapsrc_user_entry(struct reader *r, LDAPMessage *e)
 {
 	struct dir_snapshot *s = &r->snap;
 	struct user_build b = { .cfg = r->cfg };
@@ -465,14 +466,10 @@ filter_paren(const char *f)
 	return f[0] == '(' ? xstrdup(f) : xasprintf("(%s)", f);
 }
 
-static int
-read_users(struct reader *r)
+void
+ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX])
 {
-	const struct config *cfg = r->cfg;
-	char *attrs[ROLE_COUNT + 1] = { NULL };
-	char *filter, *uf, *df;
 	size_t n = 0, i;
-	int rc;
 
 	/* Only the attributes used, each once (names are case-insensitive). */
 	for (enum role role = 0; role < ROLE_COUNT; role++) {
@@ -484,21 +481,37 @@ read_users(struct reader *r)
 		if (name != NULL && i == n)
 			attrs[n++] = (char *)name;
 	}
-	uf = filter_paren(cfg->user_filter);
-	if (cfg->disabled_filter != NULL && cfg->disabled_filter[0] != '\0') {
-		df = filter_paren(cfg->disabled_filter);
-		filter = xasprintf("(&%s(!%s))", uf, df);
-		free(df);
-	} else
-		filter = xstrdup(uf);
-	rc = search_run(r, &(struct search){ filter, attrs, user_entry });
-	free(filter);
+	attrs[n] = NULL;
+}
+
+char *
+ldapsrc_user_filter(const struct config *cfg)
+{
+	char *filter, *uf = filter_paren(cfg->user_filter), *df;
+
+	if (cfg->disabled_filter == NULL || cfg->disabled_filter[0] == '\0')
+		return uf;
+	df = filter_paren(cfg->disabled_filter);
+	filter = xasprintf("(&%s(!%s))", uf, df);
+	free(df);
 	free(uf);
-	return rc;
+	return filter;
 }
 
 static int
-read_ous(struct reader *r)
+read_users(struct reader *r)
+{
+	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(r->cfg);
+	int rc;
+
+	ldapsrc_user_attrs(r->cfg, attrs);
+	rc = search_run(r, &(struct search){ filter, attrs, ldapsrc_user_entry });
+	free(filter);
+	return rc;
+}
+
+int
+ldapsrc_read_ous(struct reader *r)
 {
 	char *attrs[2] = { attr_none, NULL };
 
@@ -517,7 +530,7 @@ read_snapshot(const struct config *cfg, struct dir_snapshot *out)
 
 	if (ldapconn_open(cfg, &r.ld, &uri) == -1)
 		return -1;
-	if (read_users(&r) == -1 || read_ous(&r) == -1)
+	if (read_users(&r) == -1 || ldapsrc_read_ous(&r) == -1)
 		goto out;
 	log_debug("LDAP %s: read %zu users and %zu OUs under %s (%zu search "
 	    "references ignored)", uri, r.snap.nusers, r.snap.nous,

@@ -16,6 +16,13 @@
 #include "directory.h"
 
 int ldapsrc_read(const struct config *cfg, struct dir_snapshot *out);
+/* The same read through RFC 4533 content sync, refreshOnly, never combined
+ * with paging: with cookie NULL every user comes back, with a cookie only
+ * what changed since.  Returns 0 and fills *out; 1 when the server does
+ * not offer content sync (result 12: use ldapsrc_read); 2 when the server
+ * wants a full refresh (the cookie is too old: call again with NULL); -1
+ * after logging why the read is incomplete.  Nothing is kept on failure. */
+int ldapsrc_read_sync(const struct config *cfg, const char *cookie, struct dir_delta *out);
 /* Connect and bind only (the check command).  0 ok, -1 logged. */
 int ldapsrc_check(const struct config *cfg);
 

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "adopt.h"
 #include "config.h"
+#include "daemon.h"
 #include "http.h"
 #include "imocha.h"
 #include "ldapsrc.h"
@@ -33,11 +35,17 @@ static const char usage_text[] =
 "  plan [--json] [--out FILE]\n"
 "                       compute the changes and print them; change nothing anywhere\n"
 "                       (--out: also save them for review and 'sync --plan')\n"
-"  sync [--force] [--plan FILE]\n"
+"  sync [--full] [--force] [--plan FILE]\n"
 "                       one reconciliation pass that applies the changes, then exit\n"
 "                       (--plan: apply exactly that saved plan, refused if stale)\n"
+"  daemon               run sync every [sync] interval, in the foreground, until\n"
+"                       SIGTERM or SIGINT; SIGHUP re-reads the config\n"
 "  status [--json]      users by state with the last change into each, last runs,\n"
 "                       failures\n"
+"  history [--since TIME] [--user EMAIL] [--json]\n"
+"                       every change the agent made, oldest first: when, run, user,\n"
+"                       what, outcome, iMocha's answer (TIME: 2026-11-28,\n"
+"                       2026-11-28T09:00:00Z, or that long ago: 30s, 15m, 24h, 7d)\n"
 "  check                validate the config, bind to LDAP, list iMocha's business\n"
 "                       units; report each (with -v, print the effective config,\n"
 "                       secrets redacted)\n"
@@ -49,8 +57,9 @@ static const char usage_text[] =
 "options:\n"
 "  -c FILE     config file (default $LDAP2IMOCHA_CONFIG, else " DEFAULT_CONFIG ")\n"
 "  -v          more output (debug); -q less (warnings and errors only)\n"
+"  --full      sync: read the whole directory, not only what changed since the last run\n"
 "  --force     sync: apply even when a safety limit would stop the run\n"
-"  --json      plan, status: machine-readable output\n"
+"  --json      plan, status, history: machine-readable output\n"
 "  --help, --version\n"
 "\n"
 "exit status:\n"
@@ -66,9 +75,10 @@ struct cli {
 	const char *config_path;
 	int verbosity;		/* -1 quiet, 0 config's level, 1 debug */
 	const char *command;
-	bool force, json;
+	bool force, json, full;
 	const char *plan_out, *plan_in;
 	const char *file;	/* adopt FILE */
+	const char *since, *user;	/* history --since, --user */
 };
 
 static int
@@ -106,8 +116,11 @@ parse_cli(int argc, char **argv, struct cli *cli)
 			cli->file = argv[i];
 		else if (strcmp(argv[i], "--force") == 0 && strcmp(cli->command, "sync") == 0)
 			cli->force = true;
+		else if (strcmp(argv[i], "--full") == 0 && (strcmp(cli->command, "sync") == 0 ||
+		    strcmp(cli->command, "plan") == 0))
+			cli->full = true;
 		else if (strcmp(argv[i], "--json") == 0 && (strcmp(cli->command, "plan") == 0 ||
-		    strcmp(cli->command, "status") == 0))
+		    strcmp(cli->command, "status") == 0 || strcmp(cli->command, "history") == 0))
 			cli->json = true;
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
 		    strcmp(cli->command, "plan") == 0)
@@ -115,6 +128,12 @@ parse_cli(int argc, char **argv, struct cli *cli)
 		else if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc &&
 		    strcmp(cli->command, "sync") == 0)
 			cli->plan_in = argv[++i];
+		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc &&
+		    strcmp(cli->command, "history") == 0)
+			cli->since = argv[++i];
+		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc &&
+		    strcmp(cli->command, "history") == 0)
+			cli->user = argv[++i];
 		else
 			return usage_error("unknown option or argument for this command",
 			    argv[i]);
@@ -149,6 +168,30 @@ out:
 	state_runs_free(rep.runs, rep.nruns);
 	state_failures_free(rep.failures, rep.nfailures);
 	state_last_changes_release(rep.last);
+	state_close(st);
+	return rc;
+}
+
+/* history only reads, like status: no lock, and no store created. */
+static int
+cmd_history(const struct config *cfg, const struct cli *cli)
+{
+	struct history_filter f = { .email = cli->user };
+	struct state *st = NULL;
+	int rc = EXIT_CONFIG;
+
+	if (cli->since != NULL && state_time_parse(cli->since, time(NULL), &f.since) == -1)
+		return usage_error("--since wants a date, a date-time (ISO 8601) or a "
+		    "duration such as 7d, not", cli->since);
+	f.has_since = cli->since != NULL;
+	if (access(cfg->state_file, F_OK) == -1) {
+		log_errorx("no state store at %s yet: no sync has run with this config",
+		    cfg->state_file);
+		return EXIT_CONFIG;
+	}
+	if (state_open(cfg->state_file, &st) == 0 &&
+	    output_history(stdout, st, &f, cli->json) == 0)
+		rc = EXIT_DONE;
 	state_close(st);
 	return rc;
 }
@@ -217,9 +260,10 @@ cmd_check(const struct config *cfg, bool verbose)
 }
 
 static int
-run_command(const struct cli *cli, const struct config *cfg)
+run_command(const struct cli *cli, struct config *cfg)
 {
-	struct run_options opt = { .force = cli->force, .json = cli->json, .out = stdout,
+	struct run_options opt = { .force = cli->force, .json = cli->json, .full = cli->full,
+	    .out = stdout,
 	    .plan_out = cli->plan_out, .plan_in = cli->plan_in };
 
 	if (strcmp(cli->command, "plan") == 0)
@@ -228,8 +272,13 @@ run_command(const struct cli *cli, const struct config *cfg)
 		opt.apply = true;
 		return syncrun_run(cfg, &opt);
 	}
+	if (strcmp(cli->command, "daemon") == 0)
+		return daemon_run(cfg, &(struct daemon_options){
+		    .config_path = cli->config_path, .verbosity = cli->verbosity });
 	if (strcmp(cli->command, "status") == 0)
 		return cmd_status(cfg, cli->json);
+	if (strcmp(cli->command, "history") == 0)
+		return cmd_history(cfg, cli);
 	if (strcmp(cli->command, "check") == 0)
 		return cmd_check(cfg, cli->verbosity > 0);
 	if (strcmp(cli->command, "business-units") == 0)
@@ -242,8 +291,8 @@ run_command(const struct cli *cli, const struct config *cfg)
 static bool
 command_known(const char *command)
 {
-	static const char *const known[] = { "plan", "sync", "status", "check",
-	    "business-units", "adopt", NULL };
+	static const char *const known[] = { "plan", "sync", "daemon", "status", "check",
+	    "business-units", "adopt", "history", NULL };
 
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(command, known[i]) == 0)

@@ -30,6 +30,7 @@ struct mirror_entry {
 	int64_t bu_id;		/* BU_NONE if unmapped */
 	bool in_scope;		/* usable and mapped: the planner wants it in iMocha */
 	char *problem;		/* why it is skipped (NULL: none) */
+	char *uuid;		/* entryUUID, NULL when the server has none (AD) */
 };
 
 enum known_status { KNOWN_ACTIVE, KNOWN_INACTIVE };
@@ -101,8 +102,25 @@ int state_run_end(struct state *st, long long run_id, const struct run_counts *c
 int state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t *n);
 void state_runs_free(struct run_record *runs, size_t n);
 
-/* Replace the whole mirror in one transaction. */
-int state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n);
+/* meta key: "1" when the last sync applied its whole plan, so that an
+ * unchanged directory means nothing to do; anything that changes what
+ * the agent knows outside a sync removes it. */
+#define STATE_META_PLAN_COMPLETE "plan_complete"
+
+/* A key of the meta table and its value (NULL: remove the key). */
+struct state_meta {
+	const char *key;
+	const char *value;
+};
+
+/* Replace the whole mirror and set the meta keys given (the content-sync
+ * cookie that describes this mirror...) in one transaction. */
+int state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n,
+    const struct state_meta *meta, size_t nmeta);
+/* Set meta keys in one transaction. */
+int state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta);
+/* *value: the key's value (owned), or NULL when it is not set. */
+int state_meta_get(struct state *st, const char *key, char **value);
 /* The whole mirror, ordered by entry_id. */
 int state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n);
 void state_mirror_free(struct mirror_entry *entries, size_t n);
@@ -153,5 +171,80 @@ void state_last_changes_release(struct last_change out[LIFE_STATES]);
 int state_failures(struct state *st, struct failure_record **out, size_t *n);
 void state_failures_free(struct failure_record *f, size_t n);
 int state_summary(struct state *st, struct state_summary *out);
+
+/*
+ * History, retention and run totals (state_history.c): what `history`
+ * lists, what each sync prunes after [sync] history_days, and what the
+ * metrics file sums.
+ */
+#include <time.h>
+
+/* Answers the requests of one run got from iMocha, per attempt (retries
+ * included); a 429 is not counted among the 4xx. */
+struct run_api_calls {
+	long ok_2xx, client_4xx, throttled_429, server_5xx, transport;
+};
+
+/* Record a run's API calls; call before state_run_end.  One statement. */
+int state_run_api_calls(struct state *st, long long run_id, const struct run_api_calls *c);
+/* Record a run that ended before it began its work (another instance held
+ * the lock): one complete row, started and ended now. */
+int state_run_record(struct state *st, const char *command, int exit_status);
+
+/* Run outcomes: the exit statuses 0 to 6, then runs that never ended
+ * (killed, or the machine stopped). */
+#define RUN_OUTCOME_UNFINISHED 7
+#define RUN_OUTCOMES 8
+
+/* Totals over every run the store has recorded, the pruned ones included,
+ * so that they never go down. */
+struct run_totals {
+	long runs[RUN_OUTCOMES];
+	struct run_api_calls api;
+};
+
+int state_run_totals(struct state *st, struct run_totals *out);
+/* The run that ended last (success: the last that exited 0) into a new
+ * record, *out NULL when there is none; free it with
+ * state_runs_free(*out, 1). */
+int state_run_last(struct state *st, bool success, struct run_record **out);
+
+/* One journal row as `history` shows it; the strings are only valid during
+ * the callback. */
+struct history_entry {
+	long long id;
+	long long run_id;		/* 0: made outside a run */
+	const char *action;		/* change_kind_str */
+	const char *email;		/* original case */
+	const char *entry_id;		/* NULL: none */
+	const char *reason;
+	int64_t old_bu, new_bu;		/* BU_NONE: none */
+	const char *outcome;		/* "pending", "done", "adopted" or "failed" */
+	long http_status;		/* 0: no answer */
+	const char *answer;		/* iMocha's text or the transport error; NULL: none */
+	const char *intended_at;	/* when it was decided and sent */
+	const char *settled_at;		/* NULL while pending */
+};
+
+struct history_filter {
+	bool has_since;
+	time_t since;		/* changes journaled at or after this time */
+	const char *email;	/* compared case-insensitively; NULL: everyone */
+};
+
+/* Call each for every journal row f selects, oldest first, in one read
+ * snapshot.  each returns 0 to go on, -1 to stop (having logged why).
+ * Returns 0, or -1 (logged). */
+int state_history(struct state *st, const struct history_filter *f,
+    int (*each)(const struct history_entry *, void *), void *arg);
+/* Delete, in one transaction, the settled journal rows and the runs older
+ * than days (a row still 'intended', and a run a kept row names, stay),
+ * the runs' counts added to the totals first.  Logs what it removed. */
+int state_history_prune(struct state *st, int days);
+/* TIME of `history --since`: an ISO 8601 date ("2026-11-28": local
+ * midnight) or date-time ("2026-11-28T04:25:07Z", "...+01:00"; local time
+ * without a zone), or a duration ("30s", "15m", "24h", "7d": that long
+ * before now).  0, or -1 when text is neither. */
+int state_time_parse(const char *text, time_t now, time_t *out);
 
 #endif

@@ -171,16 +171,78 @@ mirror_insert(sqlite3_stmt *stmt, const struct mirror_entry *e)
 	    state_db_bind_text(stmt, 4, e->name) != SQLITE_OK ||
 	    state_db_bind_bu(stmt, 5, e->bu_id) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 6, e->in_scope) != SQLITE_OK ||
-	    state_db_bind_text(stmt, 7, e->problem) != SQLITE_OK)
+	    state_db_bind_text(stmt, 7, e->problem) != SQLITE_OK ||
+	    state_db_bind_text(stmt, 8, e->uuid) != SQLITE_OK)
 		return -1;
 	return sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
 }
 
+static int
+meta_write(struct state *st, const struct state_meta *meta, size_t nmeta)
+{
+	static const char put[] = "INSERT INTO meta (key, value) VALUES (?, ?) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+	static const char del[] = "DELETE FROM meta WHERE key = ?";
+
+	for (size_t i = 0; i < nmeta; i++) {
+		sqlite3_stmt *stmt = NULL;
+		int ok;
+
+		if (state_db_prepare(st, meta[i].value ? put : del, &stmt, "store meta") == -1)
+			return -1;
+		ok = state_db_bind_text(stmt, 1, meta[i].key) == SQLITE_OK &&
+		    (meta[i].value == NULL ||
+		    state_db_bind_text(stmt, 2, meta[i].value) == SQLITE_OK) &&
+		    sqlite3_step(stmt) == SQLITE_DONE;
+		if (!ok)
+			state_db_fail(st, "store meta");
+		sqlite3_finalize(stmt);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
 int
-state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n)
+state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta)
+{
+	if (state_db_begin(st, "begin meta") == -1)
+		return -1;
+	if (meta_write(st, meta, nmeta) == -1 || state_db_commit(st, "commit meta") == -1) {
+		state_db_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_meta_get(struct state *st, const char *key, char **value)
+{
+	sqlite3_stmt *stmt = NULL;
+	int step, rc = -1;
+
+	*value = NULL;
+	if (state_db_prepare(st, "SELECT value FROM meta WHERE key = ?", &stmt,
+	    "load meta") == -1)
+		return -1;
+	if (state_db_bind_text(stmt, 1, key) == SQLITE_OK) {
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW)
+			*value = state_db_column_dup(stmt, 0);
+		rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+	}
+	if (rc == -1)
+		state_db_fail(st, "load meta");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n,
+    const struct state_meta *meta, size_t nmeta)
 {
 	static const char sql[] = "INSERT INTO directory_entry (entry_id, dn, "
-	    "email, name, bu_id, in_scope, problem) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	    "email, name, bu_id, in_scope, problem, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *stmt = NULL;
 	size_t i;
 	int rc = -1;
@@ -200,6 +262,8 @@ state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_
 	}
 	sqlite3_finalize(stmt);
 	stmt = NULL;
+	if (meta_write(st, meta, nmeta) == -1)
+		goto out;
 	rc = state_db_commit(st, "commit mirror");
 out:
 	sqlite3_finalize(stmt);
@@ -220,6 +284,7 @@ mirror_read_row(sqlite3_stmt *stmt, void *elem)
 	e->bu_id = state_db_column_bu(stmt, 4);
 	e->in_scope = sqlite3_column_int(stmt, 5) != 0;
 	e->problem = state_db_column_dup(stmt, 6);
+	e->uuid = state_db_column_dup(stmt, 7);
 	return 0;
 }
 
@@ -227,7 +292,7 @@ int
 state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
 {
 	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
-	    "in_scope, problem FROM directory_entry ORDER BY entry_id COLLATE BINARY";
+	    "in_scope, problem, uuid FROM directory_entry ORDER BY entry_id COLLATE BINARY";
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
@@ -251,6 +316,7 @@ state_mirror_free(struct mirror_entry *entries, size_t n)
 {
 	for (size_t i = 0; entries != NULL && i < n; i++) {
 		free(entries[i].entry_id);
+		free(entries[i].uuid);
 		free(entries[i].dn);
 		free(entries[i].email);
 		free(entries[i].name);
@@ -379,6 +445,11 @@ state_known_import(struct state *st, const struct known_user *users, size_t n,
 			goto out;
 	sqlite3_finalize(stmt);
 	stmt = NULL;
+	/* Users known from outside a sync must be planned by the next one,
+	 * even if the directory did not change. */
+	if (state_db_exec(st, "DELETE FROM meta WHERE key = '" STATE_META_PLAN_COMPLETE "'",
+	    "import known users") == -1)
+		goto out;
 	if ((rc = state_db_commit(st, "commit import")) == 0)
 		*added = count;
 out:

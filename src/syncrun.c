@@ -2,6 +2,7 @@
 #include "syncrun.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,14 +12,21 @@
 #include "ldapsrc.h"
 #include "log.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "output.h"
 #include "planfile.h"
 #include "plan.h"
 #include "retry.h"
 #include "state.h"
+#include "syncread.h"
 #include "xmem.h"
 
+/* A status of syncrun.c's own: the stop flag ended the run (then EXIT_DONE). */
+#define PASS_STOPPED (-1)
+
 /* Everything one pass holds, released in one place. */
+#define META_PLAN_COMPLETE STATE_META_PLAN_COMPLETE
+
 struct pass {
 	const struct config *cfg;
 	const struct run_options *opt;
@@ -26,7 +34,9 @@ struct pass {
 	long long run_id;
 	struct imocha client;
 	struct http_pool *pool;
-	struct dir_snapshot snap;
+	struct dir_read rd;		/* the directory as this run read it */
+	bool nothing_changed;		/* incremental, no change, nothing pending */
+	size_t leftovers, deferred;
 	struct imocha_bu_list bus;
 	struct mapping *map;
 	struct mirror_entry *prev;
@@ -58,6 +68,12 @@ syncrun_client(const struct config *cfg, struct imocha *client)
 	client->http.insecure_skip_tls_verify = cfg->imocha_insecure_skip_tls_verify;
 	client->http.proxy = cfg->proxy;
 	client->http.timeout = cfg->imocha_timeout;
+	/* Every command that talks to iMocha comes through here: one
+	 * warning per run, as for the directory (ldapconn_open). */
+	if (cfg->imocha_insecure_skip_tls_verify)
+		log_warnx("iMocha: insecure_skip_tls_verify = yes: the server's "
+		    "certificate and host name are not checked; anyone on the "
+		    "path can read the API key and change the answers");
 }
 
 int
@@ -97,11 +113,36 @@ pass_settle_leftovers(struct pass *p)
 		if (state_change_settle(p->st, ids[i], "failed", 0, "no answer: the run ended "
 		    "before iMocha answered; planned again", NULL) == -1)
 			rc = EXIT_CONFIG;
+	p->leftovers = n;
 	if (n > 0)
 		log_warnx("%zu changes of an earlier run were never answered (it was killed or "
 		    "stopped); they are planned again", n);
 	state_changes_free(changes, ids, n);
 	return rc;
+}
+
+/* The daemon's stop flag (SIGTERM): stop between stages too, not only in
+ * the pool. */
+static bool
+pass_stopping(const struct pass *p)
+{
+	return p->opt->stop != NULL && *p->opt->stop != 0;
+}
+
+/*
+ * A run stopped by the flag ends "done" (exit 0): what it left unanswered
+ * stays journaled as intended and the next run settles it.  A failed read
+ * or business-unit list while stopping is the signal's doing (libldap
+ * takes an interrupted wait for a lost server), not a failure.
+ */
+static int
+pass_stop_status(const struct pass *p, int status)
+{
+	if (status != PASS_STOPPED &&
+	    !(pass_stopping(p) && (status == EXIT_LDAP || status == EXIT_IMOCHA)))
+		return status;
+	log_info("stopped by signal; changes not answered yet are settled by the next run");
+	return EXIT_DONE;
 }
 
 /* The pool every request goes through, the business-unit list included,
@@ -121,6 +162,8 @@ pass_open_pool(struct pass *p)
 	p->pool = http_pool_new(&p->client.http, &lim);
 	if (p->pool == NULL)
 		return EXIT_IMOCHA;
+	if (p->opt->stop != NULL)
+		http_pool_set_stop_flag(p->pool, p->opt->stop);
 	p->client.pool = p->pool;
 	return 0;
 }
@@ -155,6 +198,7 @@ pass_defer_failed(struct pass *p, const struct plan_settings *settings)
 	}
 	/* failures come ordered by e-mail key, as plan_defer wants them */
 	dropped = plan_defer(&p->plan, keys, nkeys, settings);
+	p->deferred = nkeys;
 	if (dropped > 0)
 		log_info("%zu changes wait for their retry time", dropped);
 	free(keys);
@@ -179,6 +223,7 @@ pass_open_state(struct pass *p)
 	if ((rc = state_lock(p->st, &holder)) == 1) {
 		log_errorx("another ldap2imocha run (PID %ld) holds the lock on %s; "
 		    "not starting", (long)holder, p->cfg->state_file);
+		state_run_record(p->st, "sync", EXIT_LOCKED);	/* counted in the metrics */
 		return EXIT_LOCKED;
 	}
 	if (rc == -1)
@@ -247,6 +292,48 @@ out:
 	return rc;
 }
 
+/* Read the directory (in full or incrementally: syncread.h), then list
+ * iMocha's business units; a renamed BU means a full read. */
+static int
+pass_read(struct pass *p)
+{
+	struct state *st = p->opt->apply ? p->st : NULL;
+	int rc;
+
+	if (syncread_read(p->cfg, st, p->opt->full, &p->rd) == -1)
+		return EXIT_LDAP;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
+		return rc;
+	if (st != NULL && syncread_bus_changed(&p->rd, st, &p->bus) && p->rd.incremental) {
+		log_info("iMocha's business units changed: reading the directory in full");
+		syncread_release(&p->rd);
+		if (syncread_read(p->cfg, st, true, &p->rd) == -1)
+			return EXIT_LDAP;
+		syncread_bus_changed(&p->rd, st, &p->bus);
+	}
+	if (p->rd.delta.snap.references_ignored > 0)
+		log_info("ignored %zu search continuation references",
+		    p->rd.delta.snap.references_ignored);
+	return 0;
+}
+
+/* The last run applied its whole plan and nothing waits for a retry, so
+ * an unchanged directory means nothing to do. */
+static bool
+pass_plan_was_complete(struct pass *p)
+{
+	char *v = NULL;
+	bool complete;
+
+	if (p->leftovers > 0 || state_meta_get(p->st, META_PLAN_COMPLETE, &v) == -1)
+		return false;
+	complete = v != NULL && strcmp(v, "1") == 0;
+	free(v);
+	return complete;
+}
+
 /* Read, map and plan: everything before the first change. */
 static int
 pass_prepare(struct pass *p)
@@ -256,17 +343,20 @@ pass_prepare(struct pass *p)
 	    .max_deactivations = p->cfg->max_deactivations };
 	int rc;
 
+	if ((rc = pass_read(p)) != 0)
+		return rc;
+	if (p->opt->apply && syncread_nothing_changed(&p->rd) && pass_plan_was_complete(p)) {
+		log_info("nothing changed in the directory since the last run");
+		p->nothing_changed = true;
+		return 0;
+	}
 	if ((rc = pass_load_known(p)) != 0)
 		return rc;
-	if (ldapsrc_read(p->cfg, &p->snap) == -1)
-		return EXIT_LDAP;
-	if (p->snap.references_ignored > 0)
-		log_info("ignored %zu search continuation references",
-		    p->snap.references_ignored);
-	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
-		return rc;
-	p->map = mapping_new(p->cfg, p->snap.ous, p->snap.nous, &p->bus);
-	desired_build(&p->snap, p->map, p->prev, p->nprev, &p->want);
+	p->map = mapping_new(p->cfg, p->rd.delta.snap.ous, p->rd.delta.snap.nous, &p->bus);
+	if (p->rd.incremental)
+		desired_merge(&p->rd.delta, p->map, p->prev, p->nprev, &p->bus, &p->want);
+	else
+		desired_build(&p->rd.delta.snap, p->map, p->prev, p->nprev, &p->want);
 	log_skipped(&p->want);
 	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
 	if ((rc = pass_defer_failed(p, &settings)) != 0)
@@ -302,16 +392,30 @@ pass_check_limits(struct pass *p)
 static int
 pass_apply(struct pass *p)
 {
-	size_t nrows;
-	struct mirror_entry *rows = desired_to_mirror(&p->want, &nrows);
-	int rc = state_mirror_replace(p->st, rows, nrows);
+	struct state_meta meta[8], done = { META_PLAN_COMPLETE, "1" };
+	char now[32];
+	size_t nrows, nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
+	struct mirror_entry *rows;
+	int rc;
 
+	if (p->nothing_changed)
+		return state_meta_set(p->st, meta, nmeta) == -1 ? EXIT_CONFIG : EXIT_DONE;
+	/* The mirror and its cookie go together; until this plan is applied
+	 * whole, the next run plans again even if nothing changes. */
+	meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
+	rows = desired_to_mirror(&p->want, &nrows);
+	rc = state_mirror_replace(p->st, rows, nrows, meta, nmeta);
 	free(rows);
 	if (rc == -1)
 		return EXIT_CONFIG;
 	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
-		return p->applied.state_failed ? EXIT_CONFIG : EXIT_IMOCHA;
-	return p->applied.failed > 0 ? EXIT_PARTIAL : EXIT_DONE;
+		return p->applied.state_failed ? EXIT_CONFIG :
+		    p->applied.stopped ? PASS_STOPPED : EXIT_IMOCHA;
+	if (p->applied.failed > 0)
+		return EXIT_PARTIAL;
+	if (p->deferred == 0 && state_meta_set(p->st, &done, 1) == -1)
+		return EXIT_CONFIG;
+	return EXIT_DONE;
 }
 
 static long
@@ -327,22 +431,32 @@ static void
 pass_finish(struct pass *p, int status)
 {
 	struct run_counts counts = {
-		.read = (long)p->snap.nusers, .in_scope = (long)p->want.usable,
+		.read = (long)p->rd.delta.snap.nusers, .in_scope = (long)p->want.usable,
 		.created = p->applied.created, .adopted = p->applied.adopted,
 		.moved = p->applied.moved, .deactivated = p->applied.deactivated,
 		.reactivated = p->applied.reactivated,
 		.skipped = (long)(p->want.n - p->want.usable), .failed = p->applied.failed,
 	};
 	long ms = elapsed_ms(&p->started);
+	char text[512];
 
-	if (p->opt->apply)
-		log_info("summary: read %ld, in scope %ld, created %ld, adopted %ld, moved %ld, "
-		    "deactivated %ld, reactivated %ld, skipped %ld, failed %ld, "
-		    "duration %ld.%03lds, exit %d", counts.read, counts.in_scope, counts.created,
-		    counts.adopted, counts.moved, counts.deactivated, counts.reactivated,
-		    counts.skipped, counts.failed, ms / 1000, ms % 1000, status);
-	if (p->run_id > 0)
+	if (p->opt->apply) {
+		snprintf(text, sizeof text, "summary: read %ld, in scope %ld, created %ld, "
+		    "adopted %ld, moved %ld, deactivated %ld, reactivated %ld, skipped %ld, "
+		    "failed %ld, duration %ld.%03lds, exit %d", counts.read, counts.in_scope,
+		    counts.created, counts.adopted, counts.moved, counts.deactivated,
+		    counts.reactivated, counts.skipped, counts.failed, ms / 1000, ms % 1000,
+		    status);
+		log_info("%s", text);
+		if (p->opt->summary != NULL && p->opt->summary_size > 0)
+			snprintf(p->opt->summary, p->opt->summary_size, "%s", text);
+	}
+	if (p->run_id > 0) {
+		metrics_record_api_calls(p->st, p->run_id, p->pool);
 		state_run_end(p->st, p->run_id, &counts, status);
+		state_history_prune(p->st, p->cfg->history_days);
+		metrics_write(p->cfg, p->st);
+	}
 	log_set_run(0);
 }
 
@@ -355,7 +469,7 @@ pass_release(struct pass *p)
 	state_mirror_free(p->prev, p->nprev);
 	mapping_free(p->map);
 	imocha_bu_list_release(&p->bus);
-	dir_snapshot_release(&p->snap);
+	syncread_release(&p->rd);
 	http_pool_free(p->pool);
 	state_close(p->st);
 }
@@ -386,6 +500,7 @@ syncrun_run(const struct config *cfg, const struct run_options *opt)
 		goto out;
 	status = pass_apply(&p);
 out:
+	status = pass_stop_status(&p, status);
 	pass_finish(&p, status);
 	pass_release(&p);
 	return status;

@@ -8,7 +8,9 @@
 #ifndef L2I_SYNCRUN_H
 #define L2I_SYNCRUN_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -31,10 +33,16 @@ enum exit_status {
 struct run_options {
 	bool apply;		/* sync: true; plan: false */
 	bool force;		/* apply even past a safety limit */
+	bool full;		/* read the whole directory, whatever the cookie */
 	bool json;		/* plan: machine-readable output */
 	const char *plan_out;	/* plan --out: save the plan here */
 	const char *plan_in;	/* sync --plan: apply exactly this saved plan */
 	FILE *out;		/* where plan prints (stdout) */
+	/* daemon: raised by SIGTERM; the run stops at once, what is in
+	 * flight is abandoned and settled by the next run, and it ends 0 */
+	const volatile sig_atomic_t *stop;
+	char *summary;		/* daemon: the summary line is also copied here */
+	size_t summary_size;
 };
 
 int syncrun_run(const struct config *cfg, const struct run_options *opt);

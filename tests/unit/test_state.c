@@ -22,6 +22,9 @@
 extern const size_t schema_migrations_count;
 
 static char tmpdir[] = "/tmp/test_state.XXXXXX";
+/* This program, for the lock test's child: argv[0] when it is a path, as
+ * /proc/self/exe is valgrind's own tool under `make valgrind`. */
+static const char *self_exe = "/proc/self/exe";
 
 static char *
 tmp_path(const char *name)
@@ -197,15 +200,15 @@ test_mirror_roundtrip(void)
 {
 	char *path = tmp_path("mirror.db");
 	struct mirror_entry in[] = {
-		{ "c1", "uid=c,ou=x,dc=t", "C@T.org", "C", 12, true, NULL },
-		{ "a1", "uid=a,ou=x,dc=t", NULL, "A", BU_NONE, false, "no e-mail" },
-		{ "B1", "uid=b,ou=x,dc=t", "b@t.org", NULL, 0, true, NULL },
+		{ "c1", "uid=c,ou=x,dc=t", "C@T.org", "C", 12, true, NULL, NULL },
+		{ "a1", "uid=a,ou=x,dc=t", NULL, "A", BU_NONE, false, "no e-mail", NULL },
+		{ "B1", "uid=b,ou=x,dc=t", "b@t.org", NULL, 0, true, NULL, NULL },
 	};
 	struct mirror_entry *out = NULL;
 	struct state *st = open_db(path);
 	size_t n = 0;
 
-	CHECK_INT(state_mirror_replace(st, in, 3), 0);
+	CHECK_INT(state_mirror_replace(st, in, 3, NULL, 0), 0);
 	CHECK_INT(state_mirror_load(st, &out, &n), 0);
 	CHECK_INT(n, 3);
 	if (n == 3) {
@@ -226,15 +229,15 @@ test_mirror_roundtrip(void)
 	state_mirror_free(out, n);
 	/* A failed replace (duplicate id) keeps the previous mirror whole. */
 	in[1].entry_id = "c1";
-	CHECK_INT(state_mirror_replace(st, in, 3), -1);
+	CHECK_INT(state_mirror_replace(st, in, 3, NULL, 0), -1);
 	CHECK_INT(state_mirror_load(st, &out, &n), 0);
 	CHECK_INT(n, 3);
 	state_mirror_free(out, n);
-	CHECK_INT(state_mirror_replace(st, in, 1), 0);
+	CHECK_INT(state_mirror_replace(st, in, 1, NULL, 0), 0);
 	CHECK_INT(state_mirror_load(st, &out, &n), 0);
 	CHECK_INT(n, 1);
 	state_mirror_free(out, n);
-	CHECK_INT(state_mirror_replace(st, NULL, 0), 0);
+	CHECK_INT(state_mirror_replace(st, NULL, 0, NULL, 0), 0);
 	CHECK_INT(state_mirror_load(st, &out, &n), 0);
 	CHECK_INT(n, 0);
 	state_mirror_free(out, n);
@@ -260,7 +263,7 @@ test_mirror_large(void)
 		in[i].bu_id = (int64_t)(i % 7);
 		in[i].in_scope = true;
 	}
-	CHECK_INT(state_mirror_replace(st, in, count), 0);
+	CHECK_INT(state_mirror_replace(st, in, count, NULL, 0), 0);
 	CHECK_INT(state_mirror_load(st, &out, &n), 0);
 	CHECK_INT(n, count);
 	if (n == count) {
@@ -559,9 +562,9 @@ test_summary(void)
 	char *path = tmp_path("summary.db");
 	struct state *st = open_db(path);
 	struct mirror_entry m[] = {
-		{ "1", "uid=1", "a@x.org", "A", 1, true, NULL },
-		{ "2", "uid=2", "b@x.org", "B", 1, true, NULL },
-		{ "3", "uid=3", "shared@x.org", "C", 1, false, "shared e-mail" },
+		{ "1", "uid=1", "a@x.org", "A", 1, true, NULL, NULL },
+		{ "2", "uid=2", "b@x.org", "B", 1, true, NULL, NULL },
+		{ "3", "uid=3", "shared@x.org", "C", 1, false, "shared e-mail", NULL },
 	};
 	struct known_user u;
 	struct change c = mk_change(CHANGE_CREATE, "c@x.org", "c@x.org");
@@ -571,7 +574,7 @@ test_summary(void)
 	CHECK_INT(state_summary(st, &sum), 0);
 	CHECK_INT(sum.active + sum.inactive + sum.pending + sum.failed, 0);
 	CHECK_INT(sum.mirror_total, 0);
-	CHECK_INT(state_mirror_replace(st, m, 3), 0);
+	CHECK_INT(state_mirror_replace(st, m, 3, NULL, 0), 0);
 	u = mk_user("a@x.org", "a@x.org", 1, ORIGIN_CREATED);
 	CHECK_INT(state_known_put(st, &u), 0);
 	u = mk_user("b@x.org", "b@x.org", 1, ORIGIN_ADOPTED);
@@ -599,7 +602,7 @@ test_reopen_keeps(void)
 {
 	char *path = tmp_path("reopen.db");
 	struct state *st = open_db(path);
-	struct mirror_entry m = { "e1", "uid=1", "A@x.org", "A", 5, true, NULL };
+	struct mirror_entry m = { "e1", "uid=1", "A@x.org", "A", 5, true, NULL, NULL };
 	struct mirror_entry *mo = NULL;
 	struct known_user u = mk_user("a@x.org", "A@x.org", 5, ORIGIN_CREATED), *ko = NULL;
 	struct change c = mk_change(CHANGE_CREATE, "A@x.org", "a@x.org");
@@ -610,7 +613,7 @@ test_reopen_keeps(void)
 	size_t n = 0;
 
 	CHECK_INT(state_run_begin(st, "sync", &run), 0);
-	CHECK_INT(state_mirror_replace(st, &m, 1), 0);
+	CHECK_INT(state_mirror_replace(st, &m, 1, NULL, 0), 0);
 	CHECK_INT(state_change_intend(st, run, &c, &id), 0);
 	CHECK_INT(state_change_settle(st, id, "done", 200, "ok", &u), 0);
 	c.kind = CHANGE_MOVE;
@@ -747,7 +750,7 @@ run_lock_child(const char *path)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		execl("/proc/self/exe", "test_state", "lock-child", path, (char *)NULL);
+		execl(self_exe, "test_state", "lock-child", path, (char *)NULL);
 		_exit(4);
 	}
 	if (pid == -1 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
@@ -790,11 +793,48 @@ remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 	return remove(path);
 }
 
+/* The cookie is written with the mirror it describes, in one transaction. */
+static void
+test_meta_with_mirror(void)
+{
+	char *path = tmp_path("meta.db"), *v = NULL;
+	struct mirror_entry in[] = {
+		{ "e1", "uid=e,dc=t", "e@t.org", "E", 3, true, NULL, "0f0e0d0c-0b0a-0908-0706-050403020100" },
+		{ "e1", "uid=dup,dc=t", "d@t.org", "D", 3, true, NULL, NULL },
+	};
+	struct state_meta meta[] = { { "sync_cookie", "rid=000,csn=1" }, { "other", "x" } };
+	struct state_meta drop[] = { { "other", NULL } };
+	struct mirror_entry *out = NULL;
+	size_t n = 0;
+	struct state *st = open_db(path);
+
+	CHECK_INT(state_mirror_replace(st, in, 1, meta, 2), 0);
+	CHECK_INT(state_meta_get(st, "sync_cookie", &v), 0);
+	CHECK_STR(v, "rid=000,csn=1");
+	free(v);
+	CHECK_INT(state_mirror_load(st, &out, &n), 0);
+	CHECK(n == 1 && strcmp(out[0].uuid, in[0].uuid) == 0);
+	state_mirror_free(out, n);
+	/* a failed mirror write leaves the old cookie: never one without the other */
+	meta[0].value = "rid=000,csn=2";
+	CHECK_INT(state_mirror_replace(st, in, 2, meta, 1), -1);
+	CHECK_INT(state_meta_get(st, "sync_cookie", &v), 0);
+	CHECK_STR(v, "rid=000,csn=1");
+	free(v);
+	CHECK_INT(state_meta_set(st, drop, 1), 0);
+	CHECK_INT(state_meta_get(st, "other", &v), 0);
+	CHECK(v == NULL);
+	state_close(st);
+	free(path);
+}
+
 int
 main(int argc, char *argv[])
 {
 	if (argc == 3 && strcmp(argv[1], "lock-child") == 0)
 		return lock_child(argv[2]);
+	if (argc > 0 && strchr(argv[0], '/') != NULL)
+		self_exe = argv[0];
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -814,6 +854,7 @@ main(int argc, char *argv[])
 	RUN(test_reopen_keeps);
 	RUN(test_bad_settle);
 	RUN(test_runs);
+	RUN(test_meta_with_mirror);
 	RUN(test_lock);
 	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return TESTLIB_EXIT();

@@ -1,0 +1,34 @@
+/*
+ * ldapsrc_int.h: what the paged reader (ldapsrc.c) shares with the
+ * content-sync reader (ldapsync.c): one entry made into a dir_user, the
+ * OU read, the user filter and attributes.  Not for other modules.
+ */
+#ifndef L2I_LDAPSRC_INT_H
+#define L2I_LDAPSRC_INT_H
+
+#include <ldap.h>
+
+#include "config.h"
+#include "directory.h"
+
+#define LDAPSRC_USER_ATTRS_MAX 8
+
+struct reader {
+	const struct config *cfg;
+	LDAP *ld;
+	struct dir_snapshot snap;
+	size_t users_cap;
+	size_t ous_cap;
+};
+
+/* Append entry e to r->snap.users (a problem, not a failure, when its
+ * values cannot be used).  -1 only when the message cannot be read. */
+int ldapsrc_user_entry(struct reader *r, LDAPMessage *e);
+/* Read every OU under base_dn into r->snap.ous, paged.  -1 logged. */
+int ldapsrc_read_ous(struct reader *r);
+/* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
+void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
+/* (&user_filter(!disabled_filter)), owned by the caller. */
+char *ldapsrc_user_filter(const struct config *cfg);
+
+#endif

@@ -1,0 +1,159 @@
+#!/bin/sh
+# incremental: RFC 4533 content sync against slapd's syncprov overlay.
+# Added, modified, moved, deleted and disabled entries are found by an
+# incremental read; a renamed OU and an edited ou_attribute force a full
+# read; the present phase after a slapd restart loses nobody; a server
+# without syncprov is read in full; a run that stops after the mirror and
+# cookie are saved, or is killed mid-apply, is completed by the next.
+. "$L2I_TOP/tests/lib/common.sh"
+. "$L2I_TOP/tests/lib/slapd.sh"
+t_setup
+SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
+fake_start "$T/fake" --bu 1:Engineering --bu 2:Sales --bu 3:Support ||
+    { not_ok "fake iMocha starts"; t_done; }
+P=ou=People,dc=example,dc=com
+{ gen_ou Engineering; gen_ou Sales; gen_users 4 Engineering 1; gen_users 4 Sales 5; } |
+    slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
+CFG_LDAP_EXTRA="disabled_filter = (employeeType=disabled)"
+CFG_MAPPING="ou_attribute = businessCategory"
+export CFG_LDAP_EXTRA CFG_MAPPING
+write_config "$T/agent.ini"
+field() { fake_user_field "$1@example.com" "$2"; }
+sync_ok() {
+	run_agent -c "$T/agent.ini" sync "$@"
+	[ "$RC" -eq 0 ] || { diag "sync exited $RC"; sed 's/^/# /' "$T/err"; }
+}
+
+sync_ok
+check_contains "first run reads in full (no cookie yet)" "$(cat "$T/err")" \
+    "directory read in full: no content-sync cookie yet"
+check_eq "first run creates every user" "$(fake_users_emails | wc -l)" 8
+check "a cookie is stored with the mirror" \
+    test -n "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key='sync_cookie'")"
+
+w=$(fake_write_count)
+sync_ok
+check_contains "second run reads incrementally" "$(cat "$T/err")" "directory read incremental"
+check_contains "and finds nothing changed" "$(cat "$T/err")" "nothing changed in the directory"
+check_eq "nothing changed: no write" "$(fake_write_count)" "$w"
+
+# added
+gen_users 1 Sales 9 | slapd_add "$T/ldap"
+sync_ok
+check_contains "added: incremental" "$(cat "$T/err")" "directory read incremental"
+check_eq "added: created" "$(field user00009 createCount)" 1
+
+# modified, no write needed
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00002,ou=Engineering,$P
+changetype: modify
+replace: description
+description: edited
+EOF
+w=$(fake_write_count)
+sync_ok
+check_eq "modified (description): no write" "$(fake_write_count)" "$w"
+check_contains "modified: incremental" "$(cat "$T/err")" "directory read incremental"
+
+# moved to another OU
+slapd_modrdn "$T/ldap" -s "ou=Sales,$P" "uid=user00001,ou=Engineering,$P" uid=user00001
+sync_ok
+check_eq "moved: now in Sales" "$(field user00001 businessunitId)" 2
+check_eq "moved: not created again" "$(field user00001 createCount)" 1
+
+# deleted
+slapd_delete "$T/ldap" "uid=user00003,ou=Engineering,$P"
+sync_ok
+check_eq "deleted: Inactive" "$(field user00003 status)" Inactive
+
+# disabled by the filter
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00004,ou=Engineering,$P
+changetype: modify
+add: employeeType
+employeeType: disabled
+EOF
+sync_ok
+check_eq "disabled by filter: Inactive" "$(field user00004 status)" Inactive
+check_eq "others untouched by the incremental reads" "$(field user00005 status)" Active
+
+# an OU renamed: its users' DNs change without the server saying so for them
+slapd_modrdn "$T/ldap" "ou=Engineering,$P" ou=Support
+sync_ok
+check_contains "renamed OU: a full read" "$(cat "$T/err")" "an OU changed"
+check_eq "renamed OU: its user moves to the BU of the new name" \
+    "$(field user00002 businessunitId)" 3
+
+# ou_attribute edited on an OU
+slapd_modify "$T/ldap" <<EOF
+dn: ou=Sales,$P
+changetype: modify
+add: objectClass
+objectClass: extensibleObject
+-
+add: businessCategory
+businessCategory: Engineering
+EOF
+sync_ok
+check_contains "edited ou_attribute: a full read" "$(cat "$T/err")" "an OU changed"
+check_eq "edited ou_attribute: users follow it" "$(field user00005 businessunitId)" 1
+
+# the present phase: changes made before a slapd restart are beyond the
+# session log, so the server lists every unchanged entry instead; the one
+# deleted meanwhile is gone, nobody else is.
+slapd_delete "$T/ldap" "uid=user00006,ou=Sales,$P"
+slapd_restart "$T/ldap"
+gen_users 1 Sales 10 | slapd_add "$T/ldap"
+before=$(fake_request_count POST /v3/accounts/user/status)
+sync_ok
+check_eq "after a restart: the new user is created" "$(field user00010 createCount)" 1
+check_eq "after a restart: the user deleted before it is deactivated" \
+    "$(field user00006 status)" Inactive
+check_eq "after a restart: no one else deactivated" \
+    "$(($(fake_request_count POST /v3/accounts/user/status) - before))" 1
+
+# --full reads everything
+sync_ok --full
+check_contains "--full: a full read" "$(cat "$T/err")" "directory read in full: --full"
+
+# stopped after the mirror and cookie are saved, before the change is made
+gen_users 1 Sales 11 | slapd_add "$T/ldap"
+fake_faults '{"faults":[{"path":"*","drop":"before","count":100}]}' >/dev/null
+run_agent -c "$T/agent.ini" sync
+check_eq "iMocha unreachable after the read: exit 4" "$RC" 4
+fake_post /_fake/reset '{}' >/dev/null 2>&1
+# the reset dropped the fake's users: put back those the agent made
+fake_post /_fake/users "$(sqlite3 "$T/state.db" "SELECT json_object('users', json_group_array(json_object('email', email, 'fullName', full_name, 'businessunitId', bu_id, 'status', status))) FROM imocha_user")" >/dev/null
+sync_ok
+check_eq "the next run makes the change the stopped one could not" \
+    "$(field user00011 createCount)" 1
+
+# killed mid-apply: nothing repeated, nothing lost
+fake_stop "$T/fake"
+fake_start "$T/fake2" --bu 1:Engineering --bu 2:Sales --bu 3:Support --latency-ms 300 ||
+    { not_ok "slow fake starts"; t_done; }
+fake_post /_fake/users "$(sqlite3 "$T/state.db" "SELECT json_object('users', json_group_array(json_object('email', email, 'fullName', full_name, 'businessunitId', bu_id, 'status', status))) FROM imocha_user")" >/dev/null
+CFG_IMOCHA_EXTRA="max_in_flight = 1" write_config "$T/agent.ini"
+gen_users 12 Sales 20 | slapd_add "$T/ldap"
+agent_bg -c "$T/agent.ini" sync
+wait_for 60 sh -c '[ "$(fake_write_count)" -ge 3 ]'
+kill -9 "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID=
+sync_ok
+check_eq "killed mid-apply: every new user exists once" \
+    "$(fake_get /_fake/users | /usr/bin/python3 -c 'import json,sys; u=[x for x in json.load(sys.stdin)["users"] if x["email"].startswith("user0002") or x["email"].startswith("user0003")]; print(len(u), sorted({x["createCount"] for x in u}))')" \
+    "12 [1]"
+check_eq "killed mid-apply: nothing left pending" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM journal WHERE state='intended'")" 0
+
+# a server without syncprov
+slapd_start "$T/plain" || { not_ok "plain slapd"; t_done; }
+{ gen_ou Sales; gen_users 2 Sales 40; } | slapd_add "$T/plain"
+CFG_STATE_FILE=$T/plain.db write_config "$T/plain.ini"
+run_agent -c "$T/plain.ini" sync
+run_agent -c "$T/plain.ini" sync
+check_eq "no syncprov: still exit 0" "$RC" 0
+check_contains "no syncprov: says it reads in full" "$(cat "$T/err")" \
+    "does not offer content sync"
+t_done
