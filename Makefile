@@ -3,12 +3,19 @@
 #   make check      unit and integration tests; ends with "N passed, N failed, N skipped"
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (in build-san/)
 #   make demo       a full sync against a throwaway slapd and a local iMocha stand-in
-#   make install DESTDIR=... PREFIX=...
+#   make install DESTDIR=... PREFIX=...   (also SYSCONFDIR, UNITDIR, MANDIR...)
+#   make deb, make rpm   packages, in build/deb/ and build/rpm/ (packaging/)
 
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 DATADIR  ?= $(PREFIX)/share/ldap2imocha
 SYSCONFDIR ?= /etc
+MANDIR   ?= $(PREFIX)/share/man
+# systemd's search paths include /usr/local/lib/...; Debian 12 wants
+# UNITDIR=/lib/systemd/system (packaging/debian/rules says so).
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 VERSION  := 0.1.0
 
 SANITIZE ?=
@@ -87,15 +94,120 @@ demo: deps
 deps:
 	@sh tools/install-deps.sh
 
+# Installs; starts and enables nothing.  The units name the installed
+# binary and config directory, whatever BINDIR and SYSCONFDIR are.
+UNITS    := ldap2imocha.service ldap2imocha-sync.service ldap2imocha-sync.timer
+UNIT_SED := -e 's|/usr/bin/ldap2imocha|$(BINDIR)/ldap2imocha|g' \
+	    -e 's|/etc/ldap2imocha|$(SYSCONFDIR)/ldap2imocha|g'
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(SYSCONFDIR)/ldap2imocha
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(SYSCONFDIR)/ldap2imocha \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/ldap2imocha $(DESTDIR)$(BINDIR)/ldap2imocha
 	install -m 0644 $(SQL_FILES) $(DESTDIR)$(DATADIR)/sql/
 	install -m 0640 etc/ldap2imocha.ini.sample $(DESTDIR)$(SYSCONFDIR)/ldap2imocha/ldap2imocha.ini.sample
+	for u in $(UNITS); do \
+		sed $(UNIT_SED) packaging/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 packaging/systemd/ldap2imocha.sysusers $(DESTDIR)$(SYSUSERSDIR)/ldap2imocha.conf
+	install -m 0644 packaging/systemd/ldap2imocha.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ldap2imocha.conf
+	install -m 0644 man/ldap2imocha.8 $(DESTDIR)$(MANDIR)/man8/ldap2imocha.8
+	install -m 0644 man/ldap2imocha.ini.5 $(DESTDIR)$(MANDIR)/man5/ldap2imocha.ini.5
+
+# Packages, built from a copy under build/ so the tree stays clean
+# (dpkg-buildpackage writes into the parent directory).
+deb:
+	sh packaging/build-deb.sh $(VERSION)
+
+rpm:
+	sh packaging/build-rpm.sh $(VERSION)
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit check tests-run demo deps install clean
+.PHONY: all unit check tests-run demo deps install deb rpm clean
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+
+# --- Hardening: fuzzing, static checks, valgrind (see tests/fuzz, tools/lint) ---
+# make fuzz [FUZZ_SECONDS=60]  each libFuzzer target (clang, ASan+UBSan) for
+#                              FUZZ_SECONDS on a scratch copy of its corpus
+# make lint                    cppcheck, clang-tidy (.clang-tidy), banned calls
+# make valgrind                unit tests and VALGRIND_TESTS under memcheck
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_TARGETS := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+# The modules are rebuilt with clang and coverage instrumentation in
+# build/fuzz (a make of its own, so BUILD points there); each target links
+# them through the archive, main.c never.
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	    WARN="-Wall -Wextra" SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_fixture.h $(FUZZ_BUILD)/libl2i.a
+	$(CC) $(CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< \
+	    $(FUZZ_BUILD)/libl2i.a $(LDLIBS)
+
+# New inputs go to a scratch directory, never into tests/fuzz/corpus; a
+# crashing input is kept as build/fuzz/crash-TARGET-*.
+fuzz: fuzz-build
+	@n=0; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d) && cp -R tests/fuzz/corpus/$$t/. "$$work"/ || exit 1; \
+		echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+		if ! $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		    -close_fd_mask=3 -print_final_stats=1 \
+		    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- "$$work" \
+		    >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; then \
+			tail -n 80 $(FUZZ_BUILD)/fuzz_$$t.log; rm -rf "$$work"; \
+			echo "not ok - fuzz $$t: a finding (input in $(FUZZ_BUILD)/crash-$$t-*)"; \
+			exit 1; \
+		fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+		rm -rf "$$work"; \
+		echo "ok - fuzz $$t"; n=$$((n + 1)); \
+	done; echo "fuzz: $$n passed, 0 failed"
+
+.PHONY: fuzz fuzz-build
+
+# make bench [N=100000] [RUNS=5] [RUNS5=1]: timings and peak RSS against a
+# throwaway slapd with N users and the fake iMocha; prints one table and
+# writes it to BENCHMARKS.md (bench/run.sh says what each row measures).
+bench: all
+	@L2I_BIN=$(CURDIR)/$(BUILD)/ldap2imocha N="$(N)" RUNS="$(RUNS)" RUNS5="$(RUNS5)" sh bench/run.sh
+
+.PHONY: bench
+
+# Static checks over src/ (tools/lint/README.md says what and why).
+LINT_SRCS := $(sort $(wildcard src/*.c))
+LINT_DEFS := -D_DEFAULT_SOURCE -D_GNU_SOURCE -DL2I_VERSION='"$(VERSION)"' -Isrc
+lint:
+	cppcheck --enable=warning,style,performance,portability --inline-suppr \
+	    --error-exitcode=1 -q --std=c11 $(LINT_DEFS) \
+	    --suppressions-list=tools/lint/cppcheck.supp $(LINT_SRCS)
+	@echo "cppcheck: clean"
+	@out=$$(clang-tidy -quiet $(LINT_SRCS) -- -std=c11 $(LINT_DEFS) -pthread $(PKG_CFLAGS) 2>&1); \
+	    rc=$$?; printf '%s\n' "$$out" | grep -v 'warnings\{0,1\} generated\.$$'; \
+	    [ $$rc -eq 0 ] && echo "clang-tidy: clean"; exit $$rc
+	sh tools/lint/banned.sh
+
+.PHONY: lint
+
+# Memcheck over the plain build: every unit test and the integration tests
+# of sync, lifecycle (saved plans) and the daemon.  Reports land beside the
+# sanitizer logs of tests/run (an empty log is a clean run); suppressions,
+# each naming one third-party frame, are in tools/valgrind.supp.
+VALGRIND_TESTS ?= unit/ sync_basic lifecycle daemon
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	--num-callers=40 --suppressions=$(CURDIR)/tools/valgrind.supp \
+	--log-file=%q{L2I_VGLOG}/valgrind.%p
+valgrind: all unit
+	@BUILD=$(BUILD) L2I_WRAP="$(VALGRIND)" L2I_TIMEOUT=600 sh tests/run "$(VALGRIND_TESTS)"
+
+.PHONY: valgrind

@@ -1,0 +1,259 @@
+#!/bin/sh
+# bench/run.sh: the benchmark behind `make bench` (POSIX sh).
+#
+#	make bench [N=100000] [RUNS=5] [RUNS5=1]
+#	N=10000 RUNS=3 sh bench/run.sh	# L2I_BIN: the agent (build/ldap2imocha)
+#
+# Builds a throwaway slapd (syncprov overlay on) with N users under
+# ou=Engineering,ou=People and CREATES (5,000) more under ou=Newhires, a
+# fake iMocha that already holds the N users, and a state store that
+# manages them (adopt, then one settling sync).  Then it times, RUNS times
+# each (median, min, max; peak RSS of every run; rows 1 to 4 interleaved,
+# one of each per round, so other work on the machine hits them alike):
+#   1  the floor: ldapsearch -E pr=1000/noprompt, the agent's attributes,
+#      same server, same account;
+#   2  sync --full (plain sync while the agent has no --full), nothing changed;
+#   3  sync, nothing changed (incremental when the agent says so in its log);
+#   4  sync after 100 description edits, and (reported only) after 20 new
+#      users;
+#   5  (RUNS5 times, default 1: ~100 s each) the first sync creating the
+#      CREATES users against a second fake answering after 50 ms and
+#      refusing more than 50 requests a second, with requests_per_second =
+#      50, max_in_flight = 8, max_creates = 100%.
+# bench/report.py prints the table and writes it to BENCHMARKS.md (one
+# section per N, so runs at several N sit side by side with a scaling
+# table; BENCH_OUT names another file).  L2I_KEEP=1 keeps the temp
+# directory: every run's stdout and stderr are in $T/runs/.
+#
+# Needs slapd, ldap-utils, Debian's /usr/bin/python3 and GNU time
+# (/usr/bin/time, Debian package "time") for the peak RSS.
+
+L2I_TOP=$(cd "$(dirname "$0")/.." && pwd)
+export L2I_TOP
+. "$L2I_TOP/tests/lib/common.sh"
+. "$L2I_TOP/tests/lib/slapd.sh"
+
+BENCH=$L2I_TOP/bench
+PY=/usr/bin/python3
+N=${N:-100000}
+RUNS=${RUNS:-5}
+RUNS5=${RUNS5:-1}
+CREATES=${CREATES:-5000}
+BENCH_OUT=${BENCH_OUT:-$L2I_TOP/BENCHMARKS.md}
+# Each agent or ldapsearch run is killed after this many seconds.
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
+P=ou=People,$SLAPD_SUFFIX
+MAIN_BASE=ou=Engineering,$P
+NEW_BASE=ou=Newhires,$P
+# Row 5's users are numbered from here, far from the others.
+START5=90000001
+EDITS=100
+NEWUSERS=20
+
+say() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+die() {
+	say "$*"
+	exit 1
+}
+
+for _v in N RUNS RUNS5 CREATES; do
+	eval "_x=\$$_v"
+	case $_x in
+	'' | *[!0-9]* | 0*) die "$_v must be a positive integer, not '$_x'" ;;
+	esac
+done
+[ -x "$PY" ] || die "$PY not found: install the Debian package python3"
+[ -x /usr/bin/time ] ||
+    say "/usr/bin/time not found (Debian package time): peak RSS includes Python's ~11 MiB"
+[ -x "$L2I_BIN" ] || die "$L2I_BIN not found: run make first"
+
+t_setup
+mkdir "$T/runs" || exit 1
+: >"$T/results"
+: >"$T/facts"
+
+fact() {
+	printf '%s=%s\n' "$1" "$2" >>"$T/facts"
+}
+
+# Other work on the machine shows in the figures: say how busy it was.
+fact load_start "$(cut -d' ' -f1 /proc/loadavg)"
+
+# measure ROW NAME CMD...: run CMD once, timed; append "ROW SECONDS RSS" to
+# $T/results (ROW "-": not a row); its output in $T/runs/NAME.out and .err.
+# Dies on failure.
+measure() {
+	_m_row=$1
+	_m_name=$2
+	shift 2
+	_m_out=$T/runs/$_m_name.out
+	# The floor's LDIF is not kept: writing it would cost time.
+	case $_m_name in
+	floor-*) _m_out=/dev/null ;;
+	esac
+	_m_res=$("$PY" "$BENCH/measure.py" --timeout "$BENCH_TIMEOUT" \
+	    --stdout "$_m_out" --stderr "$T/runs/$_m_name.err" \
+	    -- "$@") || die "measure.py failed on $_m_name"
+	set -- $_m_res
+	if [ "$3" != 0 ]; then
+		say "$_m_name exited $3; its stderr:"
+		tail -n 20 "$T/runs/$_m_name.err" | sed 's/^/  /' >&2
+		L2I_KEEP=1
+		die "stopped (files kept in $T)"
+	fi
+	[ "$_m_row" = - ] || echo "$_m_row $1 $2" >>"$T/results"
+	M_SECONDS=$1
+}
+
+agent() {
+	measure "$1" "$2" "$L2I_BIN" -c "$3" "$4" ${5:+"$5"}
+}
+
+writes_main() {
+	"$PY" "$BENCH/util.py" writes "$URL_MAIN"
+}
+
+# incremental_said FILE: the agent's log says it read incrementally (a
+# line naming "incremental" that is not about falling back to, or
+# forcing, a full read).
+incremental_said() {
+	grep -i 'incremental' "$1" |
+	    grep -qvi -e 'not' -e 'full' -e 'fall' -e 'unavail' -e 'disabled'
+}
+
+# --- the directory -----------------------------------------------------------
+say "N=$N RUNS=$RUNS RUNS5=$RUNS5; working in $T"
+{
+	gen_ou Engineering
+	gen_users "$N" Engineering 1
+	gen_ou Newhires
+	gen_users "$CREATES" Newhires "$START5"
+} >"$T/dir.ldif"
+say "loading $N + $CREATES users into slapd (slapadd -q)"
+SLAPD_SYNCPROV=1 SLAPD_PRELOAD=$T/dir.ldif slapd_start "$T/ldap" ||
+    die "slapd could not start"
+rm -f "$T/dir.ldif"
+
+# --- the two fakes -------------------------------------------------------------
+fake_start "$T/fake5" --bu 101:Engineering --bu 102:Newhires \
+    --latency-ms 50 --rate-limit 50 || die "fake iMocha (row 5) did not start"
+URL5=$FAKE_URL
+fake_start "$T/fake" --bu 101:Engineering --bu 102:Newhires ||
+    die "fake iMocha did not start"
+URL_MAIN=$FAKE_URL
+say "preloading the fake iMocha with the $N users"
+"$PY" "$BENCH/util.py" preload "$URL_MAIN" "$N" 101 ||
+    die "preloading the fake failed"
+
+CFG_BASE_DN=$MAIN_BASE CFG_BASE_URL=$URL_MAIN CFG_STATE_FILE=$T/state.db \
+CFG_IMOCHA_EXTRA="requests_per_second = 50
+max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" \
+    write_config "$T/main.ini"
+CFG_BASE_DN=$NEW_BASE CFG_BASE_URL=$URL5 CFG_STATE_FILE=$T/state5.db \
+CFG_IMOCHA_EXTRA="requests_per_second = 50
+max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" \
+    write_config "$T/new.ini"
+
+# --- a state store that manages the N users ----------------------------------
+"$PY" "$BENCH/util.py" csv "$N" Engineering >"$T/adopt.csv" || die "csv"
+say "adopt of $N users"
+agent - adopt "$T/main.ini" adopt "$T/adopt.csv"
+fact adopt_seconds "$M_SECONDS"
+say "settling sync"
+agent - settle "$T/main.ini" sync
+fact settle_seconds "$M_SECONDS"
+fact settle_writes "$(writes_main)"
+
+FULL=
+"$L2I_BIN" --help 2>&1 | grep -q -- --full && FULL=--full
+fact full_flag "${FULL:-no}"
+
+# --- 1 to 4, interleaved ------------------------------------------------------
+# One round runs each of rows 1, 2, 3 and 4 once, so that a burst of other
+# work on the machine falls on all of them rather than on one row (the
+# target of row 2 is a ratio to row 1).
+
+# row_agent ROW NAME ARGS...: time one agent run; count its writes (and
+# whether it said it read incrementally) into w_ROW and inc_ROW.
+row_agent() {
+	_ra_w0=$(writes_main)
+	agent "$1" "$2" "$T/main.ini" sync $3
+	_ra_w1=$(writes_main)
+	eval "w_$1=\$((w_$1 + _ra_w1 - _ra_w0))"
+	incremental_said "$T/runs/$2.err" && eval "inc_$1=\$((inc_$1 + 1))"
+	return 0
+}
+
+say "1-4: ldapsearch floor; sync ${FULL:-(no --full yet)}, nothing changed;" \
+    "sync, nothing changed; sync after $EDITS description edits: $RUNS rounds"
+w_2=0 w_3=0 w_4=0 w_4b=0 inc_2=0 inc_3=0 inc_4=0 inc_4b=0
+floor() {
+	measure "$1" "$2" ldapsearch -x -H "$SLAPD_URI" -D "$SLAPD_AGENT_DN" \
+	    -y "$T/ldap/agentpw" -b "$MAIN_BASE" -E pr=1000/noprompt \
+	    '(objectClass=inetOrgPerson)' entryUUID mail cn givenName sn
+}
+# Once untimed, to count what it reads (the agent's summary says "read N").
+floor - count
+fact floor_entries "$(grep -c '^dn: uid=' "$T/runs/count.out")"
+rm -f "$T/runs/count.out"
+i=1
+while [ "$i" -le "$RUNS" ]; do
+	floor 1 "floor-$i"
+	row_agent 2 "full-$i" "$FULL"
+	row_agent 3 "incr-$i" ""
+	"$PY" "$BENCH/util.py" edits "$N" "$EDITS" "$i" "$MAIN_BASE" |
+	    slapd_modify "$T/ldap" || die "ldapmodify failed"
+	row_agent 4 "edits-$i" ""
+	i=$((i + 1))
+done
+
+# After the others: these users stay (and are created in the fake).
+say "4b: sync after $NEWUSERS new users x $RUNS"
+i=1
+while [ "$i" -le "$RUNS" ]; do
+	gen_users "$NEWUSERS" Engineering $((N + 1 + (i - 1) * NEWUSERS)) |
+	    slapd_add "$T/ldap" || die "ldapadd failed"
+	row_agent 4b "new-$i" ""
+	i=$((i + 1))
+done
+fact agent_read "$(sed -n 's/.*summary: read \([0-9]*\),.*/\1/p' "$T/runs/full-1.err")"
+for r in 2 3 4 4b; do
+	eval "fact writes_$r \$w_$r"
+	eval "fact incremental_$r \$inc_$r"
+done
+
+# --- 5: creating CREATES users at 50 requests a second ------------------------
+say "5: first sync creating $CREATES users at 50 ms, 50/s x $RUNS5 (~$((CREATES / 50)) s each)"
+i=1
+while [ "$i" -le "$RUNS5" ]; do
+	FAKE_URL=$URL5 fake_reset || die "fake reset failed"
+	rm -f "$T/state5.db" "$T/state5.db-wal" "$T/state5.db-shm"
+	agent 5 "create-$i" "$T/new.ini" sync
+	set -- $("$PY" "$BENCH/util.py" creates "$URL5")
+	echo "5r $1 $2 $3 $4 $5 $M_SECONDS" >>"$T/results"
+	i=$((i + 1))
+done
+
+# --- the machine and the table ---------------------------------------------------
+fact n "$N"
+fact runs "$RUNS"
+fact runs5 "$RUNS5"
+fact creates "$CREATES"
+fact edits "$EDITS"
+fact newusers "$NEWUSERS"
+fact date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+fact nproc "$(nproc 2>/dev/null || echo '?')"
+fact cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+fact mem "$(sed -n 's/^MemTotal:[[:space:]]*//p' /proc/meminfo)"
+fact kernel "$(uname -sr)"
+fact slapd "$(/usr/sbin/slapd -VV 2>&1 | sed -n 's/.*\(slapd [^ ]*\).*/\1/p' | head -n 1)"
+fact agent "$("$L2I_BIN" --version 2>&1 | head -n 1)"
+fact commit "$(cd "$L2I_TOP" && git rev-parse --short HEAD 2>/dev/null)$(cd "$L2I_TOP" &&
+    [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo '+changes')"
+fact load_end "$(cut -d' ' -f1 /proc/loadavg)"
+fact gnu_time "$([ -x /usr/bin/time ] && echo yes || echo no)"
+"$PY" "$BENCH/report.py" --results "$T/results" --facts "$T/facts" \
+    --out "$BENCH_OUT" || die "report.py failed"
