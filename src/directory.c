@@ -23,7 +23,7 @@ value_list_release(struct value_list *list)
 }
 
 void
-dir_snapshot_release(struct dir_snapshot *snap)
+dir_snapshot_release_users(struct dir_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->nusers; i++) {
 		struct dir_user *u = &snap->users[i];
@@ -37,11 +37,19 @@ dir_snapshot_release(struct dir_snapshot *snap)
 		free(u->surname);
 		free(u->problem);
 	}
+	free(snap->users);
+	snap->users = NULL;
+	snap->nusers = 0;
+}
+
+void
+dir_snapshot_release(struct dir_snapshot *snap)
+{
+	dir_snapshot_release_users(snap);
 	for (size_t i = 0; i < snap->nous; i++) {
 		free(snap->ous[i].dn);
 		value_list_release(&snap->ous[i].bu_attr);
 	}
-	free(snap->users);
 	free(snap->ous);
 	*snap = (struct dir_snapshot){ 0 };
 }

@@ -55,6 +55,8 @@ struct dir_delta {
 };
 
 void dir_snapshot_release(struct dir_snapshot *snap);
+/* Free the users only, keeping the OUs (a mapping may point into them). */
+void dir_snapshot_release_users(struct dir_snapshot *snap);
 void dir_delta_release(struct dir_delta *delta);
 void value_list_add(struct value_list *list, const char *value);
 void value_list_release(struct value_list *list);

@@ -37,6 +37,7 @@ struct pass {
 	struct dir_read rd;		/* the directory as this run read it */
 	bool nothing_changed;		/* incremental, no change, nothing pending */
 	size_t leftovers, deferred;
+	size_t nread;			/* user entries the read brought */
 	struct imocha_bu_list bus;
 	struct mapping *map;
 	struct mirror_entry *prev;
@@ -319,6 +320,23 @@ pass_read(struct pass *p)
 	return 0;
 }
 
+/* The raw entries and the previous mirror are in the desired set now:
+ * give their memory back before planning (the OUs stay: the mapping
+ * points into them). */
+static void
+pass_drop_read(struct pass *p)
+{
+	struct dir_snapshot *snap = &p->rd.delta.snap;
+
+	p->nread = snap->nusers;
+	dir_snapshot_release_users(snap);
+	value_list_release(&p->rd.delta.gone);
+	value_list_release(&p->rd.delta.present);
+	state_mirror_free(p->prev, p->nprev);
+	p->prev = NULL;
+	p->nprev = 0;
+}
+
 /* The last run applied its whole plan and nothing waits for a retry, so
  * an unchanged directory means nothing to do. */
 static bool
@@ -357,6 +375,7 @@ pass_prepare(struct pass *p)
 		desired_merge(&p->rd.delta, p->map, p->prev, p->nprev, &p->bus, &p->want);
 	else
 		desired_build(&p->rd.delta.snap, p->map, p->prev, p->nprev, &p->want);
+	pass_drop_read(p);
 	log_skipped(&p->want);
 	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
 	if ((rc = pass_defer_failed(p, &settings)) != 0)
@@ -431,7 +450,8 @@ static void
 pass_finish(struct pass *p, int status)
 {
 	struct run_counts counts = {
-		.read = (long)p->rd.delta.snap.nusers, .in_scope = (long)p->want.usable,
+		.read = (long)(p->nread ? p->nread : p->rd.delta.snap.nusers),
+		.in_scope = (long)p->want.usable,
 		.created = p->applied.created, .adopted = p->applied.adopted,
 		.moved = p->applied.moved, .deactivated = p->applied.deactivated,
 		.reactivated = p->applied.reactivated,
