@@ -2,6 +2,7 @@
 #include "ldapsrc.h"
 
 #include <ldap.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,21 @@
 #define VALUE_MAX	4096	/* bytes in one value */
 #define VALUES_MAX	1000	/* values of one attribute */
 #define PAGE_SIZE_DEFAULT 500
+
+/* The daemon's stop flag (SIGTERM): a long read ends between pages. */
+static const volatile sig_atomic_t *stop_flag;
+
+void
+ldapsrc_set_stop_flag(const volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+bool
+ldapsrc_stopping(void)
+{
+	return stop_flag != NULL && *stop_flag != 0;
+}
 
 /* The attributes a user entry is read for, besides the configured ones. */
 static char attr_given[] = "givenName";
@@ -451,9 +467,14 @@ search_run(struct reader *r, const struct search *s)
 	int rc;
 
 	log_debug("LDAP search of %s: %s", r->cfg->base_dn, s->filter);
-	do
+	do {
+		if (ldapsrc_stopping()) {
+			log_info("LDAP read of %s stopped by signal", r->cfg->base_dn);
+			rc = -1;
+			break;
+		}
 		rc = search_page(r, s, &cookie);
-	while (rc == 0 && cookie.bv_len > 0);
+	} while (rc == 0 && cookie.bv_len > 0);
 	ber_memfree(cookie.bv_val);
 	return rc;
 }

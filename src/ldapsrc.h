@@ -12,10 +12,15 @@
 #ifndef L2I_LDAPSRC_H
 #define L2I_LDAPSRC_H
 
+#include <signal.h>
+
 #include "config.h"
 #include "directory.h"
 
 int ldapsrc_read(const struct config *cfg, struct dir_snapshot *out);
+/* While *flag is non-zero a read in progress ends (as failed) at its next
+ * page or entry: the daemon's SIGTERM must not wait for a whole directory. */
+void ldapsrc_set_stop_flag(const volatile sig_atomic_t *flag);
 /* The same read through RFC 4533 content sync, refreshOnly, never combined
  * with paging: with cookie NULL every user comes back, with a cookie only
  * what changed since.  Returns 0 and fills *out; 1 when the server does

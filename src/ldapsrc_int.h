@@ -7,6 +7,7 @@
 #define L2I_LDAPSRC_INT_H
 
 #include <ldap.h>
+#include <stdbool.h>
 
 #include "config.h"
 #include "directory.h"
@@ -21,6 +22,8 @@ struct reader {
 	size_t ous_cap;
 };
 
+/* True once the stop flag is raised: readers end at the next page or entry. */
+bool ldapsrc_stopping(void);
 /* Append entry e to r->snap.users (a problem, not a failure, when its
  * values cannot be used).  -1 only when the message cannot be read. */
 int ldapsrc_user_entry(struct reader *r, LDAPMessage *e);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ldapconn.h"
 #include "ldapsrc_int.h"
@@ -61,6 +62,15 @@ on_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refre
 	struct dir_user *u;
 	char *text;
 
+	if (ldapsrc_stopping()) {
+		/* libldap's refresh loop goes on whatever a callback returns;
+		 * shutting the socket down is what ends it now. */
+		int fd = -1;
+
+		if (ldap_get_option(ls->ls_ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		return LDAP_OTHER;
+	}
 	switch (phase) {
 	case LDAP_SYNC_CAPI_PRESENT:
 		return uuid_add(s, &s->delta->present, uuid);

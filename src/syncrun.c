@@ -165,6 +165,7 @@ pass_open_pool(struct pass *p)
 		return EXIT_IMOCHA;
 	if (p->opt->stop != NULL)
 		http_pool_set_stop_flag(p->pool, p->opt->stop);
+	ldapsrc_set_stop_flag(p->opt->stop);
 	p->client.pool = p->pool;
 	return 0;
 }

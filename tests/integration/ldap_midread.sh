@@ -108,4 +108,26 @@ run_agent -c "$T/agent.ini" sync
 check_eq "slapd back: the next sync exits 0" "$RC" 0 || diag "$(tail -n 20 "$T/err")"
 check_eq "slapd back: nothing to change, nothing sent" "$(fake_write_count)" "$w0"
 
+# SIGTERM to the daemon in the middle of the same long read: it stops at
+# the next page, not after the whole directory (the read left takes
+# seconds; the bound below is far above what stopping takes).
+agent_bg -c "$T/agent.ini" daemon
+if wait_for 30 ldap_conn "$AGENT_PID" "$port"; then
+	sleep "$delay"
+	if ldap_conn "$AGENT_PID" "$port"; then
+		t0=$(now)
+		agent_stop
+		t1=$(now)
+		took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+		check_eq "SIGTERM mid-read: the daemon exits 0" "$RC" 0
+		check "SIGTERM mid-read: it stops within 3 s (took ${took}s)" \
+		    awk -v t="$took" 'BEGIN { exit !(t < 3) }'
+		check_contains "SIGTERM mid-read: says so" "$(cat "$T/bg.err")" "stopped by signal"
+	else
+		skip "SIGTERM mid-read" "inconclusive: the read ended within ${delay}s"
+	fi
+else
+	not_ok "the daemon connects to slapd" "$(tail -n 20 "$T/bg.err")"
+fi
+
 t_done
