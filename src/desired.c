@@ -284,3 +284,53 @@ desired_merge(const struct dir_delta *delta, const struct mapping *map,
 	free(present);
 	desired_finish(out);
 }
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+static bool
+mirror_same(const struct mirror_entry *a, const struct mirror_entry *b)
+{
+	return same_text(a->dn, b->dn) && same_text(a->email, b->email) &&
+	    same_text(a->name, b->name) && a->bu_id == b->bu_id &&
+	    a->in_scope == b->in_scope && same_text(a->problem, b->problem) &&
+	    same_text(a->uuid, b->uuid);
+}
+
+static int
+mirror_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mirror_entry *)a)->entry_id,
+	    ((const struct mirror_entry *)b)->entry_id);
+}
+
+void
+desired_mirror_diff(const struct desired_set *set, const struct mirror_entry *prev,
+    size_t nprev, struct mirror_entry **ups, size_t *nup, char ***dels, size_t *ndel)
+{
+	size_t n, i = 0, j = 0;
+	struct mirror_entry *rows = desired_to_mirror(set, &n);
+
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, mirror_cmp);
+	*dels = xcalloc(nprev + 1, sizeof **dels);
+	*nup = *ndel = 0;
+	/* Both in entry_id order: one merge; rows is compacted in place. */
+	while (i < n || j < nprev) {
+		int cmp = i == n ? 1 : j == nprev ? -1 : strcmp(rows[i].entry_id, prev[j].entry_id);
+
+		if (cmp > 0) {
+			(*dels)[(*ndel)++] = xstrdup(prev[j++].entry_id);
+			continue;
+		}
+		if (cmp < 0 || !mirror_same(&rows[i], &prev[j]))
+			rows[(*nup)++] = rows[i];
+		i++;
+		if (cmp == 0)
+			j++;
+	}
+	*ups = rows;
+}

@@ -52,5 +52,11 @@ void desired_release(struct desired_set *set);
 /* The mirror rows that describe this set (for state_mirror_replace);
  * they borrow the set's strings: free only the array. */
 struct mirror_entry *desired_to_mirror(const struct desired_set *set, size_t *n);
+/* What changed between the previous mirror (ordered by entry_id) and the
+ * mirror of set: *ups, the rows to insert or replace (borrowing set's
+ * strings: free only the array), and *dels, the entry ids to delete (owned:
+ * free each and the array).  An unchanged directory writes nothing. */
+void desired_mirror_diff(const struct desired_set *set, const struct mirror_entry *prev,
+    size_t nprev, struct mirror_entry **ups, size_t *nup, char ***dels, size_t *ndel);
 
 #endif

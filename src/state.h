@@ -117,6 +117,10 @@ struct state_meta {
  * cookie that describes this mirror...) in one transaction. */
 int state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n,
     const struct state_meta *meta, size_t nmeta);
+/* Change the mirror by difference, and set the meta keys, in one
+ * transaction: delete the rows of delete_ids, insert or replace upserts. */
+int state_mirror_update(struct state *st, const struct mirror_entry *upserts, size_t nup,
+    char *const *delete_ids, size_t ndel, const struct state_meta *meta, size_t nmeta);
 /* Set meta keys in one transaction. */
 int state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta);
 /* *value: the key's value (owned), or NULL when it is not set. */

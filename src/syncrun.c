@@ -38,6 +38,10 @@ struct pass {
 	bool nothing_changed;		/* incremental, no change, nothing pending */
 	size_t leftovers, deferred;
 	size_t nread;			/* user entries the read brought */
+	struct mirror_entry *mirror_ups;	/* mirror rows to write (borrowed from want) */
+	size_t nups;
+	char **mirror_dels;		/* mirror rows to delete */
+	size_t ndels;
 	struct imocha_bu_list bus;
 	struct mapping *map;
 	struct mirror_entry *prev;
@@ -311,6 +315,10 @@ pass_read(struct pass *p)
 	if (st != NULL && syncread_bus_changed(&p->rd, st, &p->bus) && p->rd.incremental) {
 		log_info("iMocha's business units changed: reading the directory in full");
 		syncread_release(&p->rd);
+	free(p->mirror_ups);
+	for (size_t i = 0; i < p->ndels; i++)
+		free(p->mirror_dels[i]);
+	free(p->mirror_dels);
 		if (syncread_read(p->cfg, st, true, &p->rd) == -1)
 			return EXIT_LDAP;
 		syncread_bus_changed(&p->rd, st, &p->bus);
@@ -331,6 +339,11 @@ pass_drop_read(struct pass *p)
 
 	p->nread = snap->nusers;
 	dir_snapshot_release_users(snap);
+	/* The mirror is written by difference: an unchanged directory, the
+	 * usual case, writes nothing at all. */
+	if (p->opt->apply)
+		desired_mirror_diff(&p->want, p->prev, p->nprev, &p->mirror_ups, &p->nups,
+		    &p->mirror_dels, &p->ndels);
 	value_list_release(&p->rd.delta.gone);
 	value_list_release(&p->rd.delta.present);
 	state_mirror_free(p->prev, p->nprev);
@@ -414,8 +427,7 @@ pass_apply(struct pass *p)
 {
 	struct state_meta meta[8], done = { META_PLAN_COMPLETE, "1" };
 	char now[32];
-	size_t nrows, nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
-	struct mirror_entry *rows;
+	size_t nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
 	int rc;
 
 	if (p->nothing_changed)
@@ -423,9 +435,8 @@ pass_apply(struct pass *p)
 	/* The mirror and its cookie go together; until this plan is applied
 	 * whole, the next run plans again even if nothing changes. */
 	meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
-	rows = desired_to_mirror(&p->want, &nrows);
-	rc = state_mirror_replace(p->st, rows, nrows, meta, nmeta);
-	free(rows);
+	rc = state_mirror_update(p->st, p->mirror_ups, p->nups, p->mirror_dels, p->ndels,
+	    meta, nmeta);
 	if (rc == -1)
 		return EXIT_CONFIG;
 	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)

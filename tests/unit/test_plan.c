@@ -169,6 +169,41 @@ known_free(struct known_user *k, size_t n)
 static const struct plan_settings generous = { .deactivate = true,
 	.max_creates = { false, 500 }, .max_deactivations = { false, 50 } };
 
+/* The mirror is written by difference: changed and new rows, and the ids
+ * of rows gone; nothing at all when nothing changed. */
+static void
+mirror_written_by_difference(void)
+{
+	struct desired_set set = want_n(4, 0), before = want_n(4, 0);
+	struct mirror_entry *prev, *ups;
+	char **dels;
+	size_t nprev, nup, ndel;
+
+	prev = desired_to_mirror(&before, &nprev);
+	desired_mirror_diff(&set, prev, nprev, &ups, &nup, &dels, &ndel);
+	CHECK_INT(nup, 0);
+	CHECK_INT(ndel, 0);
+	free(ups);
+	free(dels);
+	/* id00001 changes BU, id00003 leaves, id00009 is new (sorts last) */
+	set.users[1].bu_id = 7;
+	free(set.users[3].entry_id);
+	set.users[3].entry_id = xstrdup("id00009");
+	desired_mirror_diff(&set, prev, nprev, &ups, &nup, &dels, &ndel);
+	CHECK_INT(nup, 2);
+	CHECK(nup == 2 && strcmp(ups[0].entry_id, "id00001") == 0 && ups[0].bu_id == 7);
+	CHECK(nup == 2 && strcmp(ups[1].entry_id, "id00009") == 0);
+	CHECK_INT(ndel, 1);
+	CHECK(ndel == 1 && strcmp(dels[0], "id00003") == 0);
+	for (size_t i = 0; i < ndel; i++)
+		free(dels[i]);
+	free(dels);
+	free(ups);
+	free(prev);
+	desired_release(&before);
+	desired_release(&set);
+}
+
 static void
 creates_exactly_the_missing(void)
 {
@@ -337,6 +372,7 @@ main(void)
 {
 	RUN(skips_name_their_reason);
 	RUN(multi_valued_email_keeps_known_value);
+	RUN(mirror_written_by_difference);
 	RUN(creates_exactly_the_missing);
 	RUN(create_limit_boundaries);
 	RUN(empty_read_is_refused);
