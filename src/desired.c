@@ -23,8 +23,8 @@ mirror_find(const struct mirror_entry *prev, size_t nprev, const char *id)
 }
 
 /* Fill d from entry u; problems of the entry itself come first. */
-static void
-desired_from_entry(struct desired_user *d, const struct dir_user *u,
+void
+desired_one(struct desired_user *d, const struct dir_user *u,
     const struct mapping *map, const struct mirror_entry *known)
 {
 	const char *email;
@@ -157,7 +157,7 @@ desired_build(const struct dir_snapshot *snap, const struct mapping *map,
 	for (size_t i = 0; i < snap->nusers; i++) {
 		const struct dir_user *u = &snap->users[i];
 
-		desired_from_entry(&out->users[i], u, map, mirror_find(prev, nprev, u->id));
+		desired_one(&out->users[i], u, map, mirror_find(prev, nprev, u->id));
 	}
 	desired_finish(out);
 }
@@ -259,7 +259,7 @@ desired_merge(const struct dir_delta *delta, const struct mapping *map,
 	for (size_t i = 0; i < snap->nusers; i++) {
 		const struct dir_user *u = &snap->users[i];
 
-		desired_from_entry(&out->users[out->n++], u, map, mirror_find(prev, nprev, u->id));
+		desired_one(&out->users[out->n++], u, map, mirror_find(prev, nprev, u->id));
 		if (u->uuid)
 			sent[nsent++] = u->uuid;
 		if (u->id)
@@ -333,4 +333,12 @@ desired_mirror_diff(const struct desired_set *set, const struct mirror_entry *pr
 			j++;
 	}
 	*ups = rows;
+}
+
+bool
+desired_same_as_mirror(const struct desired_user *d, const struct mirror_entry *m)
+{
+	return same_text(d->entry_id, m->entry_id) && same_text(d->email, m->email) &&
+	    same_text(d->name, m->name) && d->bu_id == m->bu_id &&
+	    (d->problem == NULL) == m->in_scope && same_text(d->problem, m->problem);
 }

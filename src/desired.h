@@ -49,6 +49,14 @@ void desired_merge(const struct dir_delta *delta, const struct mapping *map,
     const struct mirror_entry *prev, size_t nprev, const struct imocha_bu_list *bus,
     struct desired_set *out);
 void desired_release(struct desired_set *set);
+/* One entry as a desired user: its values (known: its mirror row, or
+ * NULL), its business unit through map, or why it is skipped (sharing with
+ * other entries aside: that needs the whole set). */
+void desired_one(struct desired_user *out, const struct dir_user *u, const struct mapping *map,
+    const struct mirror_entry *known);
+/* True when d describes exactly what mirror row m says (a change of the
+ * entry that changes nothing the agent uses, such as a description). */
+bool desired_same_as_mirror(const struct desired_user *d, const struct mirror_entry *m);
 /* The mirror rows that describe this set (for state_mirror_replace);
  * they borrow the set's strings: free only the array. */
 struct mirror_entry *desired_to_mirror(const struct desired_set *set, size_t *n);

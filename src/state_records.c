@@ -361,17 +361,47 @@ state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
 }
 
 void
+state_mirror_release(struct mirror_entry *e)
+{
+	free(e->entry_id);
+	free(e->uuid);
+	free(e->dn);
+	free(e->email);
+	free(e->name);
+	free(e->problem);
+	memset(e, 0, sizeof *e);
+}
+
+void
 state_mirror_free(struct mirror_entry *entries, size_t n)
 {
-	for (size_t i = 0; entries != NULL && i < n; i++) {
-		free(entries[i].entry_id);
-		free(entries[i].uuid);
-		free(entries[i].dn);
-		free(entries[i].email);
-		free(entries[i].name);
-		free(entries[i].problem);
-	}
+	for (size_t i = 0; entries != NULL && i < n; i++)
+		state_mirror_release(&entries[i]);
 	free(entries);
+}
+
+int
+state_mirror_get_uuid(struct state *st, const char *uuid, struct mirror_entry *out)
+{
+	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
+	    "in_scope, problem, uuid FROM directory_entry WHERE uuid = ?";
+	sqlite3_stmt *stmt = NULL;
+	int step, rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (state_db_prepare(st, sql, &stmt, "load mirror row") == -1)
+		return -1;
+	if (state_db_bind_text(stmt, 1, uuid) == SQLITE_OK) {
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW)
+			rc = mirror_read_row(stmt, out) == 0 ? 1 : -1;
+		else if (step == SQLITE_DONE)
+			rc = 0;
+	}
+	if (rc == -1)
+		state_db_fail(st, "load mirror row");
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 /* The text the schema's CHECK constraints allow. */

@@ -351,6 +351,44 @@ pass_drop_read(struct pass *p)
 	p->nprev = 0;
 }
 
+/*
+ * An incremental read that brought only changes the agent does not use (a
+ * description edited, an entry moved within its business unit): each
+ * entry, placed again and compared with its own mirror row, is the same.
+ * Then there is nothing to plan, and only those rows are written; no
+ * other user is loaded.  Any doubt (a new entry, one gone, a present
+ * phase, a different value) and the answer is no: the full plan decides.
+ */
+static bool
+pass_only_cosmetic(struct pass *p)
+{
+	const struct dir_snapshot *snap = &p->rd.delta.snap;
+	bool same = p->rd.incremental && !p->rd.delta.present_phase &&
+	    p->rd.delta.gone.n == 0 && snap->nusers > 0;
+
+	if (!same)
+		return false;
+	p->map = mapping_new(p->cfg, snap->ous, snap->nous, &p->bus);
+	p->want.users = xcalloc(snap->nusers, sizeof *p->want.users);
+	for (size_t i = 0; same && i < snap->nusers; i++) {
+		struct mirror_entry row;
+		struct desired_user *d = &p->want.users[i];
+
+		if (snap->users[i].uuid == NULL ||
+		    state_mirror_get_uuid(p->st, snap->users[i].uuid, &row) != 1) {
+			same = false;
+			break;
+		}
+		desired_one(d, &snap->users[i], p->map, &row);
+		p->want.n++;
+		same = desired_same_as_mirror(d, &row);
+		state_mirror_release(&row);
+	}
+	if (!same)
+		desired_release(&p->want);
+	return same;
+}
+
 /* The last run applied its whole plan and nothing waits for a retry, so
  * an unchanged directory means nothing to do. */
 static bool
@@ -377,14 +415,18 @@ pass_prepare(struct pass *p)
 
 	if ((rc = pass_read(p)) != 0)
 		return rc;
-	if (p->opt->apply && syncread_nothing_changed(&p->rd) && pass_plan_was_complete(p)) {
-		log_info("nothing changed in the directory since the last run");
+	if (p->opt->apply && pass_plan_was_complete(p) &&
+	    (syncread_nothing_changed(&p->rd) || pass_only_cosmetic(p))) {
+		log_info("nothing changed in the directory since the last run that the "
+		    "agent uses");
 		p->nothing_changed = true;
 		return 0;
 	}
 	if ((rc = pass_load_known(p)) != 0)
 		return rc;
-	p->map = mapping_new(p->cfg, p->rd.delta.snap.ous, p->rd.delta.snap.nous, &p->bus);
+	if (p->map == NULL)
+		p->map = mapping_new(p->cfg, p->rd.delta.snap.ous, p->rd.delta.snap.nous,
+		    &p->bus);
 	if (p->rd.incremental)
 		desired_merge(&p->rd.delta, p->map, p->prev, p->nprev, &p->bus, &p->want);
 	else
@@ -430,8 +472,12 @@ pass_apply(struct pass *p)
 	size_t nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
 	int rc;
 
-	if (p->nothing_changed)
-		return state_meta_set(p->st, meta, nmeta) == -1 ? EXIT_CONFIG : EXIT_DONE;
+	if (p->nothing_changed) {
+		/* The new cookie, and the DNs of cosmetic changes, if any. */
+		p->mirror_ups = desired_to_mirror(&p->want, &p->nups);
+		return state_mirror_update(p->st, p->mirror_ups, p->nups, NULL, 0, meta,
+		    nmeta) == -1 ? EXIT_CONFIG : EXIT_DONE;
+	}
 	/* The mirror and its cookie go together; until this plan is applied
 	 * whole, the next run plans again even if nothing changes. */
 	meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };

@@ -54,6 +54,16 @@ w=$(fake_write_count)
 sync_ok
 check_eq "modified (description): no write" "$(fake_write_count)" "$w"
 check_contains "modified: incremental" "$(cat "$T/err")" "directory read incremental"
+check_contains "modified: nothing the agent uses, no plan made" "$(cat "$T/err")" \
+    "nothing changed in the directory since the last run that the agent uses"
+
+# renamed within its OU: same user, same BU; only the mirror's DN changes
+slapd_modrdn "$T/ldap" "uid=user00008,ou=Sales,$P" uid=user00008b
+sync_ok
+check_eq "renamed in place: no write" "$(fake_write_count)" "$w"
+check_eq "renamed in place: the mirror has the new DN" \
+    "$(sqlite3 "$T/state.db" "SELECT dn FROM directory_entry WHERE email='user00008@example.com'")" \
+    "uid=user00008b,ou=Sales,$P"
 
 # moved to another OU
 slapd_modrdn "$T/ldap" -s "ou=Sales,$P" "uid=user00001,ou=Engineering,$P" uid=user00001
