@@ -315,10 +315,6 @@ pass_read(struct pass *p)
 	if (st != NULL && syncread_bus_changed(&p->rd, st, &p->bus) && p->rd.incremental) {
 		log_info("iMocha's business units changed: reading the directory in full");
 		syncread_release(&p->rd);
-	free(p->mirror_ups);
-	for (size_t i = 0; i < p->ndels; i++)
-		free(p->mirror_dels[i]);
-	free(p->mirror_dels);
 		if (syncread_read(p->cfg, st, true, &p->rd) == -1)
 			return EXIT_LDAP;
 		syncread_bus_changed(&p->rd, st, &p->bus);
@@ -548,6 +544,10 @@ pass_release(struct pass *p)
 	mapping_free(p->map);
 	imocha_bu_list_release(&p->bus);
 	syncread_release(&p->rd);
+	free(p->mirror_ups);
+	for (size_t i = 0; i < p->ndels; i++)
+		free(p->mirror_dels[i]);
+	free(p->mirror_dels);
 	http_pool_free(p->pool);
 	state_close(p->st);
 }
