@@ -387,25 +387,48 @@ out:
 
 int
 state_db_collect(struct state *st, sqlite3_stmt *stmt, const char *what,
-    size_t elem_size, int (*read_row)(sqlite3_stmt *stmt, void *elem),
-    void **array, size_t *count)
+    const struct state_rows *rows, void **array, size_t *count)
 {
-	size_t cap = *count;
-	int step;
+	size_t cap = 0;
+	int step, rc = -1;
 
+	*array = NULL;
+	*count = 0;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		char *elem;
 
-		xgrow(array, &cap, *count + 1, elem_size);
-		elem = (char *)*array + *count * elem_size;
-		memset(elem, 0, elem_size);
+		xgrow(array, &cap, *count + 1, rows->size);
+		elem = (char *)*array + *count * rows->size;
+		memset(elem, 0, rows->size);
 		(*count)++;
-		if (read_row(stmt, elem) == -1)
-			return -1;
+		if (rows->read(stmt, elem) == -1)
+			goto out;
 	}
-	if (step != SQLITE_DONE) {
+	if (step == SQLITE_DONE)
+		rc = 0;
+	else
 		state_db_fail(st, what);
-		return -1;
+out:
+	sqlite3_finalize(stmt);
+	if (rc == -1) {
+		for (size_t i = 0; i < *count; i++)
+			rows->release((char *)*array + i * rows->size);
+		free(*array);
+		*array = NULL;
+		*count = 0;
 	}
-	return 0;
+	return rc;
+}
+
+int
+state_db_load(struct state *st, const char *sql, const char *what,
+    const struct state_rows *rows, void **array, size_t *count)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	*array = NULL;
+	*count = 0;
+	if (state_db_prepare(st, sql, &stmt, what) == -1)
+		return -1;
+	return state_db_collect(st, stmt, what, rows, array, count);
 }

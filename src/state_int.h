@@ -39,13 +39,21 @@ int state_db_bind_bu(sqlite3_stmt *stmt, int col, int64_t bu);
 int state_db_bind_id(sqlite3_stmt *stmt, int col, long long id);
 char *state_db_column_dup(sqlite3_stmt *stmt, int col);	/* NULL stays NULL */
 int64_t state_db_column_bu(sqlite3_stmt *stmt, int col);
-/* Step stmt to its end, appending one zeroed element of elem_size to
- * *array per row and filling it with read_row (which may fail: -1).  On
- * failure (logged once as what) the rows read so far stay in *array and
- * *count for the caller to free. */
+/* How to read one kind of row into an array element, and release one. */
+struct state_rows {
+	size_t size;
+	int (*read)(sqlite3_stmt *stmt, void *elem);	/* -1: the row is bad */
+	void (*release)(void *elem);
+};
+
+/* Step stmt (prepared and bound) to its end into a new array of rows, one
+ * zeroed element each, then finalize it.  On failure (logged once as
+ * what) everything read is released and *array is NULL, *count 0. */
 int state_db_collect(struct state *st, sqlite3_stmt *stmt, const char *what,
-    size_t elem_size, int (*read_row)(sqlite3_stmt *stmt, void *elem),
-    void **array, size_t *count);
+    const struct state_rows *rows, void **array, size_t *count);
+/* state_db_prepare + state_db_collect, for a statement with no parameter. */
+int state_db_load(struct state *st, const char *sql, const char *what,
+    const struct state_rows *rows, void **array, size_t *count);
 /* Insert or replace one known user inside the caller's transaction. */
 int state_db_known_upsert(struct state *st, const struct known_user *u,
     const char *now);

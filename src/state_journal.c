@@ -266,37 +266,32 @@ failure_read_row(sqlite3_stmt *stmt, void *elem)
 	return 0;
 }
 
+static void
+failure_release(void *elem)
+{
+	struct failure_record *f = elem;
+
+	free(f->email);
+	free(f->email_key);
+	free(f->action);
+	free(f->last_error);
+	free(f->failed_at);
+}
+
 int
 state_failures(struct state *st, struct failure_record **out, size_t *n)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
+	static const struct state_rows rows = { sizeof **out, failure_read_row,
+	    failure_release };
 
-	*out = NULL;
-	*n = 0;
-	if (state_db_prepare(st, FAILURES_SQL, &stmt, "load failures") == -1)
-		return -1;
-	rc = state_db_collect(st, stmt, "load failures", sizeof **out, failure_read_row,
-	    (void **)out, n);
-	sqlite3_finalize(stmt);
-	if (rc == -1) {
-		state_failures_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return state_db_load(st, FAILURES_SQL, "load failures", &rows, (void **)out, n);
 }
 
 void
 state_failures_free(struct failure_record *f, size_t n)
 {
-	for (size_t i = 0; f != NULL && i < n; i++) {
-		free(f[i].email);
-		free(f[i].email_key);
-		free(f[i].action);
-		free(f[i].last_error);
-		free(f[i].failed_at);
-	}
+	for (size_t i = 0; f != NULL && i < n; i++)
+		failure_release(&f[i]);
 	free(f);
 }
 

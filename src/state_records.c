@@ -122,6 +122,16 @@ run_read_row(sqlite3_stmt *stmt, void *elem)
 	return 0;
 }
 
+static void
+run_release(void *elem)
+{
+	struct run_record *r = elem;
+
+	free(r->command);
+	free(r->started_at);
+	free(r->ended_at);
+}
+
 int
 state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t *n)
 {
@@ -129,35 +139,26 @@ state_runs_recent(struct state *st, size_t max, struct run_record **out, size_t 
 	    "exit_status, duration_ms, n_read, n_in_scope, n_created, n_adopted, "
 	    "n_moved, n_deactivated, n_reactivated, n_skipped, n_failed "
 	    "FROM run ORDER BY id DESC LIMIT ?";
+	static const struct state_rows rows = { sizeof **out, run_read_row, run_release };
 	sqlite3_stmt *stmt = NULL;
-	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
 	if (state_db_prepare(st, sql, &stmt, "load runs") == -1)
 		return -1;
-	if (sqlite3_bind_int64(stmt, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK)
+	if (sqlite3_bind_int64(stmt, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
 		state_db_fail(st, "load runs");
-	else
-		rc = state_db_collect(st, stmt, "load runs", sizeof **out, run_read_row,
-		    (void **)out, n);
-	sqlite3_finalize(stmt);
-	if (rc == -1) {
-		state_runs_free(*out, *n);
-		*out = NULL;
-		*n = 0;
+		sqlite3_finalize(stmt);
+		return -1;
 	}
-	return rc;
+	return state_db_collect(st, stmt, "load runs", &rows, (void **)out, n);
 }
 
 void
 state_runs_free(struct run_record *runs, size_t n)
 {
-	for (size_t i = 0; runs != NULL && i < n; i++) {
-		free(runs[i].command);
-		free(runs[i].started_at);
-		free(runs[i].ended_at);
-	}
+	for (size_t i = 0; runs != NULL && i < n; i++)
+		run_release(&runs[i]);
 	free(runs);
 }
 
@@ -321,6 +322,12 @@ out:
 	return rc;
 }
 
+static void
+mirror_release_row(void *elem)
+{
+	state_mirror_release(elem);
+}
+
 static int
 mirror_read_row(sqlite3_stmt *stmt, void *elem)
 {
@@ -342,22 +349,10 @@ state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
 {
 	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
 	    "in_scope, problem, uuid FROM directory_entry ORDER BY entry_id COLLATE BINARY";
-	sqlite3_stmt *stmt = NULL;
-	int rc;
+	static const struct state_rows rows = { sizeof **out, mirror_read_row,
+	    mirror_release_row };
 
-	*out = NULL;
-	*n = 0;
-	if (state_db_prepare(st, sql, &stmt, "load mirror") == -1)
-		return -1;
-	rc = state_db_collect(st, stmt, "load mirror", sizeof **out, mirror_read_row,
-	    (void **)out, n);
-	sqlite3_finalize(stmt);
-	if (rc == -1) {
-		state_mirror_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return state_db_load(st, sql, "load mirror", &rows, (void **)out, n);
 }
 
 void
@@ -567,28 +562,22 @@ known_read_row(sqlite3_stmt *stmt, void *elem)
 	return known_read(stmt, elem);
 }
 
+static void
+known_release_row(void *elem)
+{
+	state_known_release(elem);
+}
+
 int
 state_known_load(struct state *st, struct known_user **out, size_t *n)
 {
 	/* Byte order, which the planner's merge with the mirror relies on. */
 	static const char sql[] = "SELECT email_key, email, full_name, entry_id, "
 	    "bu_id, status, origin FROM imocha_user ORDER BY email_key COLLATE BINARY";
-	sqlite3_stmt *stmt = NULL;
-	int rc;
+	static const struct state_rows rows = { sizeof **out, known_read_row,
+	    known_release_row };
 
-	*out = NULL;
-	*n = 0;
-	if (state_db_prepare(st, sql, &stmt, "load known users") == -1)
-		return -1;
-	rc = state_db_collect(st, stmt, "load known users", sizeof **out, known_read_row,
-	    (void **)out, n);
-	sqlite3_finalize(stmt);
-	if (rc == -1) {
-		state_known_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
-	return rc;
+	return state_db_load(st, sql, "load known users", &rows, (void **)out, n);
 }
 
 void
