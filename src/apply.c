@@ -24,9 +24,9 @@ struct applier {
 static const char *
 bu_label(const struct imocha_bu_list *bus, int64_t id)
 {
-	const struct imocha_bu *bu = id == BU_NONE ? NULL : bu_find_id(bus, id);
+	const char *name = bu_name_of(bus, id);
 
-	return bu ? bu->name : "(none)";
+	return name ? name : "(none)";
 }
 
 /*

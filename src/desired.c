@@ -231,8 +231,6 @@ static void
 desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
     const struct imocha_bu_list *bus)
 {
-	const struct imocha_bu *bu = m->bu_id == BU_NONE ? NULL : bu_find_id(bus, m->bu_id);
-
 	*d = (struct desired_user){ .bu_id = m->bu_id };
 	d->entry_id = xstrdup(m->entry_id);
 	d->uuid = xstrdup(m->uuid);
@@ -240,7 +238,7 @@ desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
 	d->email = xstrdup(m->email);
 	d->email_key = m->email ? email_key(m->email) : NULL;
 	d->name = xstrdup(m->name);
-	d->bu_name = xstrdup(bu ? bu->name : NULL);
+	d->bu_name = xstrdup(bu_name_of(bus, m->bu_id));
 	if (!problem_is_shared(m->problem))
 		d->problem = xstrdup(m->problem);
 }

@@ -59,6 +59,14 @@ bu_find_name(const struct imocha_bu_list *bus, const char *name)
 	return NULL;
 }
 
+const char *
+bu_name_of(const struct imocha_bu_list *bus, int64_t id)
+{
+	const struct imocha_bu *bu = id == BU_NONE ? NULL : bu_find_id(bus, id);
+
+	return bu ? bu->name : NULL;
+}
+
 const struct imocha_bu *
 bu_find(const struct imocha_bu_list *bus, const char *name_or_id)
 {

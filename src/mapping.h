@@ -34,5 +34,7 @@ void mapping_place(const struct mapping *m, const char *user_dn, struct bu_choic
  * iMocha has no such BU. */
 const struct imocha_bu *bu_find(const struct imocha_bu_list *bus, const char *name_or_id);
 const struct imocha_bu *bu_find_id(const struct imocha_bu_list *bus, int64_t id);
+/* iMocha's name of BU id, or NULL (BU_NONE, or a BU iMocha no longer has). */
+const char *bu_name_of(const struct imocha_bu_list *bus, int64_t id);
 
 #endif

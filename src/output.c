@@ -12,13 +12,6 @@
 #include "retry.h"
 #include "xmem.h"
 
-static const char *
-bu_name(const struct imocha_bu_list *bus, int64_t id)
-{
-	const struct imocha_bu *bu = id == BU_NONE ? NULL : bu_find_id(bus, id);
-
-	return bu ? bu->name : NULL;
-}
 
 static void
 print_json(FILE *fp, cJSON *root)
@@ -41,8 +34,8 @@ bu_json(const struct imocha_bu_list *bus, int64_t id)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)id);
-	if (bu_name(bus, id))
-		cJSON_AddStringToObject(o, "name", bu_name(bus, id));
+	if (bu_name_of(bus, id))
+		cJSON_AddStringToObject(o, "name", bu_name_of(bus, id));
 	else
 		cJSON_AddNullToObject(o, "name");
 	return o;
@@ -89,7 +82,7 @@ plan_json(FILE *fp, const struct plan *plan, const struct imocha_bu_list *bus)
 static void
 change_text(FILE *fp, const struct change *c, const struct imocha_bu_list *bus)
 {
-	const char *from = bu_name(bus, c->old_bu), *to = bu_name(bus, c->new_bu);
+	const char *from = bu_name_of(bus, c->old_bu), *to = bu_name_of(bus, c->new_bu);
 
 	fprintf(fp, "%-10s %s \"%s\"", change_kind_str(c->kind), c->email,
 	    c->full_name ? c->full_name : "");

@@ -23,8 +23,7 @@ static cJSON *
 change_json(const struct change *c, const struct imocha_bu_list *bus)
 {
 	cJSON *o = cJSON_CreateObject();
-	const struct imocha_bu *from = c->old_bu == BU_NONE ? NULL : bu_find_id(bus, c->old_bu);
-	const struct imocha_bu *to = c->new_bu == BU_NONE ? NULL : bu_find_id(bus, c->new_bu);
+	const char *from = bu_name_of(bus, c->old_bu), *to = bu_name_of(bus, c->new_bu);
 
 	cJSON_AddStringToObject(o, "action", change_kind_str(c->kind));
 	cJSON_AddStringToObject(o, "email", c->email);
@@ -33,9 +32,9 @@ change_json(const struct change *c, const struct imocha_bu_list *bus)
 		cJSON_AddStringToObject(o, "entry_id", c->entry_id);
 	/* Ids are what the check compares; names are for the reviewer. */
 	cJSON_AddNumberToObject(o, "old_business_unit_id", (double)c->old_bu);
-	cJSON_AddStringToObject(o, "old_business_unit", from ? from->name : "");
+	cJSON_AddStringToObject(o, "old_business_unit", from ? from : "");
 	cJSON_AddNumberToObject(o, "new_business_unit_id", (double)c->new_bu);
-	cJSON_AddStringToObject(o, "new_business_unit", to ? to->name : "");
+	cJSON_AddStringToObject(o, "new_business_unit", to ? to : "");
 	cJSON_AddStringToObject(o, "reason", c->reason);
 	return o;
 }

@@ -169,25 +169,14 @@ check_eq "the same file again: all already known" "$(cat "$T/out")" \
     "adopt: 4 users in $T/export.csv: 0 recorded as managed, 4 already known to the agent"
 
 # --- another run holds the lock (exit 6) -------------------------------------
-/usr/bin/python3 - "$T/state.db.lock" "$T/locked" <<'EOF' &
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.lockf(fd, fcntl.LOCK_EX)
-os.ftruncate(fd, 0)
-os.write(fd, b"%d\n" % os.getpid())
-open(sys.argv[2], "w").close()
-time.sleep(30)
-EOF
-holder=$!
-wait_for 10 test -e "$T/locked"
+hold_lock "$T/state.db.lock"
 rows=$(db "SELECT count(*) FROM imocha_user")
 printf 'email\nlocked@example.com\n' >"$T/locked.csv"
 run_agent -c "$T/agent.ini" adopt "$T/locked.csv"
 check_eq "a held lock: exit 6" "$RC" 6
-check_contains "names the holder's PID" "$(cat "$T/err")" "(PID $holder)"
+check_contains "names the holder's PID" "$(cat "$T/err")" "(PID $HOLDER_PID)"
 check_eq "a held lock: nothing recorded" "$(db "SELECT count(*) FROM imocha_user")" "$rows"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+release_lock
 
 # --- sync after adopt: the adopted are managed, not created ------------------
 run_agent -c "$T/agent.ini" sync

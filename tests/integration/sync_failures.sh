@@ -117,22 +117,11 @@ check_eq "a read with no user while managing some: exit 5" "$RC" 5
 check_contains "says no user in scope" "$(cat "$T/err")" "found no user in scope"
 
 # --- another run holds the lock (exit 6) -------------------------------------
-/usr/bin/python3 - "$T/state.db.lock" "$T/locked" <<'EOF' &
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.lockf(fd, fcntl.LOCK_EX)
-os.ftruncate(fd, 0)
-os.write(fd, b"%d\n" % os.getpid())
-open(sys.argv[2], "w").close()
-time.sleep(30)
-EOF
-holder=$!
-wait_for 10 test -e "$T/locked"
+hold_lock "$T/state.db.lock"
 run_agent -c "$T/agent.ini" sync
 check_eq "a held lock: exit 6" "$RC" 6
-check_contains "names the holder's PID" "$(cat "$T/err")" "(PID $holder)"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+check_contains "names the holder's PID" "$(cat "$T/err")" "(PID $HOLDER_PID)"
+release_lock
 
 # --- a size-limited read is incomplete (exit 3) ------------------------------
 SLAPD_AGENT_LIMITED=1 slapd_start "$T/ldap2" || { not_ok "second slapd"; t_done; }

@@ -593,6 +593,32 @@ fake_write_count() {
 	FAKE_URL=$FAKE_URL "$L2I_PY" -c "$_FAKE_PY" writes
 }
 
+# --- the run lock ------------------------------------------------------------
+
+# hold_lock FILE: another process takes the agent's run lock FILE (a POSIX
+# lock, which the agent's OFD lock conflicts with) and writes its PID
+# there, as a running agent would; HOLDER_PID names it.  release_lock ends it.
+hold_lock() {
+	rm -f "$T/lock-held"
+	"$L2I_PY" - "$1" "$T/lock-held" <<'EOF' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.write(fd, b"%d\n" % os.getpid())
+open(sys.argv[2], "w").close()
+time.sleep(60)
+EOF
+	HOLDER_PID=$!
+	wait_for 10 test -e "$T/lock-held"
+}
+
+release_lock() {
+	kill "$HOLDER_PID" 2>/dev/null
+	wait "$HOLDER_PID" 2>/dev/null
+	HOLDER_PID=
+}
+
 # --- the agent's configuration ----------------------------------------------
 
 # _wc_section NAME DEFAULTS EXTRA: print a section; a key given in EXTRA
