@@ -91,8 +91,8 @@ mark_shared(struct desired_user *d, const struct desired_user *other, const char
 	d->problem = xasprintf("%s%s", what, other->dn);
 }
 
-static bool
-problem_is_shared(const char *problem)
+bool
+desired_problem_is_shared(const char *problem)
 {
 	return problem != NULL && (strncmp(problem, SHARED_EMAIL, strlen(SHARED_EMAIL)) == 0 ||
 	    strncmp(problem, SHARED_ID, strlen(SHARED_ID)) == 0);
@@ -163,21 +163,40 @@ desired_build(const struct dir_snapshot *snap, const struct mapping *map,
 }
 
 void
+desired_user_release(struct desired_user *d)
+{
+	free(d->entry_id);
+	free(d->uuid);
+	free(d->dn);
+	free(d->email);
+	free(d->email_key);
+	free(d->name);
+	free(d->name_was);
+	free(d->bu_name);
+	free(d->problem);
+	*d = (struct desired_user){ 0 };
+}
+
+void
+desired_user_copy(struct desired_user *out, const struct desired_user *d)
+{
+	*out = *d;
+	out->entry_id = xstrdup(d->entry_id);
+	out->uuid = xstrdup(d->uuid);
+	out->dn = xstrdup(d->dn);
+	out->email = xstrdup(d->email);
+	out->email_key = xstrdup(d->email_key);
+	out->name = xstrdup(d->name);
+	out->name_was = xstrdup(d->name_was);
+	out->bu_name = xstrdup(d->bu_name);
+	out->problem = xstrdup(d->problem);
+}
+
+void
 desired_release(struct desired_set *set)
 {
-	for (size_t i = 0; i < set->n; i++) {
-		struct desired_user *d = &set->users[i];
-
-		free(d->entry_id);
-		free(d->uuid);
-		free(d->dn);
-		free(d->email);
-		free(d->email_key);
-		free(d->name);
-		free(d->name_was);
-		free(d->bu_name);
-		free(d->problem);
-	}
+	for (size_t i = 0; i < set->n; i++)
+		desired_user_release(&set->users[i]);
 	free(set->users);
 	*set = (struct desired_set){ 0 };
 }
@@ -239,7 +258,7 @@ desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
 	d->email_key = m->email ? email_key(m->email) : NULL;
 	d->name = xstrdup(m->name);
 	d->bu_name = xstrdup(bu_name_of(bus, m->bu_id));
-	if (!problem_is_shared(m->problem))
+	if (!desired_problem_is_shared(m->problem))
 		d->problem = xstrdup(m->problem);
 }
 
@@ -339,4 +358,11 @@ desired_same_as_mirror(const struct desired_user *d, const struct mirror_entry *
 	return same_text(d->entry_id, m->entry_id) && same_text(d->email, m->email) &&
 	    same_text(d->name, m->name) && d->bu_id == m->bu_id &&
 	    (d->problem == NULL) == m->in_scope && same_text(d->problem, m->problem);
+}
+
+bool
+desired_row_same(const struct desired_user *d, const struct mirror_entry *m)
+{
+	return desired_same_as_mirror(d, m) && same_text(d->dn, m->dn) &&
+	    same_text(d->uuid, m->uuid);
 }

@@ -1,8 +1,10 @@
 /*
  * plan.c: see plan.h.  The plan is a merge of two streams ordered by
- * e-mail key, desired users (all entries read, usable or not) and known
- * iMocha users, with two small indexes by directory entry id so that an
- * entry whose e-mail changed is told apart from a leaver and a joiner.
+ * e-mail key, desired users (the entries read that have an e-mail, usable
+ * or not) and known iMocha users, one record of each at a time, with
+ * look-ups by directory entry id so that an entry whose e-mail changed is
+ * told apart from a leaver and a joiner.  Memory grows with the changes
+ * planned, not with the directory.
  */
 #include "plan.h"
 
@@ -12,14 +14,13 @@
 #include "xmem.h"
 
 struct planner {
-	const struct desired_set *want;
+	const struct plan_source *src;
 	const struct plan_settings *s;
-	const struct desired_user **want_by_id;	/* entries with a unique id */
-	size_t nwant_by_id;
-	const struct known_user **have_by_id;	/* known users with an entry id */
-	size_t nhave_by_id;
 	struct plan *out;
 	size_t cap, notes_cap;
+	struct desired_user next;	/* the desired stream's next record */
+	bool has_next;
+	bool failed;			/* a source call failed: no plan */
 };
 
 static void
@@ -77,62 +78,13 @@ plan_note(struct planner *pl, char *note)
 	p->notes[p->nnotes++] = note;
 }
 
-/* ---- the indexes by entry id ---- */
-
-static int
-want_id_cmp(const void *a, const void *b)
+/* A source's answer: 1 found, 0 not; -1 ends the plan. */
+static bool
+source_ok(struct planner *pl, int rc)
 {
-	return strcmp((*(const struct desired_user *const *)a)->entry_id,
-	    (*(const struct desired_user *const *)b)->entry_id);
-}
-
-static int
-have_id_cmp(const void *a, const void *b)
-{
-	return strcmp((*(const struct known_user *const *)a)->entry_id,
-	    (*(const struct known_user *const *)b)->entry_id);
-}
-
-static void
-index_build(struct planner *pl, const struct known_user *have, size_t nhave)
-{
-	pl->want_by_id = xcalloc(pl->want->n + 1, sizeof *pl->want_by_id);
-	for (size_t i = 0; i < pl->want->n; i++)
-		if (pl->want->users[i].entry_id != NULL && !pl->want->users[i].id_shared)
-			pl->want_by_id[pl->nwant_by_id++] = &pl->want->users[i];
-	if (pl->nwant_by_id > 1)
-		qsort(pl->want_by_id, pl->nwant_by_id, sizeof *pl->want_by_id, want_id_cmp);
-	pl->have_by_id = xcalloc(nhave + 1, sizeof *pl->have_by_id);
-	for (size_t i = 0; i < nhave; i++)
-		if (have[i].entry_id != NULL)
-			pl->have_by_id[pl->nhave_by_id++] = &have[i];
-	if (pl->nhave_by_id > 1)
-		qsort(pl->have_by_id, pl->nhave_by_id, sizeof *pl->have_by_id, have_id_cmp);
-}
-
-static const struct desired_user *
-want_find_id(const struct planner *pl, const char *id)
-{
-	struct desired_user key = { .entry_id = (char *)id };
-	const struct desired_user *kp = &key, *const *hit;
-
-	if (id == NULL || pl->nwant_by_id == 0)
-		return NULL;
-	hit = bsearch(&kp, pl->want_by_id, pl->nwant_by_id, sizeof *pl->want_by_id, want_id_cmp);
-	return hit ? *hit : NULL;
-}
-
-/* The known account that belonged to entry id before, if it had another e-mail. */
-static const struct known_user *
-have_find_id(const struct planner *pl, const char *id)
-{
-	struct known_user key = { .entry_id = (char *)id };
-	const struct known_user *kp = &key, *const *hit;
-
-	if (id == NULL || pl->nhave_by_id == 0)
-		return NULL;
-	hit = bsearch(&kp, pl->have_by_id, pl->nhave_by_id, sizeof *pl->have_by_id, have_id_cmp);
-	return hit ? *hit : NULL;
+	if (rc == -1)
+		pl->failed = true;
+	return rc == 1;
 }
 
 /* ---- the rules of SPEC.md, one key at a time ---- */
@@ -142,13 +94,21 @@ have_find_id(const struct planner *pl, const char *id)
 static void
 plan_new(struct planner *pl, const struct desired_user *d)
 {
-	const struct known_user *before = have_find_id(pl, d->entry_id);
+	struct known_user before;
 
-	if (before != NULL && strcmp(before->email_key, d->email_key) != 0)
-		plan_add(pl, CHANGE_CREATE, d, NULL, xasprintf("e-mail changed from %s in the "
-		    "directory; iMocha cannot rename, so a new account is created", before->email));
-	else
-		plan_add(pl, CHANGE_CREATE, d, NULL, xstrdup("joined"));
+	if (d->entry_id != NULL &&
+	    source_ok(pl, pl->src->known_by_id(pl->src->ctx, d->entry_id, &before))) {
+		bool moved = strcmp(before.email_key, d->email_key) != 0;
+
+		if (moved)
+			plan_add(pl, CHANGE_CREATE, d, NULL, xasprintf("e-mail changed from %s "
+			    "in the directory; iMocha cannot rename, so a new account is created",
+			    before.email));
+		state_known_release(&before);
+		if (moved)
+			return;
+	}
+	plan_add(pl, CHANGE_CREATE, d, NULL, xstrdup("joined"));
 }
 
 /* A usable directory user iMocha holds: reactivate, move, or nothing. */
@@ -167,29 +127,41 @@ plan_matched(struct planner *pl, const struct desired_user *d, const struct know
 		    d->name_was, d->name));
 }
 
+/* An active iMocha user whose entry, found by id, has another e-mail now. */
+static void
+plan_email_changed(struct planner *pl, const struct known_user *k,
+    const struct desired_user *entry)
+{
+	/* The old account goes, the new one is created by plan_new.  The
+	 * pair counts toward both limits. */
+	if (pl->s->deactivate)
+		plan_add(pl, CHANGE_DEACTIVATE, NULL, k, xasprintf("e-mail changed to %s in the "
+		    "directory; iMocha cannot rename, so the old account is deactivated",
+		    entry->email));
+	else
+		plan_note(pl, xasprintf("%s: e-mail changed to %s in the directory; the old "
+		    "account stays active because deactivate = no", k->email, entry->email));
+}
+
 /* An iMocha user no usable directory user holds.  held: an entry with
  * that e-mail is in scope but unusable (unmapped, shared e-mail...): it
  * stays as it is, and its skip line reports it. */
 static void
 plan_unmatched(struct planner *pl, const struct known_user *k, bool held)
 {
-	const struct desired_user *entry = want_find_id(pl, k->entry_id);
+	struct desired_user entry;
 
-	if (k->status == KNOWN_INACTIVE || held || (entry != NULL && entry->problem != NULL))
+	if (k->status == KNOWN_INACTIVE || held)
 		return;
-	if (entry != NULL) {
-		/* Same entry, another e-mail: the old account goes, the new
-		 * one is created by plan_new.  The pair counts toward both limits. */
-		if (pl->s->deactivate)
-			plan_add(pl, CHANGE_DEACTIVATE, NULL, k, xasprintf("e-mail changed to %s "
-			    "in the directory; iMocha cannot rename, so the old account is "
-			    "deactivated", entry->email));
-		else
-			plan_note(pl, xasprintf("%s: e-mail changed to %s in the directory; the old "
-			    "account stays active because deactivate = no", k->email, entry->email));
+	if (k->entry_id != NULL &&
+	    source_ok(pl, pl->src->desired_by_id(pl->src->ctx, k->entry_id, &entry))) {
+		/* Same entry, another e-mail, or an entry now unusable. */
+		if (entry.problem == NULL)
+			plan_email_changed(pl, k, &entry);
+		desired_user_release(&entry);
 		return;
 	}
-	if (!pl->s->deactivate)
+	if (!pl->s->deactivate || pl->failed)
 		return;
 	plan_add(pl, CHANGE_DEACTIVATE, NULL, k, xstrdup(k->entry_id == NULL &&
 	    k->origin == ORIGIN_IMPORTED ? "adopted from iMocha's export but not in the "
@@ -197,57 +169,67 @@ plan_unmatched(struct planner *pl, const struct known_user *k, bool held)
 	    "or disabled)"));
 }
 
-static int
-key_order(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a == NULL) - (b == NULL);
-	return strcmp(a, b);
-}
-
-/* Advance *i past the desired entries holding key; return the usable one
- * (at most one: two entries sharing an e-mail are both unusable). */
-static const struct desired_user *
-take_key(const struct desired_set *want, size_t *i, const char *key)
-{
-	const struct desired_user *usable = NULL;
-
-	for (; *i < want->n && want->users[*i].email_key != NULL &&
-	    strcmp(want->users[*i].email_key, key) == 0; (*i)++)
-		if (want->users[*i].problem == NULL && usable == NULL)
-			usable = &want->users[*i];
-	return usable;
-}
-
-/* Visit every e-mail key of either stream once.  Entries without an
- * e-mail sort last and have no key to plan by. */
 static void
-plan_merge(struct planner *pl, const struct known_user *have, size_t nhave)
+want_advance(struct planner *pl)
 {
-	size_t i = 0, j = 0;
+	desired_user_release(&pl->next);
+	pl->has_next = source_ok(pl, pl->src->next_desired(pl->src->ctx, &pl->next));
+}
 
-	for (;;) {
-		const char *dkey = i < pl->want->n ? pl->want->users[i].email_key : NULL;
-		const struct known_user *k = j < nhave ? &have[j] : NULL;
-		const struct desired_user *usable = NULL;
-		int cmp;
+/* Advance past the desired records holding key; *usable gets the usable
+ * one (at most one: two entries sharing an e-mail are both unusable). */
+static bool
+take_key(struct planner *pl, const char *key, struct desired_user *usable)
+{
+	bool found = false;
 
-		if (dkey == NULL && k == NULL)
-			break;
-		cmp = key_order(dkey, k ? k->email_key : NULL);
-		if (cmp <= 0)
-			usable = take_key(pl->want, &i, dkey);
-		if (cmp < 0) {
-			if (usable != NULL)
-				plan_new(pl, usable);
-			continue;
+	while (pl->has_next && strcmp(pl->next.email_key, key) == 0) {
+		if (pl->next.problem == NULL && !found) {
+			*usable = pl->next;
+			pl->next = (struct desired_user){ 0 };
+			found = true;
 		}
-		j++;
-		if (usable != NULL)
-			plan_matched(pl, usable, k);
-		else
-			plan_unmatched(pl, k, cmp == 0);
+		want_advance(pl);
 	}
+	return found;
+}
+
+/* Visit every e-mail key of either stream once. */
+static void
+plan_merge(struct planner *pl)
+{
+	struct known_user k;
+	bool has_k;
+
+	want_advance(pl);
+	has_k = source_ok(pl, pl->src->next_known(pl->src->ctx, &k));
+	while (!pl->failed && (pl->has_next || has_k)) {
+		struct desired_user usable = { 0 };
+		char *key = NULL;
+		bool found = false;
+		int cmp = !pl->has_next ? 1 : !has_k ? -1 : strcmp(pl->next.email_key, k.email_key);
+
+		if (cmp <= 0) {
+			key = xstrdup(pl->next.email_key);
+			found = take_key(pl, key, &usable);
+			free(key);
+		}
+		if (cmp < 0) {
+			if (found)
+				plan_new(pl, &usable);
+		} else {
+			if (found)
+				plan_matched(pl, &usable, &k);
+			else
+				plan_unmatched(pl, &k, cmp == 0);
+			state_known_release(&k);
+			has_k = source_ok(pl, pl->src->next_known(pl->src->ctx, &k));
+		}
+		desired_user_release(&usable);
+	}
+	if (has_k)
+		state_known_release(&k);
+	desired_user_release(&pl->next);
 }
 
 /* Deactivations first (they free seats), then reactivations before the
@@ -279,24 +261,23 @@ plan_verdict(struct plan *p, const struct plan_settings *s)
 		p->stop = PLAN_GO;
 }
 
-void
-plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
-    const struct plan_settings *settings, struct plan *out)
+int
+plan_build_from(const struct plan_source *src, const struct plan_settings *settings,
+    struct plan *out)
 {
-	struct planner pl = { .want = want, .s = settings, .out = out };
+	struct planner pl = { .src = src, .s = settings, .out = out };
 
-	*out = (struct plan){ .in_scope = want->usable, .skipped = want->n - want->usable,
-	    .managed = nhave };
-	for (size_t k = 0; k < nhave; k++)
-		if (have[k].status == KNOWN_ACTIVE)
-			out->managed_active++;
-	index_build(&pl, have, nhave);
-	plan_merge(&pl, have, nhave);
+	*out = (struct plan){ .in_scope = src->usable, .skipped = src->entries - src->usable,
+	    .managed = src->managed, .managed_active = src->managed_active };
+	plan_merge(&pl);
+	if (pl.failed) {
+		plan_release(out);
+		return -1;
+	}
 	if (out->n > 1)
 		qsort(out->changes, out->n, sizeof *out->changes, change_order);
 	plan_verdict(out, settings);
-	free(pl.want_by_id);
-	free(pl.have_by_id);
+	return 0;
 }
 
 void

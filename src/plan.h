@@ -2,8 +2,11 @@
  * plan.h: the planner, a pure function from what the directory wants
  * (desired users, ordered by e-mail key) and what iMocha holds as far as
  * the agent knows (known users, ordered by e-mail key) to the changes that
- * make iMocha match, plus the verdict of the safety limits.  No I/O, no
- * clock, no globals: tested with tables and randomized properties.
+ * make iMocha match, plus the verdict of the safety limits.  It reads its
+ * input as two streams and look-ups (struct plan_source): the agent's come
+ * from the state store (plansource.h), the tests' from arrays (plan_build).
+ * No I/O of its own, no clock, no globals: tested with tables and
+ * randomized properties.
  */
 #ifndef L2I_PLAN_H
 #define L2I_PLAN_H
@@ -44,6 +47,31 @@ struct plan {
 	size_t nnotes;
 };
 
+/*
+ * What the planner reads.  next_desired gives the desired users that have
+ * an e-mail, usable or not, in e-mail key order (byte order), several per
+ * key when entries share one; next_known the known users in the same
+ * order.  desired_by_id finds the desired user of an entry id that only
+ * one entry holds (with or without an e-mail); known_by_id a known user
+ * that belongs to an entry id.  Each returns 1 with *out filled and owned
+ * by the planner, 0 when there is none (more), -1 on an error (logged):
+ * the plan is then abandoned.  The counts are over every entry read.
+ */
+struct plan_source {
+	void *ctx;
+	int (*next_desired)(void *ctx, struct desired_user *out);
+	int (*next_known)(void *ctx, struct known_user *out);
+	int (*desired_by_id)(void *ctx, const char *id, struct desired_user *out);
+	int (*known_by_id)(void *ctx, const char *id, struct known_user *out);
+	size_t entries, usable;		/* entries read; those with no problem */
+	size_t managed, managed_active;	/* known users; those active */
+};
+
+/* 0, or -1 when a source call failed (out is then empty). */
+int plan_build_from(const struct plan_source *src, const struct plan_settings *settings,
+    struct plan *out);
+/* The same over arrays (plan_memory.c): want as desired_build makes it,
+ * have ordered by e-mail key. */
 void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
     const struct plan_settings *settings, struct plan *out);
 void plan_release(struct plan *plan);
