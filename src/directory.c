@@ -23,20 +23,24 @@ value_list_release(struct value_list *list)
 }
 
 void
+dir_user_release(struct dir_user *u)
+{
+	free(u->id);
+	free(u->uuid);
+	free(u->dn);
+	value_list_release(&u->email);
+	value_list_release(&u->name);
+	free(u->given_name);
+	free(u->surname);
+	free(u->problem);
+	*u = (struct dir_user){ 0 };
+}
+
+void
 dir_snapshot_release_users(struct dir_snapshot *snap)
 {
-	for (size_t i = 0; i < snap->nusers; i++) {
-		struct dir_user *u = &snap->users[i];
-
-		free(u->id);
-		free(u->uuid);
-		free(u->dn);
-		value_list_release(&u->email);
-		value_list_release(&u->name);
-		free(u->given_name);
-		free(u->surname);
-		free(u->problem);
-	}
+	for (size_t i = 0; i < snap->nusers; i++)
+		dir_user_release(&snap->users[i]);
 	free(snap->users);
 	snap->users = NULL;
 	snap->nusers = 0;

@@ -54,6 +54,27 @@ struct dir_delta {
 	char *cookie;			/* the new cookie; NULL: keep the old one */
 };
 
+/*
+ * Where a streamed read puts what it reads, one piece at a time, so that
+ * the reader never holds the whole directory.  Each function returns 0,
+ * or -1 to end the read as failed (having logged why).  user may take the
+ * strings it wants out of *u (setting the fields to NULL); the reader
+ * releases what is left.  gone and present are for content sync only.
+ */
+struct dir_sink {
+	void *ctx;
+	int (*user)(void *ctx, struct dir_user *u);
+	int (*gone)(void *ctx, const char *uuid);	/* deleted, or out of scope */
+	int (*present)(void *ctx, const char *uuid);	/* unchanged (present phase) */
+};
+
+/* What a content-sync read says besides its entries. */
+struct dir_sync_end {
+	char *cookie;			/* the new cookie; NULL: keep the old one */
+	bool present_phase;		/* an entry neither sent nor listed is gone */
+};
+
+void dir_user_release(struct dir_user *u);
 void dir_snapshot_release(struct dir_snapshot *snap);
 /* Free the users only, keeping the OUs (a mapping may point into them). */
 void dir_snapshot_release_users(struct dir_snapshot *snap);

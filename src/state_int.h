@@ -54,6 +54,14 @@ int state_db_collect(struct state *st, sqlite3_stmt *stmt, const char *what,
 /* state_db_prepare + state_db_collect, for a statement with no parameter. */
 int state_db_load(struct state *st, const char *sql, const char *what,
     const struct state_rows *rows, void **array, size_t *count);
+/* One row of directory_entry (entry_id, dn, email, name, bu_id, in_scope,
+ * problem, uuid) and of imocha_user (email_key, email, full_name,
+ * entry_id, bu_id, status, origin) into *out; -1 for a row the schema
+ * should have refused (logged). */
+int state_db_mirror_row(sqlite3_stmt *stmt, struct mirror_entry *out);
+int state_db_known_row(sqlite3_stmt *stmt, struct known_user *out);
+/* Set or delete (value NULL) meta keys inside the caller's transaction. */
+int state_db_meta_write(struct state *st, const struct state_meta *meta, size_t nmeta);
 /* Insert or replace one known user inside the caller's transaction. */
 int state_db_known_upsert(struct state *st, const struct known_user *u,
     const char *now);

@@ -178,8 +178,8 @@ mirror_insert(sqlite3_stmt *stmt, const struct mirror_entry *e)
 	return sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-meta_write(struct state *st, const struct state_meta *meta, size_t nmeta)
+int
+state_db_meta_write(struct state *st, const struct state_meta *meta, size_t nmeta)
 {
 	static const char put[] = "INSERT INTO meta (key, value) VALUES (?, ?) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -209,7 +209,7 @@ state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta)
 {
 	if (state_db_begin(st, "begin meta") == -1)
 		return -1;
-	if (meta_write(st, meta, nmeta) == -1 || state_db_commit(st, "commit meta") == -1) {
+	if (state_db_meta_write(st, meta, nmeta) == -1 || state_db_commit(st, "commit meta") == -1) {
 		state_db_rollback(st);
 		return -1;
 	}
@@ -263,7 +263,7 @@ state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_
 	}
 	sqlite3_finalize(stmt);
 	stmt = NULL;
-	if (meta_write(st, meta, nmeta) == -1)
+	if (state_db_meta_write(st, meta, nmeta) == -1)
 		goto out;
 	rc = state_db_commit(st, "commit mirror");
 out:
@@ -308,7 +308,7 @@ state_mirror_update(struct state *st, const struct mirror_entry *upserts, size_t
 		}
 		sqlite3_reset(up);
 	}
-	if (meta_write(st, meta, nmeta) == -1)
+	if (state_db_meta_write(st, meta, nmeta) == -1)
 		goto out;
 	sqlite3_finalize(del);
 	sqlite3_finalize(up);
@@ -328,11 +328,9 @@ mirror_release_row(void *elem)
 	state_mirror_release(elem);
 }
 
-static int
-mirror_read_row(sqlite3_stmt *stmt, void *elem)
+int
+state_db_mirror_row(sqlite3_stmt *stmt, struct mirror_entry *e)
 {
-	struct mirror_entry *e = elem;
-
 	e->entry_id = state_db_column_dup(stmt, 0);
 	e->dn = state_db_column_dup(stmt, 1);
 	e->email = state_db_column_dup(stmt, 2);
@@ -342,6 +340,12 @@ mirror_read_row(sqlite3_stmt *stmt, void *elem)
 	e->problem = state_db_column_dup(stmt, 6);
 	e->uuid = state_db_column_dup(stmt, 7);
 	return 0;
+}
+
+static int
+mirror_read_row(sqlite3_stmt *stmt, void *elem)
+{
+	return state_db_mirror_row(stmt, elem);
 }
 
 int
@@ -534,8 +538,8 @@ out:
 }
 
 /* 0, or -1 for text the schema should have refused. */
-static int
-known_read(sqlite3_stmt *stmt, struct known_user *u)
+int
+state_db_known_row(sqlite3_stmt *stmt, struct known_user *u)
 {
 	int status, origin;
 
@@ -559,7 +563,7 @@ known_read(sqlite3_stmt *stmt, struct known_user *u)
 static int
 known_read_row(sqlite3_stmt *stmt, void *elem)
 {
-	return known_read(stmt, elem);
+	return state_db_known_row(stmt, elem);
 }
 
 static void
@@ -602,7 +606,7 @@ state_known_get(struct state *st, const char *email_key, struct known_user *out)
 	sqlite3_bind_text(stmt, 1, email_key, -1, SQLITE_STATIC);
 	step = sqlite3_step(stmt);
 	if (step == SQLITE_ROW)
-		rc = known_read(stmt, out) == -1 ? -1 : 1;
+		rc = state_db_known_row(stmt, out) == -1 ? -1 : 1;
 	else if (step == SQLITE_DONE)
 		rc = 0;
 	else

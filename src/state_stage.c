@@ -1,0 +1,574 @@
+/*
+ * state_stage.c: see state_stage.h.  The stage is three TEMP tables of the
+ * state connection; PRAGMA temp_store = FILE keeps them in a file that
+ * SQLite deletes itself, so only the page cache is memory.  Statements the
+ * read runs once per entry are prepared once.
+ */
+#include "state_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "state_stage.h"
+#include "xmem.h"
+
+/* Page caches: the mirror's look-ups and the stage's index inserts stay
+ * in memory up to this (KiB), then go through the OS page cache. */
+#define STAGE_CACHE_KIB 8192
+
+/* The marks desired.c puts on entries that share an e-mail or an id. */
+#define SHARED_EMAIL "e-mail address shared with "
+#define SHARED_ID "id shared with "
+
+static const char stage_schema[] =
+    "PRAGMA temp_store = FILE;"
+    "DROP TABLE IF EXISTS temp.stage;"
+    "DROP TABLE IF EXISTS temp.stage_gone;"
+    "DROP TABLE IF EXISTS temp.stage_present;"
+    "CREATE TEMP TABLE stage ("
+    " seq INTEGER PRIMARY KEY,"		/* order of arrival */
+    " entry_id TEXT, uuid TEXT, dn TEXT NOT NULL, email TEXT, email_key TEXT,"
+    " name TEXT, name_was TEXT, bu_id INTEGER, problem TEXT,"
+    " id_shared INTEGER NOT NULL DEFAULT 0,"
+    " from_mirror INTEGER NOT NULL DEFAULT 0,"	/* merged in, not read */
+    " matched INTEGER NOT NULL DEFAULT 0,"	/* struct stage_flags */
+    " changed INTEGER NOT NULL DEFAULT 0,"
+    " recheck INTEGER NOT NULL DEFAULT 0);"	/* marked after the read */
+    "CREATE INDEX temp.stage_email_key ON stage (email_key);"
+    "CREATE INDEX temp.stage_entry_id ON stage (entry_id);"
+    "CREATE TEMP TABLE stage_gone (uuid TEXT PRIMARY KEY);"
+    "CREATE TEMP TABLE stage_present (uuid TEXT PRIMARY KEY);";
+
+/* An incremental stage looks its sent entries up by entryUUID too. */
+static const char stage_uuid_index[] = "CREATE INDEX temp.stage_uuid ON stage (uuid);";
+
+static const char drop_stage[] =
+    "DROP TABLE IF EXISTS temp.stage;"
+    "DROP TABLE IF EXISTS temp.stage_gone;"
+    "DROP TABLE IF EXISTS temp.stage_present;";
+
+#define DESIRED_COLUMNS "entry_id, uuid, dn, email, email_key, name, name_was, bu_id, " \
+	"problem, id_shared"
+#define KNOWN_COLUMNS "email_key, email, full_name, entry_id, bu_id, status, origin"
+
+enum {
+	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_NEXT_DESIRED, ST_NEXT_KNOWN,
+	ST_DESIRED_BY_ID, ST_KNOWN_BY_ID, ST_COUNT
+};
+
+static const char *const stage_sql[ST_COUNT] = {
+	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid "
+	    "FROM directory_entry WHERE entry_id = ?",
+	[ST_PUT] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, name_was, "
+	    "bu_id, problem, matched, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_GONE] = "INSERT OR IGNORE INTO stage_gone (uuid) VALUES (?)",
+	[ST_PRESENT] = "INSERT OR IGNORE INTO stage_present (uuid) VALUES (?)",
+	[ST_NEXT_DESIRED] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE email_key IS NOT NULL "
+	    "ORDER BY email_key COLLATE BINARY, seq",
+	[ST_NEXT_KNOWN] = "SELECT " KNOWN_COLUMNS " FROM imocha_user "
+	    "ORDER BY email_key COLLATE BINARY",
+	[ST_DESIRED_BY_ID] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE entry_id = ? "
+	    "AND id_shared = 0 ORDER BY seq LIMIT 1",
+	[ST_KNOWN_BY_ID] = "SELECT " KNOWN_COLUMNS " FROM imocha_user WHERE entry_id = ? "
+	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
+};
+
+struct state_stage {
+	struct state *st;
+	sqlite3_stmt *stmt[ST_COUNT];
+	bool incremental;
+	bool in_txn;		/* the read's inserts are one transaction */
+	bool finished;
+	bool mirror_deletes;	/* (after finish) some mirror rows must go */
+	struct stage_counts counts;
+};
+
+static int
+stage_exec(struct state_stage *sg, const char *sql, const char *what)
+{
+	return state_db_exec(sg->st, sql, what);
+}
+
+int
+state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
+{
+	struct state_stage *sg = xcalloc(1, sizeof *sg);
+	char pragma[96];
+
+	*out = NULL;
+	sg->st = st;
+	sg->incremental = incremental;
+	snprintf(pragma, sizeof pragma, "PRAGMA main.cache_size = -%d; "
+	    "PRAGMA temp.cache_size = -%d;", STAGE_CACHE_KIB, STAGE_CACHE_KIB);
+	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
+	    stage_exec(sg, pragma, "size the page caches") == -1 ||
+	    (incremental && stage_exec(sg, stage_uuid_index, "create the read stage") == -1))
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (state_db_prepare(st, stage_sql[i], &sg->stmt[i], "prepare the read stage") == -1)
+			goto fail;
+	/* Deferred: a read snapshot of the mirror, and the stage's inserts
+	 * in one go; the state file itself is not written. */
+	if (stage_exec(sg, "BEGIN", "begin the read stage") == -1)
+		goto fail;
+	sg->in_txn = true;
+	*out = sg;
+	return 0;
+fail:
+	state_stage_end(sg);
+	return -1;
+}
+
+/* Step a statement that returns no row, then reset it for the next use. */
+static int
+stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+
+	if (rc == -1)
+		state_db_fail(sg->st, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_entry *out)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_MIRROR_ROW];
+	int step, rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (state_db_bind_text(stmt, 1, id) == SQLITE_OK) {
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW)
+			rc = state_db_mirror_row(stmt, out) == 0 ? 1 : -1;
+		else if (step == SQLITE_DONE)
+			rc = 0;
+	}
+	if (rc == -1)
+		state_db_fail(sg->st, "look up a mirror row");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_put(struct state_stage *sg, const struct desired_user *d,
+    const struct stage_flags *f)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_PUT];
+	const char *text[] = { d->entry_id, d->uuid, d->dn, d->email, d->email_key, d->name,
+	    d->name_was };
+	int col = 1, ok = SQLITE_OK;
+
+	for (size_t i = 0; i < sizeof text / sizeof *text && ok == SQLITE_OK; i++)
+		ok = state_db_bind_text(stmt, col++, text[i]);
+	if (ok == SQLITE_OK)
+		ok = state_db_bind_bu(stmt, col++, d->bu_id);
+	if (ok == SQLITE_OK)
+		ok = state_db_bind_text(stmt, col++, d->problem);
+	if (ok == SQLITE_OK)
+		ok = sqlite3_bind_int(stmt, col++, f->matched);
+	if (ok == SQLITE_OK)
+		ok = sqlite3_bind_int(stmt, col++, f->changed);
+	if (ok != SQLITE_OK) {
+		state_db_fail(sg->st, "stage an entry");
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return -1;
+	}
+	if (stage_step_done(sg, stmt, "stage an entry") == -1)
+		return -1;
+	sg->counts.sent++;
+	if (f->relevant || !f->matched)
+		sg->counts.relevant++;
+	return 0;
+}
+
+static int
+stage_uuid(struct state_stage *sg, int which, const char *uuid, size_t *count)
+{
+	sqlite3_stmt *stmt = sg->stmt[which];
+
+	if (state_db_bind_text(stmt, 1, uuid) != SQLITE_OK) {
+		state_db_fail(sg->st, "stage an entryUUID");
+		return -1;
+	}
+	if (stage_step_done(sg, stmt, "stage an entryUUID") == -1)
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+int
+state_stage_gone(struct state_stage *sg, const char *uuid)
+{
+	return stage_uuid(sg, ST_GONE, uuid, &sg->counts.gone);
+}
+
+int
+state_stage_present(struct state_stage *sg, const char *uuid)
+{
+	return stage_uuid(sg, ST_PRESENT, uuid, &sg->counts.present);
+}
+
+void
+state_stage_counts(const struct state_stage *sg, struct stage_counts *out)
+{
+	*out = sg->counts;
+}
+
+/* ---- finishing: merge, marks, counts ---- */
+
+/*
+ * The rows of the mirror the delta left alone, as desired rows: not sent
+ * again (by entryUUID or id), not listed gone, and after a present phase
+ * listed present.  A mark of sharing is dropped, to be made again over
+ * the whole stage if it still holds (desired.c, desired_from_mirror).
+ */
+static int
+stage_merge_mirror(struct state_stage *sg, bool present_phase)
+{
+	static const char merge[] =
+	    "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, bu_id, problem, "
+	    " from_mirror, matched, changed) "
+	    "SELECT m.entry_id, m.uuid, m.dn, m.email, lower(m.email), m.name, m.bu_id, "
+	    " CASE WHEN shared THEN NULL ELSE m.problem END, 1, 1, shared "
+	    "FROM (SELECT *, (substr(problem, 1, " "%zu) = '" SHARED_EMAIL "' OR "
+	    " substr(problem, 1, %zu) = '" SHARED_ID "') IS 1 AS shared "
+	    " FROM directory_entry) AS m "
+	    "WHERE NOT EXISTS (SELECT 1 FROM stage s WHERE s.uuid = m.uuid) "
+	    " AND NOT EXISTS (SELECT 1 FROM stage s WHERE s.entry_id = m.entry_id) "
+	    " AND NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.uuid = m.uuid) "
+	    " AND (%d = 0 OR EXISTS (SELECT 1 FROM stage_present p WHERE p.uuid = m.uuid))";
+	char *sql = xasprintf(merge, strlen(SHARED_EMAIL), strlen(SHARED_ID),
+	    present_phase ? 1 : 0);
+	int rc = stage_exec(sg, sql, "merge the mirror into the read stage");
+
+	free(sql);
+	return rc;
+}
+
+struct shared_row {
+	long long seq;
+	char *dn;
+	char *key;
+	bool has_problem;
+	char *mark;		/* the problem to set, or NULL */
+};
+
+static void
+shared_rows_free(struct shared_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].dn);
+		free(rows[i].key);
+		free(rows[i].mark);
+	}
+	free(rows);
+}
+
+/* Only a row otherwise usable is marked (desired.c, mark_shared). */
+static void
+shared_mark(struct shared_row *r, const struct shared_row *other, const char *what)
+{
+	if (r->has_problem || r->mark != NULL)
+		return;
+	r->mark = xasprintf("%s%s", what, other->dn);
+}
+
+/*
+ * The rows whose column (email_key or entry_id) another row holds too,
+ * grouped by it in arrival order, each marked with the DN of a neighbour
+ * as desired.c's sort-and-compare does.  They are few: held in memory.
+ */
+static int
+stage_mark_shared(struct state_stage *sg, const char *column, const char *what, bool ids)
+{
+	char *sql = xasprintf("SELECT seq, dn, %s, problem IS NOT NULL FROM stage "
+	    "WHERE %s IN (SELECT %s FROM stage WHERE %s IS NOT NULL GROUP BY %s "
+	    "HAVING count(*) > 1) ORDER BY %s COLLATE BINARY, seq", column, column, column,
+	    column, column, column);
+	struct shared_row *rows = NULL;
+	sqlite3_stmt *stmt = NULL, *upd = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = -1;
+
+	if (state_db_prepare(sg->st, sql, &stmt, "find shared e-mails and ids") == -1)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow(&rows, &cap, n + 1, sizeof *rows);
+		rows[n++] = (struct shared_row){ .seq = sqlite3_column_int64(stmt, 0),
+		    .dn = state_db_column_dup(stmt, 1), .key = state_db_column_dup(stmt, 2),
+		    .has_problem = sqlite3_column_int(stmt, 3) != 0 };
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(sg->st, "find shared e-mails and ids");
+		goto out;
+	}
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (strcmp(rows[i].key, rows[i + 1].key) != 0)
+			continue;
+		shared_mark(&rows[i + 1], &rows[i], what);
+		shared_mark(&rows[i], &rows[i + 1], what);
+	}
+	if (state_db_prepare(sg->st, "UPDATE stage SET problem = coalesce(?, problem), "
+	    "id_shared = id_shared OR ?, recheck = 1 WHERE seq = ?", &upd,
+	    "mark shared e-mails and ids") == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (state_db_bind_text(upd, 1, rows[i].mark) != SQLITE_OK ||
+		    sqlite3_bind_int(upd, 2, ids) != SQLITE_OK ||
+		    sqlite3_bind_int64(upd, 3, rows[i].seq) != SQLITE_OK ||
+		    stage_step_done(sg, upd, "mark shared e-mails and ids") == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(upd);
+	shared_rows_free(rows, n);
+	free(sql);
+	return rc;
+}
+
+/* One number from a query. */
+static int
+stage_count(struct state_stage *sg, const char *sql, size_t *out)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if (state_db_prepare(sg->st, sql, &stmt, "count the read stage") == -1)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*out = (size_t)sqlite3_column_int64(stmt, 0);
+		rc = 0;
+	} else
+		state_db_fail(sg->st, "count the read stage");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out)
+{
+	/* A row marked as sharing is compared with its mirror row again (one
+	 * no longer shared differs from its marked row already). */
+	static const char recheck[] = "UPDATE stage SET changed = NOT EXISTS (SELECT 1 "
+	    "FROM directory_entry m WHERE m.entry_id = stage.entry_id AND m.dn IS stage.dn "
+	    "AND m.email IS stage.email AND m.name IS stage.name AND m.bu_id IS stage.bu_id "
+	    "AND m.in_scope = (stage.problem IS NULL) AND m.problem IS stage.problem "
+	    "AND m.uuid IS stage.uuid) WHERE recheck = 1";
+	size_t changed, kept, mirror;
+
+	if (sg->in_txn && stage_exec(sg, "COMMIT", "end the read stage") == -1)
+		return -1;
+	sg->in_txn = false;
+	if (sg->incremental && stage_merge_mirror(sg, present_phase) == -1)
+		return -1;
+	if (stage_mark_shared(sg, "email_key", SHARED_EMAIL, false) == -1 ||
+	    stage_mark_shared(sg, "entry_id", SHARED_ID, true) == -1 ||
+	    stage_exec(sg, recheck, "compare the read stage with the mirror") == -1)
+		return -1;
+	if (stage_count(sg, "SELECT count(*) FROM stage", &sg->counts.entries) == -1 ||
+	    stage_count(sg, "SELECT count(*) FROM stage WHERE problem IS NULL",
+	    &sg->counts.usable) == -1 ||
+	    stage_count(sg, "SELECT count(*) FROM stage WHERE changed = 1 AND "
+	    "entry_id IS NOT NULL AND id_shared = 0", &changed) == -1 ||
+	    stage_count(sg, "SELECT count(*) FROM stage WHERE matched = 1 AND "
+	    "entry_id IS NOT NULL AND id_shared = 0", &kept) == -1 ||
+	    stage_count(sg, "SELECT count(*) FROM directory_entry", &mirror) == -1)
+		return -1;
+	/* The stage's rows with a unique id are unique by id: as many of
+	 * them matched as the mirror has rows means every row is kept. */
+	sg->mirror_deletes = kept != mirror;
+	sg->counts.mirror_same = changed == 0 && !sg->mirror_deletes;
+	sg->finished = true;
+	*out = sg->counts;
+	return 0;
+}
+
+int
+state_stage_each_skipped(struct state_stage *sg,
+    void (*fn)(void *ctx, const char *dn, const char *problem), void *ctx)
+{
+	sqlite3_stmt *stmt = NULL;
+	int step;
+
+	if (state_db_prepare(sg->st, "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
+	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq", &stmt,
+	    "list skipped entries") == -1)
+		return -1;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1));
+	sqlite3_finalize(stmt);
+	if (step != SQLITE_DONE) {
+		state_db_fail(sg->st, "list skipped entries");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the planner's streams ---- */
+
+static void
+desired_read(sqlite3_stmt *stmt, struct desired_user *d)
+{
+	*d = (struct desired_user){ 0 };
+	d->entry_id = state_db_column_dup(stmt, 0);
+	d->uuid = state_db_column_dup(stmt, 1);
+	d->dn = state_db_column_dup(stmt, 2);
+	d->email = state_db_column_dup(stmt, 3);
+	d->email_key = state_db_column_dup(stmt, 4);
+	d->name = state_db_column_dup(stmt, 5);
+	d->name_was = state_db_column_dup(stmt, 6);
+	d->bu_id = state_db_column_bu(stmt, 7);
+	d->problem = state_db_column_dup(stmt, 8);
+	d->id_shared = sqlite3_column_int(stmt, 9) != 0;
+}
+
+/* Step a cursor: 1 row (read by fn into out), 0 end (the cursor is reset
+ * for another pass), -1 logged. */
+static int
+stage_cursor(struct state_stage *sg, sqlite3_stmt *stmt, int (*fn)(sqlite3_stmt *, void *),
+    void *out, const char *what)
+{
+	int step = sqlite3_step(stmt);
+
+	if (step == SQLITE_ROW)
+		return fn(stmt, out) == 0 ? 1 : -1;
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (step == SQLITE_DONE)
+		return 0;
+	state_db_fail(sg->st, what);
+	return -1;
+}
+
+static int
+desired_row(sqlite3_stmt *stmt, void *out)
+{
+	desired_read(stmt, out);
+	return 0;
+}
+
+static int
+known_row(sqlite3_stmt *stmt, void *out)
+{
+	return state_db_known_row(stmt, out);
+}
+
+int
+state_stage_next_desired(struct state_stage *sg, struct desired_user *out)
+{
+	return stage_cursor(sg, sg->stmt[ST_NEXT_DESIRED], desired_row, out,
+	    "read the read stage");
+}
+
+int
+state_stage_next_known(struct state_stage *sg, struct known_user *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = stage_cursor(sg, sg->stmt[ST_NEXT_KNOWN], known_row, out, "read known users");
+	if (rc == -1)
+		state_known_release(out);
+	return rc;
+}
+
+/* A look-up by id: one row at most, the statement reset after. */
+static int
+stage_lookup(struct state_stage *sg, int which, const char *id,
+    int (*fn)(sqlite3_stmt *, void *), void *out, const char *what)
+{
+	sqlite3_stmt *stmt = sg->stmt[which];
+	int rc;
+
+	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
+		state_db_fail(sg->st, what);
+		return -1;
+	}
+	rc = stage_cursor(sg, stmt, fn, out, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out)
+{
+	*out = (struct desired_user){ 0 };
+	return stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
+}
+
+int
+state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_user *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = stage_lookup(sg, ST_KNOWN_BY_ID, id, known_row, out, "look up a known user");
+	if (rc == -1)
+		state_known_release(out);
+	return rc;
+}
+
+int
+state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
+{
+	return stage_count(sg, "SELECT count(*) FROM imocha_user", managed) == -1 ||
+	    stage_count(sg, "SELECT count(*) FROM imocha_user WHERE status = 'Active'",
+	    active) == -1 ? -1 : 0;
+}
+
+/* ---- writing the mirror ---- */
+
+int
+state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, size_t nmeta)
+{
+	static const char del[] = "DELETE FROM directory_entry WHERE NOT EXISTS (SELECT 1 "
+	    "FROM stage s WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
+	static const char put[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
+	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
+	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
+	    "entry_id IS NOT NULL AND id_shared = 0";
+	int rc = -1;
+
+	if (sg->in_txn) {
+		/* Unfinished: only the rows the read brought are written. */
+		if (stage_exec(sg, "COMMIT", "end the read stage") == -1)
+			return -1;
+		sg->in_txn = false;
+	}
+	if (state_db_begin(sg->st, "begin mirror update") == -1)
+		return -1;
+	if (sg->finished && sg->mirror_deletes && stage_exec(sg, del, "update mirror") == -1)
+		goto out;
+	if (stage_exec(sg, put, "update mirror") == -1 ||
+	    state_db_meta_write(sg->st, meta, nmeta) == -1)
+		goto out;
+	rc = state_db_commit(sg->st, "commit mirror update");
+out:
+	if (rc == -1)
+		state_db_rollback(sg->st);
+	return rc;
+}
+
+void
+state_stage_end(struct state_stage *sg)
+{
+	if (sg == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(sg->stmt[i]);
+	if (sg->in_txn)
+		state_db_rollback(sg->st);
+	/* Best effort: the tables go with the connection anyway. */
+	sqlite3_exec(sg->st->db, drop_stage, NULL, NULL, NULL);
+	free(sg);
+}
