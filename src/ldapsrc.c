@@ -274,18 +274,17 @@ out:
 }
 
 int
-ldapsrc_user_entry(struct reader *r, LDAPMessage *e)
+ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid)
 {
-	struct dir_snapshot *s = &r->snap;
-	struct user_build b = { .cfg = r->cfg };
-	struct dir_user *u;
+	struct dir_user u = { 0 };
+	struct user_build b = { .cfg = r->cfg, .u = &u };
 	char *why;
+	int rc;
 
-	xgrow(&s->users, &r->users_cap, s->nusers + 1, sizeof *s->users);
-	u = b.u = &s->users[s->nusers++];
-	*u = (struct dir_user){ 0 };
-	if (entry_walk(r, e, &u->dn, user_attr, &b) == -1) {
+	if (entry_walk(r, e, &u.dn, user_attr, &b) == -1) {
 		free(b.id_problem);
+		free(uuid);
+		dir_user_release(&u);
 		return -1;
 	}
 	if (b.nid == 0)
@@ -299,14 +298,21 @@ ldapsrc_user_entry(struct reader *r, LDAPMessage *e)
 	/* An entry without its one id cannot be tracked at all: that problem
 	 * wins over any other. */
 	if (why != NULL) {
-		free(u->id);
-		u->id = NULL;
-		free(u->problem);
-		u->problem = why;
-	} else if (!text_is_clean(u->dn, strlen(u->dn)))
-		first_problem(&u->problem, xstrdup("the DN holds control "
+		free(u.id);
+		u.id = NULL;
+		free(u.problem);
+		u.problem = why;
+	} else if (!text_is_clean(u.dn, strlen(u.dn)))
+		first_problem(&u.problem, xstrdup("the DN holds control "
 		    "characters or invalid UTF-8"));
-	return 0;
+	if (uuid != NULL) {
+		free(u.uuid);
+		u.uuid = uuid;
+	}
+	r->nusers++;
+	rc = r->sink->user(r->sink->ctx, &u);
+	dir_user_release(&u);
+	return rc;
 }
 
 struct ou_build {
@@ -520,13 +526,19 @@ ldapsrc_user_filter(const struct config *cfg)
 }
 
 static int
+paged_user_entry(struct reader *r, LDAPMessage *e)
+{
+	return ldapsrc_user_entry(r, e, NULL);
+}
+
+static int
 read_users(struct reader *r)
 {
 	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(r->cfg);
 	int rc;
 
 	ldapsrc_user_attrs(r->cfg, attrs);
-	rc = search_run(r, &(struct search){ filter, attrs, ldapsrc_user_entry });
+	rc = search_run(r, &(struct search){ filter, attrs, paged_user_entry });
 	free(filter);
 	return rc;
 }
@@ -542,40 +554,69 @@ ldapsrc_read_ous(struct reader *r)
 	    attrs, ou_entry });
 }
 
-static int
-read_snapshot(const struct config *cfg, struct dir_snapshot *out)
+int
+ldapsrc_open(const struct config *cfg, struct ldapsrc **out)
 {
-	struct reader r = { .cfg = cfg };
-	const char *uri;
-	int rc = -1;
+	struct ldapsrc *src = xcalloc(1, sizeof *src);
 
-	if (ldapconn_open(cfg, &r.ld, &uri) == -1)
+	src->r.cfg = cfg;
+	ldapconn_sigpipe_hold(&src->old_mask);
+	if (ldapconn_open(cfg, &src->r.ld, &src->uri) == -1) {
+		ldapconn_sigpipe_release(&src->old_mask);
+		free(src);
+		*out = NULL;
 		return -1;
-	if (read_users(&r) == -1 || ldapsrc_read_ous(&r) == -1)
-		goto out;
-	log_debug("LDAP %s: read %zu users and %zu OUs under %s (%zu search "
-	    "references ignored)", uri, r.snap.nusers, r.snap.nous,
-	    cfg->base_dn, r.snap.references_ignored);
-	*out = r.snap;
-	r.snap = (struct dir_snapshot){ 0 };
-	rc = 0;
-out:
-	dir_snapshot_release(&r.snap);
-	ldapconn_close(r.ld);
-	return rc;
+	}
+	*out = src;
+	return 0;
 }
 
 int
-ldapsrc_read(const struct config *cfg, struct dir_snapshot *out)
+ldapsrc_ous(struct ldapsrc *src, struct dir_snapshot *ous)
 {
-	sigset_t old;
-	int rc;
+	struct reader *r = &src->r;
 
-	*out = (struct dir_snapshot){ 0 };
-	ldapconn_sigpipe_hold(&old);
-	rc = read_snapshot(cfg, out);
-	ldapconn_sigpipe_release(&old);
-	return rc;
+	*ous = (struct dir_snapshot){ 0 };
+	if (ldapsrc_read_ous(r) == -1)
+		return -1;
+	log_debug("LDAP %s: read %zu OUs under %s", src->uri, r->snap.nous, r->cfg->base_dn);
+	ous->ous = r->snap.ous;
+	ous->nous = r->snap.nous;
+	r->snap.ous = NULL;
+	r->snap.nous = 0;
+	r->ous_cap = 0;
+	return 0;
+}
+
+int
+ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink)
+{
+	struct reader *r = &src->r;
+
+	r->sink = sink;
+	r->nusers = 0;
+	if (read_users(r) == -1)
+		return -1;
+	log_debug("LDAP %s: read %zu users under %s (%zu search references ignored)",
+	    src->uri, r->nusers, r->cfg->base_dn, r->snap.references_ignored);
+	return 0;
+}
+
+size_t
+ldapsrc_references(const struct ldapsrc *src)
+{
+	return src->r.snap.references_ignored;
+}
+
+void
+ldapsrc_close(struct ldapsrc *src)
+{
+	if (src == NULL)
+		return;
+	dir_snapshot_release(&src->r.snap);
+	ldapconn_close(src->r.ld);
+	ldapconn_sigpipe_release(&src->old_mask);
+	free(src);
 }
 
 static int

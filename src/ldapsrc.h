@@ -1,33 +1,54 @@
 /*
  * ldapsrc.h: the LDAP source; with ldapconn.c (connection, TLS, bind) the
  * only code that speaks libldap.
- * ldapsrc_read connects (each configured URI in turn), binds, and reads
- * every in-scope user entry under base_dn, (&user_filter(!disabled_filter)),
- * with RFC 2696 paging and only the needed attributes, and every OU
- * (objectClass=organizationalUnit) under base_dn.  It fills *out only when
- * the whole read succeeded; any other ending (bind failure, size or time
- * limit, referral result, dropped connection) logs why once, releases what
- * was read, and returns -1: the caller changes nothing.
+ *
+ * A read is one connection (ldapsrc_open tries each configured URI in
+ * turn and binds): first every OU (objectClass=organizationalUnit) under
+ * base_dn, kept in memory (they are few, and the mapping needs them before
+ * the first user), then every in-scope user entry under base_dn,
+ * (&user_filter(!disabled_filter)), with only the needed attributes,
+ * streamed one entry at a time into a sink (directory.h): the reader holds
+ * one page at most, never the directory.  Users come either through RFC
+ * 2696 paging or through RFC 4533 content sync, never both on one search.
+ *
+ * Any ending but a whole read (size or time limit, referral result,
+ * dropped connection, a stop signal, a sink that refuses) logs why once and
+ * returns -1: the caller throws away what the sink got and changes
+ * nothing.
  */
 #ifndef L2I_LDAPSRC_H
 #define L2I_LDAPSRC_H
 
 #include <signal.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "directory.h"
 
-int ldapsrc_read(const struct config *cfg, struct dir_snapshot *out);
+struct ldapsrc;
+
+/* Connect and bind.  0, or -1 logged. */
+int ldapsrc_open(const struct config *cfg, struct ldapsrc **out);
+/* Every OU under base_dn into ous (its users stay empty). */
+int ldapsrc_ous(struct ldapsrc *src, struct dir_snapshot *ous);
+/* Every in-scope user, paged, into sink. */
+int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
+/* The same users through RFC 4533 content sync, refreshOnly: with cookie
+ * NULL every user comes back, with a cookie only what changed since
+ * (entries whole, deletions and a present phase as entryUUIDs).  Returns
+ * 0 and fills *end; 1 when the server does not offer content sync (result
+ * 12: use ldapsrc_users); 2 when the server wants a full refresh (the
+ * cookie is too old: call again with NULL); -1 after logging why the read
+ * is incomplete.  On 1 and 2 the sink may already have had entries: the
+ * caller starts again from an empty one. */
+int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
+    struct dir_sync_end *end);
+/* Search continuation references the read ignored so far. */
+size_t ldapsrc_references(const struct ldapsrc *src);
+void ldapsrc_close(struct ldapsrc *src);
 /* While *flag is non-zero a read in progress ends (as failed) at its next
  * page or entry: the daemon's SIGTERM must not wait for a whole directory. */
 void ldapsrc_set_stop_flag(const volatile sig_atomic_t *flag);
-/* The same read through RFC 4533 content sync, refreshOnly, never combined
- * with paging: with cookie NULL every user comes back, with a cookie only
- * what changed since.  Returns 0 and fills *out; 1 when the server does
- * not offer content sync (result 12: use ldapsrc_read); 2 when the server
- * wants a full refresh (the cookie is too old: call again with NULL); -1
- * after logging why the read is incomplete.  Nothing is kept on failure. */
-int ldapsrc_read_sync(const struct config *cfg, const char *cookie, struct dir_delta *out);
 /* Connect and bind only (the check command).  0 ok, -1 logged. */
 int ldapsrc_check(const struct config *cfg);
 

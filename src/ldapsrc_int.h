@@ -7,6 +7,7 @@
 #define L2I_LDAPSRC_INT_H
 
 #include <ldap.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "config.h"
@@ -17,16 +18,26 @@
 struct reader {
 	const struct config *cfg;
 	LDAP *ld;
-	struct dir_snapshot snap;
-	size_t users_cap;
+	const struct dir_sink *sink;	/* where user entries go */
+	struct dir_snapshot snap;	/* the OUs, and the references ignored */
+	size_t nusers;			/* user entries given to the sink */
 	size_t ous_cap;
+};
+
+/* One connection for one read (ldapsrc.h). */
+struct ldapsrc {
+	struct reader r;
+	const char *uri;		/* the URI it is connected to, in cfg */
+	sigset_t old_mask;		/* SIGPIPE held while it is open */
 };
 
 /* True once the stop flag is raised: readers end at the next page or entry. */
 bool ldapsrc_stopping(void);
-/* Append entry e to r->snap.users (a problem, not a failure, when its
- * values cannot be used).  -1 only when the message cannot be read. */
-int ldapsrc_user_entry(struct reader *r, LDAPMessage *e);
+/* Make entry e a dir_user and give it to r->sink (a problem, not a
+ * failure, when its values cannot be used).  uuid (owned; NULL: take the
+ * entryUUID attribute) names the entry.  -1 when the message cannot be
+ * read or the sink refuses it. */
+int ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid);
 /* Read every OU under base_dn into r->snap.ous, paged.  -1 logged. */
 int ldapsrc_read_ous(struct reader *r);
 /* The attributes a user is read for, NULL-terminated, borrowed from cfg. */

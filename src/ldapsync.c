@@ -22,9 +22,10 @@
 #include "xmem.h"
 
 struct sync_reader {
-	struct reader r;
-	struct dir_delta *delta;
+	struct reader *r;
+	struct dir_sync_end *end;
 	bool bad_uuid;
+	bool sink_failed;
 };
 
 /* RFC 4533 carries entryUUIDs as their 16 bytes; the attribute (and the
@@ -41,41 +42,51 @@ uuid_text(const struct berval *bv)
 	    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+/* One entryUUID listed as gone or present, to the sink. */
 static int
-uuid_add(struct sync_reader *s, struct value_list *list, const struct berval *bv)
+uuid_give(struct sync_reader *s, int (*give)(void *, const char *), const struct berval *bv)
 {
 	char *text = uuid_text(bv);
+	int rc;
 
 	if (text == NULL) {
 		s->bad_uuid = true;
 		return LDAP_OTHER;
 	}
-	value_list_add(list, text);
+	rc = give(s->r->sink->ctx, text);
 	free(text);
+	if (rc == -1) {
+		s->sink_failed = true;
+		return LDAP_OTHER;
+	}
 	return LDAP_SUCCESS;
+}
+
+/* libldap's refresh loop goes on whatever a callback returns; shutting
+ * the socket down is what ends it now. */
+static int
+sync_abort(ldap_sync_t *ls)
+{
+	int fd = -1;
+
+	if (ldap_get_option(ls->ls_ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	return LDAP_OTHER;
 }
 
 static int
 on_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refresh_t phase)
 {
 	struct sync_reader *s = ls->ls_private;
-	struct dir_user *u;
 	char *text;
 
-	if (ldapsrc_stopping()) {
-		/* libldap's refresh loop goes on whatever a callback returns;
-		 * shutting the socket down is what ends it now. */
-		int fd = -1;
-
-		if (ldap_get_option(ls->ls_ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0)
-			shutdown(fd, SHUT_RDWR);
-		return LDAP_OTHER;
-	}
+	if (ldapsrc_stopping() || s->sink_failed)
+		return sync_abort(ls);
 	switch (phase) {
 	case LDAP_SYNC_CAPI_PRESENT:
-		return uuid_add(s, &s->delta->present, uuid);
+		return uuid_give(s, s->r->sink->present, uuid);
 	case LDAP_SYNC_CAPI_DELETE:
-		return uuid_add(s, &s->delta->gone, uuid);
+		return uuid_give(s, s->r->sink->gone, uuid);
 	case LDAP_SYNC_CAPI_ADD:
 	case LDAP_SYNC_CAPI_MODIFY:
 		break;
@@ -86,13 +97,10 @@ on_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refre
 		s->bad_uuid = true;
 		return LDAP_OTHER;
 	}
-	if (ldapsrc_user_entry(&s->r, msg) == -1) {
-		free(text);
-		return LDAP_OTHER;
+	if (ldapsrc_user_entry(s->r, msg, text) == -1) {
+		s->sink_failed = true;
+		return sync_abort(ls);
 	}
-	u = &s->r.snap.users[s->r.snap.nusers - 1];
-	free(u->uuid);
-	u->uuid = text;
 	return LDAP_SUCCESS;
 }
 
@@ -100,18 +108,20 @@ static int
 on_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_refresh_t phase)
 {
 	struct sync_reader *s = ls->ls_private;
-	struct value_list *list;
+	int (*give)(void *, const char *);
 
 	(void)msg;
+	if (ldapsrc_stopping() || s->sink_failed)
+		return sync_abort(ls);
 	if (phase == LDAP_SYNC_CAPI_PRESENTS_IDSET)
-		list = &s->delta->present;
+		give = s->r->sink->present;
 	else if (phase == LDAP_SYNC_CAPI_DELETES_IDSET)
-		list = &s->delta->gone;
+		give = s->r->sink->gone;
 	else
 		return LDAP_SUCCESS;
 	for (size_t i = 0; uuids != NULL && uuids[i].bv_val != NULL; i++)
-		if (uuid_add(s, list, &uuids[i]) != LDAP_SUCCESS)
-			return LDAP_OTHER;
+		if (uuid_give(s, give, &uuids[i]) != LDAP_SUCCESS)
+			return sync_abort(ls);
 	return LDAP_SUCCESS;
 }
 
@@ -123,7 +133,7 @@ on_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes)
 	(void)msg;
 	/* FALSE: the server used the present phase, so whatever it neither
 	 * sent nor listed as present is gone (RFC 4533 3.3.1). */
-	s->delta->present_phase = refresh_deletes == 0;
+	s->end->present_phase = refresh_deletes == 0;
 	return LDAP_SUCCESS;
 }
 
@@ -133,7 +143,7 @@ on_reference(ldap_sync_t *ls, LDAPMessage *msg)
 	struct sync_reader *s = ls->ls_private;
 
 	(void)msg;
-	s->r.snap.references_ignored++;
+	s->r->snap.references_ignored++;
 	return LDAP_SUCCESS;
 }
 
@@ -143,32 +153,32 @@ sync_setup(ldap_sync_t *ls, struct sync_reader *s, const char *cookie, char *fil
     char **attrs)
 {
 	ldap_sync_initialize(ls);
-	ls->ls_base = s->r.cfg->base_dn;
+	ls->ls_base = s->r->cfg->base_dn;
 	ls->ls_scope = LDAP_SCOPE_SUBTREE;
 	ls->ls_filter = filter;
 	ls->ls_attrs = attrs;
-	ls->ls_timelimit = s->r.cfg->ldap_timeout;
-	ls->ls_timeout = s->r.cfg->ldap_timeout;
+	ls->ls_timelimit = s->r->cfg->ldap_timeout;
+	ls->ls_timeout = s->r->cfg->ldap_timeout;
 	ls->ls_search_entry = on_entry;
 	ls->ls_search_reference = on_reference;
 	ls->ls_intermediate = on_intermediate;
 	ls->ls_search_result = on_result;
 	ls->ls_private = s;
-	ls->ls_ld = s->r.ld;
+	ls->ls_ld = s->r->ld;
 	if (cookie != NULL)
 		ber_str2bv(cookie, 0, 1, &ls->ls_cookie);
 }
 
 /* Take the cookie, then let ldap_sync_destroy free only its own parts. */
 static void
-sync_done(ldap_sync_t *ls, struct dir_delta *delta, const char *old_cookie)
+sync_done(ldap_sync_t *ls, struct dir_sync_end *end, const char *old_cookie)
 {
 	const struct berval *c = &ls->ls_cookie;
 
 	if (c->bv_val != NULL && text_is_clean(c->bv_val, c->bv_len) &&
 	    (old_cookie == NULL || strlen(old_cookie) != c->bv_len ||
 	    memcmp(old_cookie, c->bv_val, c->bv_len) != 0))
-		delta->cookie = xstrndup(c->bv_val, c->bv_len);
+		end->cookie = xstrndup(c->bv_val, c->bv_len);
 	ber_memfree(ls->ls_cookie.bv_val);
 	ls->ls_cookie.bv_val = NULL;
 	ls->ls_base = NULL;
@@ -181,29 +191,34 @@ sync_done(ldap_sync_t *ls, struct dir_delta *delta, const char *old_cookie)
 static int
 refresh(struct sync_reader *s, const char *cookie)
 {
-	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(s->r.cfg), *diag;
+	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(s->r->cfg), *diag;
+	bool whole;
 	ldap_sync_t ls;
 	int lrc;
 
-	ldapsrc_user_attrs(s->r.cfg, attrs);
+	ldapsrc_user_attrs(s->r->cfg, attrs);
 	sync_setup(&ls, s, cookie, filter, attrs);
-	log_debug("LDAP content sync of %s: %s (%s)", s->r.cfg->base_dn, filter,
+	log_debug("LDAP content sync of %s: %s (%s)", s->r->cfg->base_dn, filter,
 	    cookie ? "changes since the last read" : "every entry");
 	lrc = ldap_sync_init_refresh_only(&ls);
-	if (lrc == LDAP_SUCCESS && !s->bad_uuid)
-		sync_done(&ls, s->delta, cookie);
-	else
-		sync_done(&ls, &(struct dir_delta){ 0 }, NULL);
+	whole = lrc == LDAP_SUCCESS && !s->bad_uuid && !s->sink_failed;
+	sync_done(&ls, whole ? s->end : &(struct dir_sync_end){ 0 }, whole ? cookie : NULL);
 	free(filter);
-	if (lrc == LDAP_SUCCESS && !s->bad_uuid)
+	if (whole)
 		return 0;
+	if (s->sink_failed && !ldapsrc_stopping())
+		return -1;	/* the sink said why */
+	if (ldapsrc_stopping()) {
+		log_info("LDAP content sync of %s stopped by signal", s->r->cfg->base_dn);
+		return -1;
+	}
 	if (lrc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION)
 		return 1;
 	if (lrc == LDAP_SYNC_REFRESH_REQUIRED)
 		return 2;
-	diag = ldapconn_diagnostic(s->r.ld);
+	diag = ldapconn_diagnostic(s->r->ld);
 	log_errorx("LDAP content sync of %s ended with %d (%s)%s%s; the read is incomplete, "
-	    "nothing will be changed", s->r.cfg->base_dn, lrc,
+	    "nothing will be changed", s->r->cfg->base_dn, lrc,
 	    s->bad_uuid ? "an entryUUID that is not 16 bytes" : ldap_err2string(lrc),
 	    *diag ? ": " : "", diag);
 	free(diag);
@@ -211,30 +226,22 @@ refresh(struct sync_reader *s, const char *cookie)
 }
 
 int
-ldapsrc_read_sync(const struct config *cfg, const char *cookie, struct dir_delta *out)
+ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
+    struct dir_sync_end *end)
 {
-	struct sync_reader s = { .r = { .cfg = cfg }, .delta = out };
-	const char *uri;
-	sigset_t old;
-	int rc = -1;
+	struct sync_reader s = { .r = &src->r, .end = end };
+	int rc;
 
-	*out = (struct dir_delta){ 0 };
-	ldapconn_sigpipe_hold(&old);
-	if (ldapconn_open(cfg, &s.r.ld, &uri) == -1)
-		goto out;
-	if ((rc = refresh(&s, cookie)) != 0 || (rc = ldapsrc_read_ous(&s.r)) != 0)
-		goto out;
-	log_debug("LDAP %s: content sync: %zu users sent, %zu gone, %zu listed present%s, "
-	    "%zu OUs", uri, s.r.snap.nusers, out->gone.n, out->present.n,
-	    out->present_phase ? " (present phase)" : "", s.r.snap.nous);
-	out->snap = s.r.snap;
-	s.r.snap = (struct dir_snapshot){ 0 };
-out:
-	if (rc != 0) {
-		dir_snapshot_release(&s.r.snap);
-		dir_delta_release(out);
+	*end = (struct dir_sync_end){ 0 };
+	src->r.sink = sink;
+	src->r.nusers = 0;
+	rc = refresh(&s, cookie);
+	if (rc == 0)
+		log_debug("LDAP %s: content sync: %zu users sent%s", src->uri, src->r.nusers,
+		    end->present_phase ? " (present phase)" : "");
+	else {
+		free(end->cookie);
+		*end = (struct dir_sync_end){ 0 };
 	}
-	ldapconn_close(s.r.ld);
-	ldapconn_sigpipe_release(&old);
 	return rc;
 }

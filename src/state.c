@@ -290,6 +290,30 @@ out:
 	return rc;
 }
 
+int
+state_open_scratch(struct state **out)
+{
+	struct state *st = xcalloc(1, sizeof *st);
+
+	*out = NULL;
+	st->lock_fd = -1;
+	st->path = xstrdup("(an empty state store)");
+	/* "": a private database in a temporary file, deleted on close. */
+	if (sqlite3_open_v2("", &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL) != SQLITE_OK) {
+		log_errorx("state: open a temporary store: %s",
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		state_close(st);
+		return -1;
+	}
+	if (migrate(st) == -1) {
+		state_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
 void
 state_close(struct state *st)
 {

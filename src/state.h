@@ -86,6 +86,9 @@ struct state_summary {
 };
 
 int state_open(const char *path, struct state **out);
+/* An empty store in a temporary file, gone on state_close: for a plan
+ * before any sync made the state file. */
+int state_open_scratch(struct state **out);
 void state_close(struct state *st);		/* NULL is fine */
 int state_schema_version(struct state *st);	/* PRAGMA user_version */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dirstage.h"
 #include "ldapsrc.h"
 #include "log.h"
 #include "xmem.h"
@@ -106,25 +107,23 @@ bus_fingerprint(const struct imocha_bu_list *bus)
 	return fp_text(&f);
 }
 
-bool
-syncread_bus_changed(struct dir_read *rd, struct state *st, const struct imocha_bu_list *bus)
+/* A stored fingerprint that is missing or differs. */
+static bool
+meta_differs(struct state *st, const char *key, const char *now)
 {
-	char *stored = meta(st, META_BUS);
-	bool changed;
+	char *stored = meta(st, key);
+	bool differs = stored == NULL || strcmp(stored, now) != 0;
 
-	free(rd->bu_fingerprint);
-	rd->bu_fingerprint = bus_fingerprint(bus);
-	changed = stored == NULL || strcmp(stored, rd->bu_fingerprint) != 0;
 	free(stored);
-	return changed;
+	return differs;
 }
 
 /* Why this run must read in full, or NULL when an incremental read may do. */
 static const char *
-full_read_reason(const struct config *cfg, struct state *st, const char *scope, bool force)
+full_read_reason(const struct config *cfg, struct state *st, const struct dir_read *rd,
+    bool force)
 {
 	char *cookie = meta(st, META_COOKIE), *last = meta(st, META_LAST_FULL);
-	char *stored = meta(st, META_SCOPE);
 	const char *why = NULL;
 	long long at = last ? strtoll(last, NULL, 10) : 0;
 
@@ -134,85 +133,118 @@ full_read_reason(const struct config *cfg, struct state *st, const char *scope, 
 		why = "no content-sync cookie yet";
 	else if (time(NULL) - at >= cfg->full_every)
 		why = "full_every has passed";
-	else if (stored == NULL || strcmp(stored, scope) != 0)
+	else if (meta_differs(st, META_SCOPE, rd->scope_fingerprint))
 		why = "the directory or mapping settings changed";
+	else if (meta_differs(st, META_OUS, rd->ou_fingerprint))
+		why = "an OU changed";
+	else if (meta_differs(st, META_BUS, rd->bu_fingerprint))
+		why = "iMocha's business units changed";
 	free(cookie);
 	free(last);
-	free(stored);
 	return why;
 }
 
-/* One content-sync read; a server without it is read paged instead, and a
- * cookie the server finds too old is dropped for a full refresh. */
+/* A new, empty stage, and the sink that fills it. */
 static int
-read_once(const struct config *cfg, const char *cookie, struct dir_read *rd)
+stage_open(struct state *st, struct dir_read *rd, struct dirstage *ds, struct dir_sink *sink)
 {
-	int rc = ldapsrc_read_sync(cfg, cookie, &rd->delta);
+	state_stage_end(rd->stage);
+	rd->stage = NULL;
+	if (state_stage_begin(st, rd->incremental, &rd->stage) == -1)
+		return -1;
+	*ds = (struct dirstage){ rd->stage, rd->map };
+	dirstage_sink(ds, sink);
+	return 0;
+}
 
+/* The users through content sync; a server without it is read paged
+ * instead, and a cookie the server finds too old is dropped for a full
+ * refresh.  Either way what the stage got so far is thrown away. */
+static int
+read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_read *rd)
+{
+	struct dirstage ds;
+	struct dir_sink sink;
+	struct dir_sync_end end;
+	int rc;
+
+	if (stage_open(st, rd, &ds, &sink) == -1)
+		return -1;
+	rc = ldapsrc_users_sync(src, cookie, &sink, &end);
 	if (rc == 2 && cookie != NULL) {
 		log_info("the directory server asks for a full refresh (the cookie is too old)");
+		rd->incremental = false;
 		cookie = NULL;
-		rc = ldapsrc_read_sync(cfg, NULL, &rd->delta);
+		if (stage_open(st, rd, &ds, &sink) == -1)
+			return -1;
+		rc = ldapsrc_users_sync(src, NULL, &sink, &end);
 	}
 	if (rc == 1) {
 		log_info("the directory server does not offer content sync (RFC 4533); "
 		    "reading in full with paged searches");
 		rd->incremental = false;
-		return ldapsrc_read(cfg, &rd->delta.snap);
+		if (stage_open(st, rd, &ds, &sink) == -1)
+			return -1;
+		return ldapsrc_users(src, &sink);
 	}
-	if (rc == 0 && cookie == NULL)
-		rd->incremental = false;
-	return rc == 0 ? 0 : -1;
+	if (rc != 0)
+		return -1;
+	rd->present_phase = end.present_phase;
+	rd->cookie = end.cookie ? end.cookie : xstrdup(cookie);
+	return 0;
+}
+
+/* The OUs, the decision, then the users: one connection. */
+static int
+read_all(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
+    const struct imocha_bu_list *bus, struct dir_read *rd)
+{
+	struct ldapsrc *src;
+	const char *why = "plan reads in full";
+	char *cookie = NULL;
+	int rc = -1;
+
+	if (ldapsrc_open(cfg, &src) == -1)
+		return -1;
+	if (ldapsrc_ous(src, &rd->ous) == -1)
+		goto out;
+	rd->ou_fingerprint = ou_fingerprint(&rd->ous);
+	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
+	if (use_cookie && (why = full_read_reason(cfg, st, rd, force_full)) == NULL)
+		cookie = meta(st, META_COOKIE);
+	rd->incremental = cookie != NULL;
+	if (use_cookie)
+		rc = read_users_sync(src, st, cookie, rd);
+	else {
+		struct dirstage ds;
+		struct dir_sink sink;
+
+		rc = stage_open(st, rd, &ds, &sink) == -1 ? -1 : ldapsrc_users(src, &sink);
+	}
+	if (rc == 0)
+		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
+		    !rd->incremental ? ": " : "", !rd->incremental ? why : "");
+	rd->references_ignored = ldapsrc_references(src);
+out:
+	free(cookie);
+	ldapsrc_close(src);
+	return rc;
 }
 
 int
-syncread_read(const struct config *cfg, struct state *st, bool force_full, struct dir_read *out)
+syncread_read(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
+    const struct imocha_bu_list *bus, struct dir_read *out)
 {
-	char *cookie = NULL, *stored_ous;
-	const char *why;
-
 	*out = (struct dir_read){ 0 };
 	out->scope_fingerprint = scope_fingerprint(cfg);
-	if (st == NULL)
-		return ldapsrc_read(cfg, &out->delta.snap) == -1 ? -1 : 0;
-	why = full_read_reason(cfg, st, out->scope_fingerprint, force_full);
-	if (why == NULL)
-		cookie = meta(st, META_COOKIE);
-	out->incremental = cookie != NULL;
-	if (read_once(cfg, cookie, out) == -1)
-		goto fail;
-	out->ou_fingerprint = ou_fingerprint(&out->delta.snap);
-	stored_ous = meta(st, META_OUS);
-	if (out->incremental && (stored_ous == NULL ||
-	    strcmp(stored_ous, out->ou_fingerprint) != 0)) {
-		why = "an OU changed";
-		dir_delta_release(&out->delta);
-		free(out->ou_fingerprint);
-		out->incremental = false;
-		if (read_once(cfg, NULL, out) == -1) {
-			free(stored_ous);
-			goto fail;
-		}
-		out->ou_fingerprint = ou_fingerprint(&out->delta.snap);
+	out->bu_fingerprint = bus_fingerprint(bus);
+	if (read_all(cfg, st, use_cookie, force_full, bus, out) == -1) {
+		syncread_release(out);
+		return -1;
 	}
-	free(stored_ous);
-	log_info("directory read %s%s%s", out->incremental ? "incremental" : "in full",
-	    why && !out->incremental ? ": " : "", why && !out->incremental ? why : "");
-	out->cookie = out->delta.cookie ? xstrdup(out->delta.cookie) : cookie;
-	if (out->cookie != cookie)
-		free(cookie);
+	if (out->references_ignored > 0)
+		log_info("ignored %zu search continuation references", out->references_ignored);
 	return 0;
-fail:
-	free(cookie);
-	syncread_release(out);
-	return -1;
-}
-
-bool
-syncread_nothing_changed(const struct dir_read *rd)
-{
-	return rd->incremental && rd->delta.snap.nusers == 0 && rd->delta.gone.n == 0 &&
-	    !rd->delta.present_phase;
 }
 
 size_t
@@ -234,7 +266,9 @@ syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len, struct 
 void
 syncread_release(struct dir_read *rd)
 {
-	dir_delta_release(&rd->delta);
+	state_stage_end(rd->stage);
+	mapping_free(rd->map);
+	dir_snapshot_release(&rd->ous);
 	free(rd->cookie);
 	free(rd->ou_fingerprint);
 	free(rd->scope_fingerprint);

@@ -1,13 +1,15 @@
 /*
- * syncread.h: how a sync reads the directory.  In full when no content-sync
- * cookie is stored, when --full asks, when [sync] full_every has passed
- * since the last full read, when the config's directory settings changed,
- * or when any OU changed (OUs are read in full every time: an OU renamed
- * or re-mapped moves every user below it without the server saying so for
- * them).  Otherwise incrementally (RFC 4533 refreshOnly with the stored
+ * syncread.h: how a pass reads the directory, streamed into the read stage
+ * (state_stage.h) through the mapping.  The OUs come first, in full every
+ * time (an OU renamed or re-mapped moves every user below it without the
+ * server saying so for them); then the users.  In full when no
+ * content-sync cookie is stored, when --full asks, when [sync] full_every
+ * has passed since the last full read, when the config's directory
+ * settings changed, when an OU changed, or when iMocha's business units
+ * changed; otherwise incrementally (RFC 4533 refreshOnly with the stored
  * cookie).  A server without content sync is read with paged searches.
- * The keys it keeps in the state store's meta table are written by the
- * caller with the mirror they describe (syncread_meta).
+ * The meta keys it keeps in the state store are written by the caller with
+ * the mirror they describe (syncread_meta).
  */
 #ifndef L2I_SYNCREAD_H
 #define L2I_SYNCREAD_H
@@ -17,28 +19,29 @@
 #include "config.h"
 #include "directory.h"
 #include "imocha.h"
+#include "mapping.h"
 #include "state.h"
+#include "state_stage.h"
 
 struct dir_read {
-	struct dir_delta delta;		/* .snap: every OU, and the users read */
-	bool incremental;		/* delta holds changes only */
+	struct state_stage *stage;	/* what was read, as desired rows */
+	struct mapping *map;		/* built from ous and the BU list */
+	struct dir_snapshot ous;	/* every OU (no users) */
+	bool incremental;		/* the stage holds changes only (until finished) */
+	bool present_phase;		/* the server used the present phase */
+	size_t references_ignored;
 	char *cookie;			/* to store with the mirror; NULL: none */
 	char *ou_fingerprint;
 	char *scope_fingerprint;	/* the config's directory and mapping keys */
-	char *bu_fingerprint;		/* iMocha's BU list (syncread_bus_changed) */
+	char *bu_fingerprint;		/* iMocha's BU list */
 };
 
-/* Read for a sync (st set) or a plan (st NULL: in full, no cookie used or
- * kept).  Returns 0, or -1 after logging (the read failed or was
- * incomplete: nothing may change). */
-int syncread_read(const struct config *cfg, struct state *st, bool force_full,
-    struct dir_read *out);
-/* Once iMocha's BU list is fetched: note its fingerprint, and say whether
- * it changed since the mirror was stored (a renamed BU moves users, which
- * an incremental read cannot see: read again in full). */
-bool syncread_bus_changed(struct dir_read *rd, struct state *st, const struct imocha_bu_list *bus);
-/* True when an incremental read found nothing changed at all. */
-bool syncread_nothing_changed(const struct dir_read *rd);
+/* Read for a sync (use_cookie: incremental when it may, the cookie kept)
+ * or a plan (in full, no cookie used or kept), into a new stage of st.
+ * bus must outlive out.  Returns 0, or -1 after logging (the read failed
+ * or was incomplete: nothing may change). */
+int syncread_read(const struct config *cfg, struct state *st, bool use_cookie,
+    bool force_full, const struct imocha_bu_list *bus, struct dir_read *out);
 /* The meta keys that describe a mirror written from rd (at most 6). */
 size_t syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len,
     struct state_meta meta[6]);

@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "desired.h"
+#include "dirstage.h"
 #include "httppool.h"
 #include "ldapsrc.h"
 #include "log.h"
@@ -35,20 +36,11 @@ struct pass {
 	struct imocha client;
 	struct http_pool *pool;
 	struct dir_read rd;		/* the directory as this run read it */
-	bool nothing_changed;		/* incremental, no change, nothing pending */
+	struct stage_counts counts;	/* what the read stage holds */
+	bool nothing_changed;		/* nothing the agent uses changed, nothing pending */
 	size_t leftovers, deferred;
-	size_t nread;			/* user entries the read brought */
-	struct mirror_entry *mirror_ups;	/* mirror rows to write (borrowed from want) */
-	size_t nups;
-	char **mirror_dels;		/* mirror rows to delete */
-	size_t ndels;
+	size_t left_out;		/* planned changes a saved plan (--plan) left out */
 	struct imocha_bu_list bus;
-	struct mapping *map;
-	struct mirror_entry *prev;
-	size_t nprev;
-	struct known_user *known;
-	size_t nknown;
-	struct desired_set want;
 	struct plan plan;
 	struct apply_result applied;
 	struct timespec started;
@@ -220,8 +212,10 @@ pass_open_state(struct pass *p)
 	pid_t holder;
 	int rc;
 
+	/* The read is staged in the state store's connection: a plan with
+	 * no state file yet works from an empty store of its own. */
 	if (!p->opt->apply && access(p->cfg->state_file, F_OK) == -1)
-		return 0;
+		return state_open_scratch(&p->st) == -1 ? EXIT_CONFIG : 0;
 	if (state_open(p->cfg->state_file, &p->st) == -1)
 		return EXIT_CONFIG;
 	if (!p->opt->apply)
@@ -240,23 +234,11 @@ pass_open_state(struct pass *p)
 	return pass_settle_leftovers(p);
 }
 
-static int
-pass_load_known(struct pass *p)
-{
-	if (p->st == NULL)
-		return 0;
-	if (state_mirror_load(p->st, &p->prev, &p->nprev) == -1 ||
-	    state_known_load(p->st, &p->known, &p->nknown) == -1)
-		return EXIT_CONFIG;
-	return 0;
-}
-
 static void
-log_skipped(const struct desired_set *want)
+log_skipped(void *ctx, const char *dn, const char *problem)
 {
-	for (size_t i = 0; i < want->n; i++)
-		if (want->users[i].problem != NULL)
-			log_warnx("skipped %s: %s", want->users[i].dn, want->users[i].problem);
+	(void)ctx;
+	log_warnx("skipped %s: %s", dn, problem);
 }
 
 /* sync --plan: the saved actions only, each still planned unchanged, and
@@ -290,114 +272,86 @@ pass_restrict_to_saved(struct pass *p, const struct plan_settings *settings)
 		    p->opt->plan_in, change_kind_str(c->kind), c->email, c->reason);
 		goto out;
 	}
+	p->left_out = planned - p->plan.n;
 	log_info("applying the %zu changes of the saved plan %s; %zu changes planned since "
-	    "are left for the next run", saved.n, p->opt->plan_in, planned - p->plan.n);
+	    "are left for the next run", saved.n, p->opt->plan_in, p->left_out);
 	rc = 0;
 out:
 	planfile_release(&saved);
 	return rc;
 }
 
-/* Read the directory (in full or incrementally: syncread.h), then list
- * iMocha's business units; a renamed BU means a full read. */
+/* List iMocha's business units (the mapping needs them before the first
+ * user), then read the directory into the stage (syncread.h). */
 static int
 pass_read(struct pass *p)
 {
-	struct state *st = p->opt->apply ? p->st : NULL;
 	int rc;
 
-	if (syncread_read(p->cfg, st, p->opt->full, &p->rd) == -1)
+	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
+		return rc;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	if (syncread_read(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus, &p->rd) == -1)
 		return EXIT_LDAP;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
-	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
-		return rc;
-	if (st != NULL && syncread_bus_changed(&p->rd, st, &p->bus) && p->rd.incremental) {
-		log_info("iMocha's business units changed: reading the directory in full");
-		syncread_release(&p->rd);
-		if (syncread_read(p->cfg, st, true, &p->rd) == -1)
-			return EXIT_LDAP;
-		syncread_bus_changed(&p->rd, st, &p->bus);
-	}
-	if (p->rd.delta.snap.references_ignored > 0)
-		log_info("ignored %zu search continuation references",
-		    p->rd.delta.snap.references_ignored);
+	state_stage_counts(p->rd.stage, &p->counts);
 	return 0;
-}
-
-/* The raw entries and the previous mirror are in the desired set now:
- * give their memory back before planning (the OUs stay: the mapping
- * points into them). */
-static void
-pass_drop_read(struct pass *p)
-{
-	struct dir_snapshot *snap = &p->rd.delta.snap;
-
-	p->nread = snap->nusers;
-	dir_snapshot_release_users(snap);
-	/* The mirror is written by difference: an unchanged directory, the
-	 * usual case, writes nothing at all. */
-	if (p->opt->apply)
-		desired_mirror_diff(&p->want, p->prev, p->nprev, &p->mirror_ups, &p->nups,
-		    &p->mirror_dels, &p->ndels);
-	value_list_release(&p->rd.delta.gone);
-	value_list_release(&p->rd.delta.present);
-	state_mirror_free(p->prev, p->nprev);
-	p->prev = NULL;
-	p->nprev = 0;
 }
 
 /*
  * An incremental read that brought only changes the agent does not use (a
- * description edited, an entry moved within its business unit): each
- * entry, placed again and compared with its own mirror row, is the same.
- * Then there is nothing to plan, and only those rows are written; no
- * other user is loaded.  Any doubt (a new entry, one gone, a present
- * phase, a different value) and the answer is no: the full plan decides.
+ * description edited, an entry moved within its business unit, or nothing
+ * at all): each entry, placed again and compared with its own mirror row,
+ * is the same.  Then there is nothing to plan, and only those rows are
+ * written; the mirror's other rows are not even looked at.  Any doubt (a
+ * new entry, one gone, a present phase, a different value) and the answer
+ * is no: the full plan decides.
  */
 static bool
-pass_only_cosmetic(struct pass *p)
+pass_only_cosmetic(const struct pass *p)
 {
-	const struct dir_snapshot *snap = &p->rd.delta.snap;
-	bool same = p->rd.incremental && !p->rd.delta.present_phase &&
-	    p->rd.delta.gone.n == 0 && snap->nusers > 0;
-
-	if (!same)
-		return false;
-	p->map = mapping_new(p->cfg, snap->ous, snap->nous, &p->bus);
-	p->want.users = xcalloc(snap->nusers, sizeof *p->want.users);
-	for (size_t i = 0; same && i < snap->nusers; i++) {
-		struct mirror_entry row;
-		struct desired_user *d = &p->want.users[i];
-
-		if (snap->users[i].uuid == NULL ||
-		    state_mirror_get_uuid(p->st, snap->users[i].uuid, &row) != 1) {
-			same = false;
-			break;
-		}
-		desired_one(d, &snap->users[i], p->map, &row);
-		p->want.n++;
-		same = desired_same_as_mirror(d, &row);
-		state_mirror_release(&row);
-	}
-	if (!same)
-		desired_release(&p->want);
-	return same;
+	return p->rd.incremental && !p->rd.present_phase && p->counts.gone == 0 &&
+	    p->counts.relevant == 0;
 }
 
-/* The last run applied its whole plan and nothing waits for a retry, so
- * an unchanged directory means nothing to do. */
+/* The value of the plan_complete meta key: the last run applied its
+ * whole plan under these settings (deactivate changes what is planned for
+ * an unchanged directory). */
+static const char *
+plan_complete_value(const struct config *cfg)
+{
+	return cfg->deactivate ? "1" : "1 deactivate=no";
+}
+
+/* The last run applied its whole plan, under the same settings, and
+ * nothing waits for a retry: an unchanged directory means nothing to do. */
 static bool
 pass_plan_was_complete(struct pass *p)
 {
 	char *v = NULL;
 	bool complete;
 
-	if (p->leftovers > 0 || state_meta_get(p->st, META_PLAN_COMPLETE, &v) == -1)
+	if (!p->opt->apply || p->leftovers > 0 ||
+	    state_meta_get(p->st, META_PLAN_COMPLETE, &v) == -1)
 		return false;
-	complete = v != NULL && strcmp(v, "1") == 0;
+	complete = v != NULL && strcmp(v, plan_complete_value(p->cfg)) == 0;
 	free(v);
 	return complete;
+}
+
+/* The plan, from the finished stage and the known users, both streamed. */
+static int
+pass_plan(struct pass *p, const struct plan_settings *settings)
+{
+	struct plan_source src;
+
+	if (state_stage_each_skipped(p->rd.stage, log_skipped, NULL) == -1 ||
+	    dirstage_plan_source(p->rd.stage, &p->counts, &src) == -1 ||
+	    plan_build_from(&src, settings, &p->plan) == -1)
+		return EXIT_CONFIG;
+	return 0;
 }
 
 /* Read, map and plan: everything before the first change. */
@@ -407,29 +361,25 @@ pass_prepare(struct pass *p)
 	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
 	    .max_creates = p->cfg->max_creates,
 	    .max_deactivations = p->cfg->max_deactivations };
+	bool complete;
 	int rc;
 
 	if ((rc = pass_read(p)) != 0)
 		return rc;
-	if (p->opt->apply && pass_plan_was_complete(p) &&
-	    (syncread_nothing_changed(&p->rd) || pass_only_cosmetic(p))) {
+	complete = pass_plan_was_complete(p);
+	if (!(complete && pass_only_cosmetic(p))) {
+		if (state_stage_finish(p->rd.stage, p->rd.present_phase, &p->counts) == -1)
+			return EXIT_CONFIG;
+		p->nothing_changed = complete && p->counts.mirror_same;
+	} else
+		p->nothing_changed = true;
+	if (p->nothing_changed) {
 		log_info("nothing changed in the directory since the last run that the "
 		    "agent uses");
-		p->nothing_changed = true;
 		return 0;
 	}
-	if ((rc = pass_load_known(p)) != 0)
+	if ((rc = pass_plan(p, &settings)) != 0)
 		return rc;
-	if (p->map == NULL)
-		p->map = mapping_new(p->cfg, p->rd.delta.snap.ous, p->rd.delta.snap.nous,
-		    &p->bus);
-	if (p->rd.incremental)
-		desired_merge(&p->rd.delta, p->map, p->prev, p->nprev, &p->bus, &p->want);
-	else
-		desired_build(&p->rd.delta.snap, p->map, p->prev, p->nprev, &p->want);
-	pass_drop_read(p);
-	log_skipped(&p->want);
-	plan_build(&p->want, p->known, p->nknown, &settings, &p->plan);
 	if ((rc = pass_defer_failed(p, &settings)) != 0)
 		return rc;
 	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
@@ -463,30 +413,33 @@ pass_check_limits(struct pass *p)
 static int
 pass_apply(struct pass *p)
 {
-	struct state_meta meta[8], done = { META_PLAN_COMPLETE, "1" };
+	struct state_meta meta[8], done = { META_PLAN_COMPLETE, plan_complete_value(p->cfg) };
 	char now[32];
 	size_t nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
 	int rc;
 
-	if (p->nothing_changed) {
-		/* The new cookie, and the DNs of cosmetic changes, if any. */
-		p->mirror_ups = desired_to_mirror(&p->want, &p->nups);
-		return state_mirror_update(p->st, p->mirror_ups, p->nups, NULL, 0, meta,
-		    nmeta) == -1 ? EXIT_CONFIG : EXIT_DONE;
-	}
-	/* The mirror and its cookie go together; until this plan is applied
-	 * whole, the next run plans again even if nothing changes. */
-	meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
-	rc = state_mirror_update(p->st, p->mirror_ups, p->nups, p->mirror_dels, p->ndels,
-	    meta, nmeta);
+	/* Nothing changed: the new cookie, and the DNs of cosmetic changes,
+	 * if any.  Else the mirror and its cookie go together; until this
+	 * plan is applied whole, the next run plans again even if nothing
+	 * changes. */
+	if (!p->nothing_changed)
+		meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
+	rc = state_stage_write_mirror(p->rd.stage, meta, nmeta);
+	/* The stage's memory and temp file go before the first request. */
+	state_stage_end(p->rd.stage);
+	p->rd.stage = NULL;
 	if (rc == -1)
 		return EXIT_CONFIG;
+	if (p->nothing_changed)
+		return EXIT_DONE;
 	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
 		return p->applied.state_failed ? EXIT_CONFIG :
 		    p->applied.stopped ? PASS_STOPPED : EXIT_IMOCHA;
 	if (p->applied.failed > 0)
 		return EXIT_PARTIAL;
-	if (p->deferred == 0 && state_meta_set(p->st, &done, 1) == -1)
+	/* Complete only if nothing planned waits: not for a retry time, not
+	 * left out by a saved plan. */
+	if (p->deferred == 0 && p->left_out == 0 && state_meta_set(p->st, &done, 1) == -1)
 		return EXIT_CONFIG;
 	return EXIT_DONE;
 }
@@ -504,12 +457,13 @@ static void
 pass_finish(struct pass *p, int status)
 {
 	struct run_counts counts = {
-		.read = (long)(p->nread ? p->nread : p->rd.delta.snap.nusers),
-		.in_scope = (long)p->want.usable,
+		.read = (long)p->counts.sent,
+		.in_scope = (long)p->counts.usable,
 		.created = p->applied.created, .adopted = p->applied.adopted,
 		.moved = p->applied.moved, .deactivated = p->applied.deactivated,
 		.reactivated = p->applied.reactivated,
-		.skipped = (long)(p->want.n - p->want.usable), .failed = p->applied.failed,
+		.skipped = (long)(p->counts.entries - p->counts.usable),
+		.failed = p->applied.failed,
 	};
 	long ms = elapsed_ms(&p->started);
 	char text[512];
@@ -538,16 +492,8 @@ static void
 pass_release(struct pass *p)
 {
 	plan_release(&p->plan);
-	desired_release(&p->want);
-	state_known_free(p->known, p->nknown);
-	state_mirror_free(p->prev, p->nprev);
-	mapping_free(p->map);
-	imocha_bu_list_release(&p->bus);
 	syncread_release(&p->rd);
-	free(p->mirror_ups);
-	for (size_t i = 0; i < p->ndels; i++)
-		free(p->mirror_dels[i]);
-	free(p->mirror_dels);
+	imocha_bu_list_release(&p->bus);
 	http_pool_free(p->pool);
 	state_close(p->st);
 }
