@@ -34,7 +34,11 @@ sink_user(void *ctx, struct dir_user *u)
 		return -1;
 	desired_one(&d, u, ds->map, found ? &was : NULL);
 	compare(&d, found ? &was : NULL, &f);
-	rc = state_stage_put(ds->stage, &d, &f);
+	rc = 1;
+	if (f.matched && !f.changed)
+		rc = state_stage_keep(ds->stage, &d);
+	if (rc == 1)
+		rc = state_stage_put(ds->stage, &d, &f);
 	desired_user_release(&d);
 	if (found)
 		state_mirror_release(&was);

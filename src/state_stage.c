@@ -13,9 +13,10 @@
 #include "state_stage.h"
 #include "xmem.h"
 
-/* Page caches: the mirror's look-ups and the stage's index inserts stay
- * in memory up to this (KiB), then go through the OS page cache. */
-#define STAGE_CACHE_KIB 8192
+/* Page caches: the mirror's look-ups and the stage's index builds stay
+ * in memory up to this (KiB), then go through the OS page cache.  Larger
+ * caches measured no faster at 100,000 users (BENCHMARKS.md). */
+#define STAGE_CACHE_KIB 4096
 
 /* The marks desired.c puts on entries that share an e-mail or an id. */
 #define SHARED_EMAIL "e-mail address shared with "
@@ -33,37 +34,43 @@ static const char stage_schema[] =
     " id_shared INTEGER NOT NULL DEFAULT 0,"
     " from_mirror INTEGER NOT NULL DEFAULT 0,"	/* merged in, not read */
     " matched INTEGER NOT NULL DEFAULT 0,"	/* struct stage_flags */
-    " changed INTEGER NOT NULL DEFAULT 0,"
-    " recheck INTEGER NOT NULL DEFAULT 0);"	/* marked after the read */
-    "CREATE INDEX temp.stage_email_key ON stage (email_key);"
-    "CREATE INDEX temp.stage_entry_id ON stage (entry_id);"
+    " changed INTEGER NOT NULL DEFAULT 0);"
     "CREATE TEMP TABLE stage_gone (uuid TEXT PRIMARY KEY);"
     "CREATE TEMP TABLE stage_present (uuid TEXT PRIMARY KEY);";
 
-/* An incremental stage looks its sent entries up by entryUUID too. */
-static const char stage_uuid_index[] = "CREATE INDEX temp.stage_uuid ON stage (uuid);";
+/* The stage's indexes are made when the read is whole: one sort each
+ * costs less than keeping them up entry by entry.  An incremental stage
+ * needs those by id and entryUUID before the mirror is merged in. */
+static const char stage_id_index[] =
+    "CREATE INDEX temp.stage_entry_id ON stage (entry_id);";
+static const char stage_uuid_index[] =
+    "CREATE INDEX temp.stage_uuid ON stage (uuid);";
+static const char stage_key_index[] =
+    "CREATE INDEX temp.stage_email_key ON stage (email_key);";
 
-static const char drop_stage[] =
-    "DROP TABLE IF EXISTS temp.stage;"
-    "DROP TABLE IF EXISTS temp.stage_gone;"
-    "DROP TABLE IF EXISTS temp.stage_present;";
 
 #define DESIRED_COLUMNS "entry_id, uuid, dn, email, email_key, name, name_was, bu_id, " \
 	"problem, id_shared"
 #define KNOWN_COLUMNS "email_key, email, full_name, entry_id, bu_id, status, origin"
 
+/* Statements prepared with the stage; those that need its indexes are
+ * prepared when they exist (ST_AFTER_FINISH on). */
 enum {
-	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_NEXT_DESIRED, ST_NEXT_KNOWN,
+	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
+	ST_NEXT_DESIRED, ST_AFTER_FINISH = ST_NEXT_DESIRED, ST_NEXT_KNOWN,
 	ST_DESIRED_BY_ID, ST_KNOWN_BY_ID, ST_COUNT
 };
 
 static const char *const stage_sql[ST_COUNT] = {
-	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid "
-	    "FROM directory_entry WHERE entry_id = ?",
+	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid, "
+	    "rowid FROM directory_entry WHERE entry_id = ?",
 	[ST_PUT] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, name_was, "
 	    "bu_id, problem, matched, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_GONE] = "INSERT OR IGNORE INTO stage_gone (uuid) VALUES (?)",
 	[ST_PRESENT] = "INSERT OR IGNORE INTO stage_present (uuid) VALUES (?)",
+	[ST_MATERIALIZE] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, "
+	    "bu_id, problem, matched) SELECT entry_id, uuid, dn, email, lower(email), name, "
+	    "bu_id, problem, 1 FROM directory_entry WHERE rowid = ?",
 	[ST_NEXT_DESIRED] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE email_key IS NOT NULL "
 	    "ORDER BY email_key COLLATE BINARY, seq",
 	[ST_NEXT_KNOWN] = "SELECT " KNOWN_COLUMNS " FROM imocha_user "
@@ -74,13 +81,32 @@ static const char *const stage_sql[ST_COUNT] = {
 	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
 };
 
+/*
+ * A full read of an unchanged directory brings every entry exactly as its
+ * mirror row has it.  Such an entry is not copied into the stage: its
+ * mirror row is kept, one bit per row (by rowid), and copied in only if
+ * the stage must be whole after all (state_stage_finish: a plan is
+ * needed).  Then the usual run costs one look-up per entry and no stage
+ * at all.
+ */
+struct kept_rows {
+	unsigned char *bits;
+	size_t nbits;			/* rowids 0 .. nbits-1 */
+	size_t count;			/* bits set */
+	long long last_rowid;		/* the last mirror row looked up; 0: none */
+};
+
 struct state_stage {
 	struct state *st;
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool incremental;
 	bool in_txn;		/* the read's inserts are one transaction */
 	bool finished;
+	bool whole;		/* every row is in the stage (kept rows copied in) */
+	bool present_phase;	/* (incremental) the server used the present phase */
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
+	size_t puts;		/* rows put by the read */
+	struct kept_rows kept;
 	struct stage_counts counts;
 };
 
@@ -102,10 +128,9 @@ state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 	snprintf(pragma, sizeof pragma, "PRAGMA main.cache_size = -%d; "
 	    "PRAGMA temp.cache_size = -%d;", STAGE_CACHE_KIB, STAGE_CACHE_KIB);
 	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
-	    stage_exec(sg, pragma, "size the page caches") == -1 ||
-	    (incremental && stage_exec(sg, stage_uuid_index, "create the read stage") == -1))
+	    stage_exec(sg, pragma, "size the page caches") == -1)
 		goto fail;
-	for (int i = 0; i < ST_COUNT; i++)
+	for (int i = 0; i < ST_AFTER_FINISH; i++)
 		if (state_db_prepare(st, stage_sql[i], &sg->stmt[i], "prepare the read stage") == -1)
 			goto fail;
 	/* Deferred: a read snapshot of the mirror, and the stage's inserts
@@ -147,11 +172,60 @@ state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_ent
 		else if (step == SQLITE_DONE)
 			rc = 0;
 	}
+	sg->kept.last_rowid = rc == 1 ? sqlite3_column_int64(stmt, 8) : 0;
 	if (rc == -1)
 		state_db_fail(sg->st, "look up a mirror row");
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 	return rc;
+}
+
+int
+state_stage_keep(struct state_stage *sg, const struct desired_user *d)
+{
+	struct kept_rows *k = &sg->kept;
+	long long r = k->last_rowid;
+
+	if (sg->incremental || r <= 0)
+		return 1;
+	if ((size_t)r >= k->nbits) {
+		size_t bytes = k->nbits / 8, want = ((size_t)r + 1) * 2 / 8 + 64;
+
+		k->bits = xreallocarray(k->bits, want, 1);
+		memset(k->bits + bytes, 0, want - bytes);
+		k->nbits = want * 8;
+	}
+	/* Kept twice: two entries with one id.  Put the second in: the
+	 * sharing marks need both rows. */
+	if (k->bits[r / 8] & (1u << (r % 8)))
+		return 1;
+	k->bits[r / 8] |= (unsigned char)(1u << (r % 8));
+	k->count++;
+	k->last_rowid = 0;
+	sg->counts.sent++;
+	sg->counts.usable += d->problem == NULL;
+	return 0;
+}
+
+/* Copy the kept mirror rows into the stage. */
+static int
+stage_copy_kept(struct state_stage *sg)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_MATERIALIZE];
+
+	for (size_t r = 1; r < sg->kept.nbits; r++) {
+		if (!(sg->kept.bits[r / 8] & (1u << (r % 8))))
+			continue;
+		if (sqlite3_bind_int64(stmt, 1, (sqlite3_int64)r) != SQLITE_OK) {
+			state_db_fail(sg->st, "copy kept mirror rows");
+			return -1;
+		}
+		if (stage_step_done(sg, stmt, "copy kept mirror rows") == -1)
+			return -1;
+	}
+	free(sg->kept.bits);
+	sg->kept = (struct kept_rows){ 0 };
+	return 0;
 }
 
 int
@@ -181,7 +255,10 @@ state_stage_put(struct state_stage *sg, const struct desired_user *d,
 	}
 	if (stage_step_done(sg, stmt, "stage an entry") == -1)
 		return -1;
+	sg->puts++;
 	sg->counts.sent++;
+	sg->counts.usable += d->problem == NULL;
+	sg->counts.changed += f->changed && d->entry_id != NULL;
 	if (f->relevant || !f->matched)
 		sg->counts.relevant++;
 	return 0;
@@ -251,6 +328,13 @@ stage_merge_mirror(struct state_stage *sg, bool present_phase)
 	return rc;
 }
 
+/* Compare row ?1 with its mirror row again, in full. */
+static const char recheck_sql[] = "UPDATE stage SET changed = NOT EXISTS (SELECT 1 "
+    "FROM directory_entry m WHERE m.entry_id = stage.entry_id AND m.dn IS stage.dn "
+    "AND m.email IS stage.email AND m.name IS stage.name AND m.bu_id IS stage.bu_id "
+    "AND m.in_scope = (stage.problem IS NULL) AND m.problem IS stage.problem "
+    "AND m.uuid IS stage.uuid) WHERE seq = ?1";
+
 struct shared_row {
 	long long seq;
 	char *dn;
@@ -292,7 +376,7 @@ stage_mark_shared(struct state_stage *sg, const char *column, const char *what, 
 	    "HAVING count(*) > 1) ORDER BY %s COLLATE BINARY, seq", column, column, column,
 	    column, column, column);
 	struct shared_row *rows = NULL;
-	sqlite3_stmt *stmt = NULL, *upd = NULL;
+	sqlite3_stmt *stmt = NULL, *upd = NULL, *again = NULL;
 	size_t n = 0, cap = 0;
 	int step, rc = -1;
 
@@ -314,29 +398,35 @@ stage_mark_shared(struct state_stage *sg, const char *column, const char *what, 
 		shared_mark(&rows[i + 1], &rows[i], what);
 		shared_mark(&rows[i], &rows[i + 1], what);
 	}
-	if (state_db_prepare(sg->st, "UPDATE stage SET problem = coalesce(?, problem), "
-	    "id_shared = id_shared OR ?, recheck = 1 WHERE seq = ?", &upd,
-	    "mark shared e-mails and ids") == -1)
+	/* A marked row is compared with its mirror row again (one no longer
+	 * shared differs from its marked mirror row already). */
+	if (state_db_prepare(sg->st, "UPDATE stage SET problem = coalesce(?1, problem), "
+	    "id_shared = id_shared OR ?2 WHERE seq = ?3; ", &upd,
+	    "mark shared e-mails and ids") == -1 ||
+	    state_db_prepare(sg->st, recheck_sql, &again, "mark shared e-mails and ids") == -1)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (state_db_bind_text(upd, 1, rows[i].mark) != SQLITE_OK ||
 		    sqlite3_bind_int(upd, 2, ids) != SQLITE_OK ||
 		    sqlite3_bind_int64(upd, 3, rows[i].seq) != SQLITE_OK ||
-		    stage_step_done(sg, upd, "mark shared e-mails and ids") == -1)
+		    stage_step_done(sg, upd, "mark shared e-mails and ids") == -1 ||
+		    sqlite3_bind_int64(again, 1, rows[i].seq) != SQLITE_OK ||
+		    stage_step_done(sg, again, "mark shared e-mails and ids") == -1)
 			goto out;
 	}
 	rc = 0;
 out:
 	sqlite3_finalize(stmt);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(again);
 	shared_rows_free(rows, n);
 	free(sql);
 	return rc;
 }
 
-/* One number from a query. */
+/* Numbers from a one-row query, into out[0..n). */
 static int
-stage_count(struct state_stage *sg, const char *sql, size_t *out)
+stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = -1;
@@ -344,7 +434,8 @@ stage_count(struct state_stage *sg, const char *sql, size_t *out)
 	if (state_db_prepare(sg->st, sql, &stmt, "count the read stage") == -1)
 		return -1;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		*out = (size_t)sqlite3_column_int64(stmt, 0);
+		for (int i = 0; i < n; i++)
+			out[i] = (size_t)sqlite3_column_int64(stmt, i);
 		rc = 0;
 	} else
 		state_db_fail(sg->st, "count the read stage");
@@ -352,41 +443,79 @@ stage_count(struct state_stage *sg, const char *sql, size_t *out)
 	return rc;
 }
 
+/* The rest of the statements, now that the indexes exist. */
+static int
+stage_prepare_rest(struct state_stage *sg)
+{
+	for (int i = ST_AFTER_FINISH; i < ST_COUNT; i++)
+		if (state_db_prepare(sg->st, stage_sql[i], &sg->stmt[i],
+		    "prepare the read stage") == -1)
+			return -1;
+	return 0;
+}
+
+/* Everything in the stage, indexed, merged with the mirror (incremental),
+ * marked, counted. */
+static int
+stage_make_whole(struct state_stage *sg)
+{
+	/* One pass over the stage.  Rows with a unique id are unique by id:
+	 * as many of them matched as the mirror has rows means every mirror
+	 * row is kept. */
+	static const char count[] = "SELECT count(*), coalesce(sum(problem IS NULL), 0), "
+	    "coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), "
+	    "coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0), "
+	    "(SELECT count(*) FROM directory_entry) FROM stage";
+	size_t n[5];
+
+	if (sg->whole)
+		return 0;
+	if (stage_copy_kept(sg) == -1 ||
+	    stage_exec(sg, stage_id_index, "index the read stage") == -1 ||
+	    (sg->incremental && (stage_exec(sg, stage_uuid_index, "index the read stage") == -1 ||
+	    stage_merge_mirror(sg, sg->present_phase) == -1)) ||
+	    stage_exec(sg, stage_key_index, "index the read stage") == -1 ||
+	    stage_prepare_rest(sg) == -1)
+		return -1;
+	if (stage_mark_shared(sg, "email_key", SHARED_EMAIL, false) == -1 ||
+	    stage_mark_shared(sg, "entry_id", SHARED_ID, true) == -1 ||
+	    stage_numbers(sg, count, n, 5) == -1)
+		return -1;
+	sg->whole = true;
+	sg->counts.entries = n[0];
+	sg->counts.usable = n[1];
+	sg->counts.changed = n[2];
+	sg->mirror_deletes = n[3] != n[4];
+	sg->counts.mirror_same = n[2] == 0 && !sg->mirror_deletes;
+	return 0;
+}
+
 int
 state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out)
 {
-	/* A row marked as sharing is compared with its mirror row again (one
-	 * no longer shared differs from its marked row already). */
-	static const char recheck[] = "UPDATE stage SET changed = NOT EXISTS (SELECT 1 "
-	    "FROM directory_entry m WHERE m.entry_id = stage.entry_id AND m.dn IS stage.dn "
-	    "AND m.email IS stage.email AND m.name IS stage.name AND m.bu_id IS stage.bu_id "
-	    "AND m.in_scope = (stage.problem IS NULL) AND m.problem IS stage.problem "
-	    "AND m.uuid IS stage.uuid) WHERE recheck = 1";
-	size_t changed, kept, mirror;
+	size_t mirror;
 
 	if (sg->in_txn && stage_exec(sg, "COMMIT", "end the read stage") == -1)
 		return -1;
 	sg->in_txn = false;
-	if (sg->incremental && stage_merge_mirror(sg, present_phase) == -1)
-		return -1;
-	if (stage_mark_shared(sg, "email_key", SHARED_EMAIL, false) == -1 ||
-	    stage_mark_shared(sg, "entry_id", SHARED_ID, true) == -1 ||
-	    stage_exec(sg, recheck, "compare the read stage with the mirror") == -1)
-		return -1;
-	if (stage_count(sg, "SELECT count(*) FROM stage", &sg->counts.entries) == -1 ||
-	    stage_count(sg, "SELECT count(*) FROM stage WHERE problem IS NULL",
-	    &sg->counts.usable) == -1 ||
-	    stage_count(sg, "SELECT count(*) FROM stage WHERE changed = 1 AND "
-	    "entry_id IS NOT NULL AND id_shared = 0", &changed) == -1 ||
-	    stage_count(sg, "SELECT count(*) FROM stage WHERE matched = 1 AND "
-	    "entry_id IS NOT NULL AND id_shared = 0", &kept) == -1 ||
-	    stage_count(sg, "SELECT count(*) FROM directory_entry", &mirror) == -1)
-		return -1;
-	/* The stage's rows with a unique id are unique by id: as many of
-	 * them matched as the mirror has rows means every row is kept. */
-	sg->mirror_deletes = kept != mirror;
-	sg->counts.mirror_same = changed == 0 && !sg->mirror_deletes;
+	sg->present_phase = present_phase;
 	sg->finished = true;
+	/* Every entry of a full read kept, and as many as the mirror has
+	 * rows: the directory is the mirror.  The stage is made whole only
+	 * if something asks for its rows. */
+	if (!sg->incremental && sg->puts == 0) {
+		if (stage_numbers(sg, "SELECT count(*) FROM directory_entry", &mirror, 1) == -1)
+			return -1;
+		if (mirror == sg->kept.count) {
+			sg->counts.entries = sg->counts.sent;
+			sg->counts.changed = 0;
+			sg->counts.mirror_same = true;
+			*out = sg->counts;
+			return 0;
+		}
+	}
+	if (stage_make_whole(sg) == -1)
+		return -1;
 	*out = sg->counts;
 	return 0;
 }
@@ -398,6 +527,8 @@ state_stage_each_skipped(struct state_stage *sg,
 	sqlite3_stmt *stmt = NULL;
 	int step;
 
+	if (stage_make_whole(sg) == -1)
+		return -1;
 	if (state_db_prepare(sg->st, "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
 	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq", &stmt,
 	    "list skipped entries") == -1)
@@ -465,6 +596,8 @@ known_row(sqlite3_stmt *stmt, void *out)
 int
 state_stage_next_desired(struct state_stage *sg, struct desired_user *out)
 {
+	if (stage_make_whole(sg) == -1)
+		return -1;
 	return stage_cursor(sg, sg->stmt[ST_NEXT_DESIRED], desired_row, out,
 	    "read the read stage");
 }
@@ -475,6 +608,8 @@ state_stage_next_known(struct state_stage *sg, struct known_user *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
+	if (stage_make_whole(sg) == -1)
+		return -1;
 	rc = stage_cursor(sg, sg->stmt[ST_NEXT_KNOWN], known_row, out, "read known users");
 	if (rc == -1)
 		state_known_release(out);
@@ -486,9 +621,12 @@ static int
 stage_lookup(struct state_stage *sg, int which, const char *id,
     int (*fn)(sqlite3_stmt *, void *), void *out, const char *what)
 {
-	sqlite3_stmt *stmt = sg->stmt[which];
+	sqlite3_stmt *stmt;
 	int rc;
 
+	if (stage_make_whole(sg) == -1)
+		return -1;
+	stmt = sg->stmt[which];
 	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
 		state_db_fail(sg->st, what);
 		return -1;
@@ -521,9 +659,14 @@ state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_use
 int
 state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
 {
-	return stage_count(sg, "SELECT count(*) FROM imocha_user", managed) == -1 ||
-	    stage_count(sg, "SELECT count(*) FROM imocha_user WHERE status = 'Active'",
-	    active) == -1 ? -1 : 0;
+	size_t n[2];
+
+	if (stage_numbers(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
+	    "FROM imocha_user", n, 2) == -1)
+		return -1;
+	*managed = n[0];
+	*active = n[1];
+	return 0;
 }
 
 /* ---- writing the mirror ---- */
@@ -549,7 +692,7 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 		return -1;
 	if (sg->finished && sg->mirror_deletes && stage_exec(sg, del, "update mirror") == -1)
 		goto out;
-	if (stage_exec(sg, put, "update mirror") == -1 ||
+	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
 	    state_db_meta_write(sg->st, meta, nmeta) == -1)
 		goto out;
 	rc = state_db_commit(sg->st, "commit mirror update");
@@ -568,7 +711,10 @@ state_stage_end(struct state_stage *sg)
 		sqlite3_finalize(sg->stmt[i]);
 	if (sg->in_txn)
 		state_db_rollback(sg->st);
-	/* Best effort: the tables go with the connection anyway. */
-	sqlite3_exec(sg->st->db, drop_stage, NULL, NULL, NULL);
+	/* The tables stay until the next stage or the connection's end (the
+	 * temp file goes whole then; dropping 100,000 rows costs more), but
+	 * their page cache is given back now. */
+	sqlite3_db_release_memory(sg->st->db);
+	free(sg->kept.bits);
 	free(sg);
 }

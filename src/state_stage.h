@@ -44,6 +44,7 @@ struct stage_flags {
 struct stage_counts {
 	size_t entries;		/* rows in the stage */
 	size_t usable;		/* rows with no problem: in scope */
+	size_t changed;		/* rows to write to the mirror */
 	size_t sent;		/* rows the read brought (not merged from the mirror) */
 	size_t relevant;	/* rows the read brought that the planner must see */
 	size_t gone, present;	/* entryUUIDs listed so (content sync) */
@@ -55,12 +56,18 @@ int state_stage_begin(struct state *st, bool incremental, struct state_stage **o
 int state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_entry *out);
 int state_stage_put(struct state_stage *sg, const struct desired_user *d,
     const struct stage_flags *flags);
+/* Instead of _put, in a full read: d is exactly the mirror row the last
+ * _mirror_row found; the stage keeps that row rather than a copy.  1 when
+ * it cannot (an incremental stage, or that row kept already): put d. */
+int state_stage_keep(struct state_stage *sg, const struct desired_user *d);
 int state_stage_gone(struct state_stage *sg, const char *uuid);
 int state_stage_present(struct state_stage *sg, const char *uuid);
 /* The counts so far (before _finish: what the read brought). */
 void state_stage_counts(const struct state_stage *sg, struct stage_counts *out);
 /* The read is whole.  present_phase: drop the mirror rows the server
- * neither sent nor listed as present (incremental only). */
+ * neither sent nor listed as present (incremental only).  A full read
+ * that kept every mirror row and put nothing is the mirror: the stage's
+ * rows are then made only if a cursor asks for them. */
 int state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out);
 /* Each row with a problem, in e-mail key order: fn(ctx, dn, problem). */
 int state_stage_each_skipped(struct state_stage *sg,

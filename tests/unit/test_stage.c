@@ -25,6 +25,7 @@ static const struct plan_settings settings = { .deactivate = true,
 static const char *const ous[] = { "Engineering", "Sales", "Nowhere" };
 
 static unsigned seed = 20261128;
+static int kept_rounds, same_rounds;	/* rounds that took each path */
 
 static unsigned
 pick(unsigned n)
@@ -78,16 +79,18 @@ mirror_by_id(const void *a, const void *b)
 	    ((const struct mirror_entry *)b)->entry_id);
 }
 
-/* The mirror an earlier read left: its rows own copies. */
+/* The mirror a read of s left (a random directory if s is NULL): its
+ * rows own copies. */
 static struct mirror_entry *
-random_mirror(const struct mapping *map, size_t *n)
+random_mirror(const struct mapping *map, const struct dir_snapshot *from, size_t *n)
 {
-	struct dir_snapshot s;
+	struct dir_snapshot s = { 0 };
 	struct desired_set set;
 	struct mirror_entry *rows, *own;
 
-	random_snapshot(&s, pick(30));
-	desired_build(&s, map, NULL, 0, &set);
+	if (from == NULL)
+		random_snapshot(&s, pick(30));
+	desired_build(from ? from : &s, map, NULL, 0, &set);
 	rows = desired_to_mirror(&set, n);
 	own = xcalloc(*n + 1, sizeof *own);
 	for (size_t i = 0; i < *n; i++)
@@ -308,7 +311,20 @@ one_round(bool incremental, const char *path)
 		return;
 	}
 	r.map = mapping_new(&cfg, NULL, 0, &bus);
-	r.prev = random_mirror(r.map, &r.nprev);
+	if (!incremental && pick(3) == 0) {
+		/* The directory its mirror was made from, maybe one name changed
+		 * since: every entry kept, or all but one. */
+		random_snapshot(&r.delta.snap, pick(30));
+		r.prev = random_mirror(r.map, &r.delta.snap, &r.nprev);
+		if (r.delta.snap.nusers > 0 && pick(2) == 0) {
+			struct value_list *name = &r.delta.snap.users[0].name;
+
+			free(name->v[0]);
+			name->v[0] = xstrdup("A New Name");
+		}
+		kept_rounds++;
+	} else
+		r.prev = random_mirror(r.map, NULL, &r.nprev);
 	r.known = random_known(&r.nknown);
 	qsort(r.known, r.nknown, sizeof *r.known, key_cmp);
 	CHECK_INT(state_mirror_replace(r.st, r.prev, r.nprev, NULL, 0), 0);
@@ -316,7 +332,7 @@ one_round(bool incremental, const char *path)
 		CHECK_INT(state_known_put(r.st, &r.known[i]), 0);
 	if (incremental)
 		random_delta(&r);
-	else
+	else if (r.delta.snap.users == NULL)
 		random_snapshot(&r.delta.snap, pick(30));
 
 	reference(&r, &set, &want_plan, &want_rows, &nwant_rows);
@@ -330,6 +346,7 @@ one_round(bool incremental, const char *path)
 	CHECK(same_rows(want_rows, nwant_rows, after, nafter, false));
 	/* "the same" exactly when writing changed nothing */
 	CHECK(c.mirror_same == same_rows(before, nbefore, after, nafter, true));
+	same_rounds += c.mirror_same;
 
 	plan_release(&want_plan);
 	plan_release(&got_plan);
@@ -353,8 +370,15 @@ stage_matches_reference(bool incremental)
 
 	CHECK(fd != -1);
 	close(fd);
+	kept_rounds = same_rounds = 0;
 	for (int round = 0; round < 300; round++)
 		one_round(incremental, path);
+	/* Both paths of a full read were taken: the directory was its
+	 * mirror (nothing staged), and it was not. */
+	if (!incremental) {
+		CHECK(kept_rounds > 50);
+		CHECK(same_rounds > 20 && same_rounds < kept_rounds);
+	}
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	snprintf(shm, sizeof shm, "%s-shm", path);
 	unlink(path);
