@@ -3,8 +3,8 @@
 # Added, modified, moved, deleted and disabled entries are found by an
 # incremental read; a renamed OU and an edited ou_attribute force a full
 # read; the present phase after a slapd restart loses nobody; a server
-# without syncprov is read in full; a run that stops after the mirror and
-# cookie are saved, or is killed mid-apply, is completed by the next.
+# without syncprov is read in full; a run killed after the mirror and
+# cookie are saved, or mid-apply, is completed by the next.
 . "$L2I_TOP/tests/lib/common.sh"
 . "$L2I_TOP/tests/lib/slapd.sh"
 t_setup
@@ -19,6 +19,9 @@ CFG_MAPPING="ou_attribute = businessCategory"
 export CFG_LDAP_EXTRA CFG_MAPPING
 write_config "$T/agent.ini"
 field() { fake_user_field "$1@example.com" "$2"; }
+# For wait_for, which runs a command in this shell (functions included).
+creates_above() { [ "$(fake_request_count POST /v3/accounts/user/create)" -gt "$1" ]; }
+writes_at_least() { [ "$(fake_write_count)" -ge "$1" ]; }
 sync_ok() {
 	run_agent -c "$T/agent.ini" sync "$@"
 	[ "$RC" -eq 0 ] || { diag "sync exited $RC"; sed 's/^/# /' "$T/err"; }
@@ -126,17 +129,31 @@ check_eq "after a restart: no one else deactivated" \
 sync_ok --full
 check_contains "--full: a full read" "$(cat "$T/err")" "directory read in full: --full"
 
-# stopped after the mirror and cookie are saved, before the change is made
+# killed after the mirror and cookie are saved, before the change is made:
+# every create is answered 503 with Retry-After: 60 without being made, so
+# the agent waits with its first create journaled and unanswered.
 gen_users 1 Sales 11 | slapd_add "$T/ldap"
-fake_faults '{"faults":[{"path":"*","drop":"before","count":100}]}' >/dev/null
-run_agent -c "$T/agent.ini" sync
-check_eq "iMocha unreachable after the read: exit 4" "$RC" 4
+cookie_before=$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")
+fake_faults '{"faults":[{"path":"/v3/accounts/user/create","status":503,"retry_after":60,"count":100}]}' >/dev/null
+creates_before=$(fake_request_count POST /v3/accounts/user/create)
+agent_bg -c "$T/agent.ini" sync
+wait_for 60 creates_above "$creates_before"
+check_eq "before the kill: the mirror holds the new entry" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM directory_entry WHERE email = 'user00011@example.com'")" 1
+check "before the kill: a new cookie was saved with it" \
+    [ "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")" != "$cookie_before" ]
+check_eq "before the kill: iMocha made nothing" "$(field user00011 createCount)" ""
+kill -9 "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID=
 fake_post /_fake/reset '{}' >/dev/null 2>&1
 # the reset dropped the fake's users: put back those the agent made
 fake_post /_fake/users "$(sqlite3 "$T/state.db" "SELECT json_object('users', json_group_array(json_object('email', email, 'fullName', full_name, 'businessunitId', bu_id, 'status', status))) FROM imocha_user")" >/dev/null
 sync_ok
-check_eq "the next run makes the change the stopped one could not" \
+check_eq "the next run makes the change the killed one did not" \
     "$(field user00011 createCount)" 1
+check_eq "the killed run's create is settled, not left pending" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM journal WHERE state = 'intended'")" 0
 
 # killed mid-apply: nothing repeated, nothing lost
 fake_stop "$T/fake"
@@ -146,8 +163,11 @@ fake_post /_fake/users "$(sqlite3 "$T/state.db" "SELECT json_object('users', jso
 CFG_IMOCHA_EXTRA="max_in_flight = 1" write_config "$T/agent.ini"
 gen_users 12 Sales 20 | slapd_add "$T/ldap"
 agent_bg -c "$T/agent.ini" sync
-wait_for 60 sh -c '[ "$(fake_write_count)" -ge 3 ]'
+writes_before=$(fake_write_count)
+wait_for 60 writes_at_least $((writes_before + 3))
 kill -9 "$AGENT_PID" 2>/dev/null
+check "killed mid-apply: the kill came before the last create" \
+    [ "$(($(fake_write_count) - writes_before))" -lt 12 ]
 wait "$AGENT_PID" 2>/dev/null
 AGENT_PID=
 sync_ok
