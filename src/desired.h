@@ -1,10 +1,16 @@
 /*
- * desired.h: from a complete directory snapshot to the users the agent
- * wants in iMocha: one record per entry with its chosen e-mail and name,
- * its business unit, or the reason it is skipped (no, invalid or shared
+ * desired.h: from directory entries to the users the agent wants in
+ * iMocha: one record per entry with its chosen e-mail and name, its
+ * business unit, or the reason it is skipped (no, invalid or shared
  * e-mail; an id shared by two entries; unmapped; unknown BU).  Pure: the
  * previous mirror only supplies the values already known, so that a
  * multi-valued attribute never flips between reads (SPEC.md, Values).
+ *
+ * The agent makes each entry with desired_one as the read streams
+ * (dirstage.c); sharing is marked over the whole read by state_stage.c.
+ * desired_build, desired_merge, desired_to_mirror and desired_mirror_diff
+ * do the same over arrays in memory: the reference the stage is tested
+ * against (test_stage.c), and the fuzz targets' way in.
  */
 #ifndef L2I_DESIRED_H
 #define L2I_DESIRED_H

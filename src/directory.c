@@ -37,19 +37,11 @@ dir_user_release(struct dir_user *u)
 }
 
 void
-dir_snapshot_release_users(struct dir_snapshot *snap)
+dir_snapshot_release(struct dir_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->nusers; i++)
 		dir_user_release(&snap->users[i]);
 	free(snap->users);
-	snap->users = NULL;
-	snap->nusers = 0;
-}
-
-void
-dir_snapshot_release(struct dir_snapshot *snap)
-{
-	dir_snapshot_release_users(snap);
 	for (size_t i = 0; i < snap->nous; i++) {
 		free(snap->ous[i].dn);
 		value_list_release(&snap->ous[i].bu_attr);

@@ -1,8 +1,11 @@
 /*
- * directory.h: what one complete read of the directory yields, before any
- * mapping: the raw user entries and the OU entries.  Produced by ldapsrc,
- * consumed by mapping.  A snapshot is only ever published whole: a partial
- * read is thrown away (STYLE.md, "publish only complete snapshots").
+ * directory.h: what a read of the directory yields, before any mapping:
+ * user entries, OU entries, and what content sync says besides.  ldapsrc
+ * hands each user entry to a sink as it arrives (struct dir_sink) and
+ * keeps the OUs in a snapshot; nothing the sink got is used unless the
+ * read ends whole (STYLE.md, "publish only complete snapshots").  A
+ * snapshot or delta of users in memory is what the in-memory reference
+ * (desired_build, desired_merge) and the tests work with.
  */
 #ifndef L2I_DIRECTORY_H
 #define L2I_DIRECTORY_H
@@ -76,8 +79,6 @@ struct dir_sync_end {
 
 void dir_user_release(struct dir_user *u);
 void dir_snapshot_release(struct dir_snapshot *snap);
-/* Free the users only, keeping the OUs (a mapping may point into them). */
-void dir_snapshot_release_users(struct dir_snapshot *snap);
 void dir_delta_release(struct dir_delta *delta);
 void value_list_add(struct value_list *list, const char *value);
 void value_list_release(struct value_list *list);

@@ -1,6 +1,7 @@
 /* dirstage.c: see dirstage.h. */
 #include "dirstage.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "desired.h"
@@ -30,8 +31,10 @@ sink_user(void *ctx, struct dir_user *u)
 	struct stage_flags f;
 	int found = 0, rc;
 
-	if (u->id != NULL && (found = state_stage_mirror_row(ds->stage, u->id, &was)) == -1)
+	if (u->id != NULL && (found = state_stage_mirror_row(ds->stage, u->id, &was)) == -1) {
+		ds->failed = true;
 		return -1;
+	}
 	desired_one(&d, u, ds->map, found ? &was : NULL);
 	compare(&d, found ? &was : NULL, &f);
 	rc = 1;
@@ -42,19 +45,28 @@ sink_user(void *ctx, struct dir_user *u)
 	desired_user_release(&d);
 	if (found)
 		state_mirror_release(&was);
+	ds->failed |= rc == -1;
 	return rc;
 }
 
 static int
 sink_gone(void *ctx, const char *uuid)
 {
-	return state_stage_gone(((struct dirstage *)ctx)->stage, uuid);
+	struct dirstage *ds = ctx;
+	int rc = state_stage_gone(ds->stage, uuid);
+
+	ds->failed |= rc == -1;
+	return rc;
 }
 
 static int
 sink_present(void *ctx, const char *uuid)
 {
-	return state_stage_present(((struct dirstage *)ctx)->stage, uuid);
+	struct dirstage *ds = ctx;
+	int rc = state_stage_present(ds->stage, uuid);
+
+	ds->failed |= rc == -1;
+	return rc;
 }
 
 void

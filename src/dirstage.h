@@ -15,6 +15,7 @@
 struct dirstage {
 	struct state_stage *stage;
 	const struct mapping *map;
+	bool failed;		/* a stage call failed (logged): the read is lost */
 };
 
 /* A sink (directory.h) that puts what it is given into ds->stage. */

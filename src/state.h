@@ -120,15 +120,7 @@ struct state_meta {
  * cookie that describes this mirror...) in one transaction. */
 int state_mirror_replace(struct state *st, const struct mirror_entry *entries, size_t n,
     const struct state_meta *meta, size_t nmeta);
-/* The mirror row of the entry with this entryUUID into *out: 1 found, 0
- * not there, -1 error.  Release with state_mirror_free(out, 1) semantics:
- * state_mirror_release. */
-int state_mirror_get_uuid(struct state *st, const char *uuid, struct mirror_entry *out);
 void state_mirror_release(struct mirror_entry *e);
-/* Change the mirror by difference, and set the meta keys, in one
- * transaction: delete the rows of delete_ids, insert or replace upserts. */
-int state_mirror_update(struct state *st, const struct mirror_entry *upserts, size_t nup,
-    char *const *delete_ids, size_t ndel, const struct state_meta *meta, size_t nmeta);
 /* Set meta keys in one transaction. */
 int state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta);
 /* *value: the key's value (owned), or NULL when it is not set. */

@@ -273,55 +273,6 @@ out:
 	return rc;
 }
 
-static int
-mirror_delete(struct state *st, sqlite3_stmt *stmt, const char *id)
-{
-	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE) {
-		state_db_fail(st, "update mirror");
-		return -1;
-	}
-	sqlite3_reset(stmt);
-	return 0;
-}
-
-int
-state_mirror_update(struct state *st, const struct mirror_entry *upserts, size_t nup,
-    char *const *delete_ids, size_t ndel, const struct state_meta *meta, size_t nmeta)
-{
-	static const char ins[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
-	    "email, name, bu_id, in_scope, problem, uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *del = NULL, *up = NULL;
-	int rc = -1;
-
-	if (state_db_begin(st, "begin mirror update") == -1)
-		return -1;
-	if (state_db_prepare(st, "DELETE FROM directory_entry WHERE entry_id = ?", &del,
-	    "update mirror") == -1 || state_db_prepare(st, ins, &up, "update mirror") == -1)
-		goto out;
-	for (size_t i = 0; i < ndel; i++)
-		if (mirror_delete(st, del, delete_ids[i]) == -1)
-			goto out;
-	for (size_t i = 0; i < nup; i++) {
-		if (mirror_insert(up, &upserts[i]) == -1) {
-			state_db_fail(st, "update mirror");
-			goto out;
-		}
-		sqlite3_reset(up);
-	}
-	if (state_db_meta_write(st, meta, nmeta) == -1)
-		goto out;
-	sqlite3_finalize(del);
-	sqlite3_finalize(up);
-	del = up = NULL;
-	rc = state_db_commit(st, "commit mirror update");
-out:
-	sqlite3_finalize(del);
-	sqlite3_finalize(up);
-	if (rc == -1)
-		state_db_rollback(st);
-	return rc;
-}
-
 static void
 mirror_release_row(void *elem)
 {
@@ -377,30 +328,6 @@ state_mirror_free(struct mirror_entry *entries, size_t n)
 	for (size_t i = 0; entries != NULL && i < n; i++)
 		state_mirror_release(&entries[i]);
 	free(entries);
-}
-
-int
-state_mirror_get_uuid(struct state *st, const char *uuid, struct mirror_entry *out)
-{
-	static const char sql[] = "SELECT entry_id, dn, email, name, bu_id, "
-	    "in_scope, problem, uuid FROM directory_entry WHERE uuid = ?";
-	sqlite3_stmt *stmt = NULL;
-	int step, rc = -1;
-
-	memset(out, 0, sizeof *out);
-	if (state_db_prepare(st, sql, &stmt, "load mirror row") == -1)
-		return -1;
-	if (state_db_bind_text(stmt, 1, uuid) == SQLITE_OK) {
-		step = sqlite3_step(stmt);
-		if (step == SQLITE_ROW)
-			rc = mirror_read_row(stmt, out) == 0 ? 1 : -1;
-		else if (step == SQLITE_DONE)
-			rc = 0;
-	}
-	if (rc == -1)
-		state_db_fail(st, "load mirror row");
-	sqlite3_finalize(stmt);
-	return rc;
 }
 
 /* The text the schema's CHECK constraints allow. */

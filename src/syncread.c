@@ -150,11 +150,25 @@ stage_open(struct state *st, struct dir_read *rd, struct dirstage *ds, struct di
 {
 	state_stage_end(rd->stage);
 	rd->stage = NULL;
-	if (state_stage_begin(st, rd->incremental, &rd->stage) == -1)
+	if (state_stage_begin(st, rd->incremental, &rd->stage) == -1) {
+		rd->state_failed = true;
 		return -1;
-	*ds = (struct dirstage){ rd->stage, rd->map };
+	}
+	*ds = (struct dirstage){ rd->stage, rd->map, false };
 	dirstage_sink(ds, sink);
 	return 0;
+}
+
+/* What a read through ds ended with: rc, or -1 when the stage failed
+ * (then the state store, not the directory, is at fault). */
+static int
+stage_result(struct dir_read *rd, const struct dirstage *ds, int rc)
+{
+	if (ds->failed) {
+		rd->state_failed = true;
+		return -1;
+	}
+	return rc;
 }
 
 /* The users through content sync; a server without it is read paged
@@ -170,14 +184,14 @@ read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_
 
 	if (stage_open(st, rd, &ds, &sink) == -1)
 		return -1;
-	rc = ldapsrc_users_sync(src, cookie, &sink, &end);
+	rc = stage_result(rd, &ds, ldapsrc_users_sync(src, cookie, &sink, &end));
 	if (rc == 2 && cookie != NULL) {
 		log_info("the directory server asks for a full refresh (the cookie is too old)");
 		rd->incremental = false;
 		cookie = NULL;
 		if (stage_open(st, rd, &ds, &sink) == -1)
 			return -1;
-		rc = ldapsrc_users_sync(src, NULL, &sink, &end);
+		rc = stage_result(rd, &ds, ldapsrc_users_sync(src, NULL, &sink, &end));
 	}
 	if (rc == 1) {
 		log_info("the directory server does not offer content sync (RFC 4533); "
@@ -185,7 +199,7 @@ read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_
 		rd->incremental = false;
 		if (stage_open(st, rd, &ds, &sink) == -1)
 			return -1;
-		return ldapsrc_users(src, &sink);
+		return stage_result(rd, &ds, ldapsrc_users(src, &sink));
 	}
 	if (rc != 0)
 		return -1;
@@ -219,7 +233,8 @@ read_all(const struct config *cfg, struct state *st, bool use_cookie, bool force
 		struct dirstage ds;
 		struct dir_sink sink;
 
-		rc = stage_open(st, rd, &ds, &sink) == -1 ? -1 : ldapsrc_users(src, &sink);
+		rc = stage_open(st, rd, &ds, &sink) == -1 ? -1 :
+		    stage_result(rd, &ds, ldapsrc_users(src, &sink));
 	}
 	if (rc == 0)
 		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
@@ -239,8 +254,10 @@ syncread_read(const struct config *cfg, struct state *st, bool use_cookie, bool 
 	out->scope_fingerprint = scope_fingerprint(cfg);
 	out->bu_fingerprint = bus_fingerprint(bus);
 	if (read_all(cfg, st, use_cookie, force_full, bus, out) == -1) {
+		bool state_failed = out->state_failed;
+
 		syncread_release(out);
-		return -1;
+		return state_failed ? -2 : -1;
 	}
 	if (out->references_ignored > 0)
 		log_info("ignored %zu search continuation references", out->references_ignored);

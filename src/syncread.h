@@ -29,6 +29,7 @@ struct dir_read {
 	struct dir_snapshot ous;	/* every OU (no users) */
 	bool incremental;		/* the stage holds changes only (until finished) */
 	bool present_phase;		/* the server used the present phase */
+	bool state_failed;		/* the read failed because the stage did */
 	size_t references_ignored;
 	char *cookie;			/* to store with the mirror; NULL: none */
 	char *ou_fingerprint;
@@ -38,8 +39,9 @@ struct dir_read {
 
 /* Read for a sync (use_cookie: incremental when it may, the cookie kept)
  * or a plan (in full, no cookie used or kept), into a new stage of st.
- * bus must outlive out.  Returns 0, or -1 after logging (the read failed
- * or was incomplete: nothing may change). */
+ * bus must outlive out.  Returns 0; -1 after logging that the read failed
+ * or was incomplete, or -2 after logging that the state store failed
+ * under it: either way nothing may change. */
 int syncread_read(const struct config *cfg, struct state *st, bool use_cookie,
     bool force_full, const struct imocha_bu_list *bus, struct dir_read *out);
 /* The meta keys that describe a mirror written from rd (at most 6). */

@@ -292,8 +292,9 @@ pass_read(struct pass *p)
 		return rc;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
-	if (syncread_read(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus, &p->rd) == -1)
-		return EXIT_LDAP;
+	if ((rc = syncread_read(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus,
+	    &p->rd)) != 0)
+		return rc == -2 ? EXIT_CONFIG : EXIT_LDAP;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
 	state_stage_counts(p->rd.stage, &p->counts);

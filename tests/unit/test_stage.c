@@ -240,7 +240,7 @@ streamed(const struct round *r, struct stage_counts *c, struct plan *p)
 
 	if (state_stage_begin(r->st, r->incremental, &sg) == -1)
 		return -1;
-	ds = (struct dirstage){ sg, r->map };
+	ds = (struct dirstage){ .stage = sg, .map = r->map };
 	dirstage_sink(&ds, &sink);
 	for (size_t i = 0; i < r->delta.snap.nusers; i++)
 		if (sink.user(sink.ctx, &r->delta.snap.users[i]) == -1)
