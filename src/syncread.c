@@ -208,22 +208,38 @@ read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_
 	return 0;
 }
 
-/* The OUs, the decision, then the users: one connection. */
-static int
-read_all(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
-    const struct imocha_bu_list *bus, struct dir_read *rd)
+int
+syncread_ous(const struct config *cfg, struct dir_read *out)
 {
 	struct ldapsrc *src;
+	int rc;
+
+	*out = (struct dir_read){ 0 };
+	out->scope_fingerprint = scope_fingerprint(cfg);
+	if (ldapsrc_open(cfg, &src) == -1) {
+		syncread_release(out);
+		return -1;
+	}
+	rc = ldapsrc_ous(src, &out->ous);
+	out->references_ignored = ldapsrc_references(src);
+	ldapsrc_close(src);
+	if (rc == -1) {
+		syncread_release(out);
+		return -1;
+	}
+	out->ou_fingerprint = ou_fingerprint(&out->ous);
+	return 0;
+}
+
+/* The decision, then the users into the stage. */
+static int
+read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool use_cookie,
+    bool force_full, struct dir_read *rd)
+{
 	const char *why = "plan reads in full";
 	char *cookie = NULL;
-	int rc = -1;
+	int rc;
 
-	if (ldapsrc_open(cfg, &src) == -1)
-		return -1;
-	if (ldapsrc_ous(src, &rd->ous) == -1)
-		goto out;
-	rd->ou_fingerprint = ou_fingerprint(&rd->ous);
-	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
 	if (use_cookie && (why = full_read_reason(cfg, st, rd, force_full)) == NULL)
 		cookie = meta(st, META_COOKIE);
 	rd->incremental = cookie != NULL;
@@ -239,28 +255,30 @@ read_all(const struct config *cfg, struct state *st, bool use_cookie, bool force
 	if (rc == 0)
 		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
 		    !rd->incremental ? ": " : "", !rd->incremental ? why : "");
-	rd->references_ignored = ldapsrc_references(src);
-out:
 	free(cookie);
-	ldapsrc_close(src);
 	return rc;
 }
 
 int
-syncread_read(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
-    const struct imocha_bu_list *bus, struct dir_read *out)
+syncread_users(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
+    const struct imocha_bu_list *bus, struct dir_read *rd)
 {
-	*out = (struct dir_read){ 0 };
-	out->scope_fingerprint = scope_fingerprint(cfg);
-	out->bu_fingerprint = bus_fingerprint(bus);
-	if (read_all(cfg, st, use_cookie, force_full, bus, out) == -1) {
-		bool state_failed = out->state_failed;
+	struct ldapsrc *src;
+	int rc = -1;
 
-		syncread_release(out);
-		return state_failed ? -2 : -1;
+	rd->bu_fingerprint = bus_fingerprint(bus);
+	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
+	/* A connection of its own: the OUs' may have gone idle while iMocha
+	 * was asked for its business units, and servers close idle ones. */
+	if (ldapsrc_open(cfg, &src) == 0) {
+		rc = read_users(src, cfg, st, use_cookie, force_full, rd);
+		rd->references_ignored += ldapsrc_references(src);
+		ldapsrc_close(src);
 	}
-	if (out->references_ignored > 0)
-		log_info("ignored %zu search continuation references", out->references_ignored);
+	if (rc == -1)
+		return rd->state_failed ? -2 : -1;
+	if (rd->references_ignored > 0)
+		log_info("ignored %zu search continuation references", rd->references_ignored);
 	return 0;
 }
 

@@ -37,13 +37,19 @@ struct dir_read {
 	char *bu_fingerprint;		/* iMocha's BU list */
 };
 
-/* Read for a sync (use_cookie: incremental when it may, the cookie kept)
- * or a plan (in full, no cookie used or kept), into a new stage of st.
- * bus must outlive out.  Returns 0; -1 after logging that the read failed
- * or was incomplete, or -2 after logging that the state store failed
- * under it: either way nothing may change. */
-int syncread_read(const struct config *cfg, struct state *st, bool use_cookie,
-    bool force_full, const struct imocha_bu_list *bus, struct dir_read *out);
+/* The first half of a read: every OU (one connection, closed after).
+ * Returns 0, or -1 after logging why (nothing may change). */
+int syncread_ous(const struct config *cfg, struct dir_read *out);
+/* The second half, once iMocha's business units are known (the mapping
+ * needs them; they are listed between the halves so that an LDAP failure
+ * is found first): the users, on a new connection, into a new stage of
+ * st, through the mapping.  For a sync (use_cookie) incrementally when it
+ * may, the cookie kept; for a plan in full, no cookie used or kept.  bus
+ * must outlive rd.  Returns 0; -1 after logging that the read failed or
+ * was incomplete, or -2 after logging that the state store failed under
+ * it: either way nothing may change.  Release rd in every case. */
+int syncread_users(const struct config *cfg, struct state *st, bool use_cookie,
+    bool force_full, const struct imocha_bu_list *bus, struct dir_read *rd);
 /* The meta keys that describe a mirror written from rd (at most 6). */
 size_t syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len,
     struct state_meta meta[6]);

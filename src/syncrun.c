@@ -281,18 +281,24 @@ out:
 	return rc;
 }
 
-/* List iMocha's business units (the mapping needs them before the first
- * user), then read the directory into the stage (syncread.h). */
+/* Read the OUs, list iMocha's business units (the mapping needs them for
+ * the first user), then read the users into the stage (syncread.h).  In
+ * this order an LDAP failure is found before an iMocha one, as the exit
+ * status order (3 before 4) says. */
 static int
 pass_read(struct pass *p)
 {
 	int rc;
 
+	if (syncread_ous(p->cfg, &p->rd) == -1)
+		return EXIT_LDAP;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
 	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
 		return rc;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
-	if ((rc = syncread_read(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus,
+	if ((rc = syncread_users(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus,
 	    &p->rd)) != 0)
 		return rc == -2 ? EXIT_CONFIG : EXIT_LDAP;
 	if (pass_stopping(p))

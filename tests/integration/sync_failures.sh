@@ -35,6 +35,15 @@ run_agent -c "$T/down.ini" sync
 check_eq "LDAP server down: exit 3" "$RC" 3
 check_eq "LDAP down: nothing sent to iMocha" "$(fake_write_count)" 0
 
+# --- LDAP and iMocha both down: 3 comes before 4 (SPEC.md, exit status) ----
+CFG_URI=ldap://127.0.0.1:9 CFG_BASE_URL=http://127.0.0.1:9 write_config "$T/bothdown.ini"
+run_agent -c "$T/bothdown.ini" sync
+check_eq "LDAP and iMocha down: exit 3, the first stop in the order" "$RC" 3
+write_config "$T/imochadown.ini"
+sed -i 's|^base_url = .*|base_url = http://127.0.0.1:9|' "$T/imochadown.ini"
+run_agent -c "$T/imochadown.ini" sync
+check_eq "only iMocha down: exit 4" "$RC" 4
+
 # --- wrong API key (exit 4) --------------------------------------------------
 write_config "$T/badkey.ini"
 printf 'not-the-key\n' >"$T/api.key"
