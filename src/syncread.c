@@ -252,6 +252,10 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool
 		rc = stage_open(st, rd, &ds, &sink) == -1 ? -1 :
 		    stage_result(rd, &ds, ldapsrc_users(src, &sink));
 	}
+	/* Chosen incremental, read in full: the server would not send changes
+	 * only (read_users_sync said why). */
+	if (why == NULL)
+		why = "the server sent every entry";
 	if (rc == 0)
 		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
 		    !rd->incremental ? ": " : "", !rd->incremental ? why : "");
