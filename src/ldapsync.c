@@ -5,8 +5,8 @@
  * that cookie returns what changed (added, modified and moved entries
  * whole; deleted or out-of-scope ones as entryUUIDs), or, when the
  * server's session log cannot answer, a present phase listing every
- * unchanged entry.  The OUs are read in full, paged, on the same
- * connection.  See ldapsrc.h for the contract.
+ * unchanged entry.  Each entry, and each entryUUID listed, goes to the
+ * sink as it comes.  See ldapsrc.h for the contract.
  */
 #include "ldapsrc.h"
 

@@ -524,13 +524,17 @@ int
 state_stage_each_skipped(struct state_stage *sg,
     void (*fn)(void *ctx, const char *dn, const char *problem), void *ctx)
 {
+	/* A stage that is not whole holds the changes only of a read whose
+	 * changes leave every problem as it was: the mirror's rows say
+	 * which entries are skipped (the partial index finds them). */
+	static const char from_mirror[] = "SELECT dn, problem FROM directory_entry "
+	    "WHERE problem IS NOT NULL ORDER BY lower(email), dn";
+	static const char from_stage[] = "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
+	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq";
 	sqlite3_stmt *stmt = NULL;
 	int step;
 
-	if (stage_make_whole(sg) == -1)
-		return -1;
-	if (state_db_prepare(sg->st, "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
-	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq", &stmt,
+	if (state_db_prepare(sg->st, sg->whole ? from_stage : from_mirror, &stmt,
 	    "list skipped entries") == -1)
 		return -1;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)

@@ -69,7 +69,9 @@ void state_stage_counts(const struct state_stage *sg, struct stage_counts *out);
  * that kept every mirror row and put nothing is the mirror: the stage's
  * rows are then made only if a cursor asks for them. */
 int state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out);
-/* Each row with a problem, in e-mail key order: fn(ctx, dn, problem). */
+/* Each entry the read skips (a row with a problem), in e-mail order:
+ * fn(ctx, dn, problem).  Before the stage is whole (nothing the planner
+ * uses changed), from the mirror. */
 int state_stage_each_skipped(struct state_stage *sg,
     void (*fn)(void *ctx, const char *dn, const char *problem), void *ctx);
 

@@ -432,6 +432,10 @@ pass_apply(struct pass *p)
 	if (!p->nothing_changed)
 		meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
 	rc = state_stage_write_mirror(p->rd.stage, meta, nmeta);
+	/* Skipped entries are reported on every run (SPEC.md), this one too. */
+	if (rc == 0 && p->nothing_changed &&
+	    state_stage_each_skipped(p->rd.stage, log_skipped, NULL) == -1)
+		rc = -1;
 	/* The stage's memory and temp file go before the first request. */
 	state_stage_end(p->rd.stage);
 	p->rd.stage = NULL;

@@ -152,6 +152,11 @@ run_agent -c "$T/agent.ini" sync
 check_eq "second sync exits 0" "$RC" 0
 check_eq "second sync sends no write" "$(fake_write_count)" 3
 check_eq "second sync only lists business units" "$(($(fake_request_count) - before))" 1
+check_contains "second sync: nothing changed" "$(cat "$T/err")" "nothing changed in the directory"
+check_contains "second sync reports the unmapped entry again" "$(cat "$T/err")" \
+    "skipped uid=dave,ou=Nowhere,$P: no OU above it maps to a business unit"
+check_contains "second sync reports a shared e-mail again" "$(cat "$T/err")" \
+    "skipped uid=gina,ou=Sales,$P: e-mail address shared"
 
 # --- status ----------------------------------------------------------------
 run_agent -c "$T/agent.ini" status
