@@ -32,7 +32,6 @@ static const char stage_schema[] =
     " entry_id TEXT, uuid TEXT, dn TEXT NOT NULL, email TEXT, email_key TEXT,"
     " name TEXT, name_was TEXT, bu_id INTEGER, problem TEXT,"
     " id_shared INTEGER NOT NULL DEFAULT 0,"
-    " from_mirror INTEGER NOT NULL DEFAULT 0,"	/* merged in, not read */
     " matched INTEGER NOT NULL DEFAULT 0,"	/* struct stage_flags */
     " changed INTEGER NOT NULL DEFAULT 0);"
     "CREATE TEMP TABLE stage_gone (uuid TEXT PRIMARY KEY);"
@@ -310,9 +309,9 @@ stage_merge_mirror(struct state_stage *sg, bool present_phase)
 {
 	static const char merge[] =
 	    "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, bu_id, problem, "
-	    " from_mirror, matched, changed) "
+	    " matched, changed) "
 	    "SELECT m.entry_id, m.uuid, m.dn, m.email, lower(m.email), m.name, m.bu_id, "
-	    " CASE WHEN shared THEN NULL ELSE m.problem END, 1, 1, shared "
+	    " CASE WHEN shared THEN NULL ELSE m.problem END, 1, shared "
 	    "FROM (SELECT *, (substr(problem, 1, " "%zu) = '" SHARED_EMAIL "' OR "
 	    " substr(problem, 1, %zu) = '" SHARED_ID "') IS 1 AS shared "
 	    " FROM directory_entry) AS m "

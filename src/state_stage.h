@@ -10,7 +10,9 @@
  *                         sync delta, merged with the mirror by _finish);
  *   state_stage_put       one entry as the agent wants it, with how it
  *                         compares with its mirror row, as the read
- *                         streams; _gone and _present for content sync;
+ *                         streams (_keep instead, in a full read, for an
+ *                         entry equal to its row); _gone and _present
+ *                         for content sync;
  *   state_stage_finish    the read is whole: the mirror's other rows are
  *                         merged in (incremental), shared e-mails and ids
  *                         marked, the counts taken;
