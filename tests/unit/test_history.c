@@ -5,7 +5,6 @@
  * retention that deletes old settled rows and runs, never a pending row,
  * never a run a kept row names, without the run totals going down.
  */
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 #include "testlib.h"
 #include "xmem.h"
 
-static char tmpdir[] = "/tmp/test_history.XXXXXX";
 
 static time_t
 utc(int y, int mo, int d, int h, int mi, int s)
@@ -176,7 +174,7 @@ store(const char *name, char **path, long long *run)
 {
 	struct state *st = NULL;
 
-	*path = xasprintf("%s/%s", tmpdir, name);
+	*path = testlib_tmp(name);
 	CHECK(state_open(*path, &st) == 0);
 	CHECK(state_run_begin(st, "sync", run) == 0);
 	journal(st, *run, CHANGE_CREATE, "Ann@example.com", BU_NONE, 1, "done");
@@ -289,7 +287,7 @@ test_last_run(void)
 {
 	struct run_record *last = NULL, *ok = NULL;
 	struct state *st = NULL;
-	char *path = xasprintf("%s/last.db", tmpdir);
+	char *path = testlib_tmp("last.db");
 	long long a, b;
 
 	CHECK(state_open(path, &st) == 0);
@@ -311,28 +309,15 @@ test_last_run(void)
 	free(path);
 }
 
-static int
-remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
 	RUN(test_time_iso);
 	RUN(test_time_duration);
 	RUN(test_time_refused);
 	RUN(test_history_filters);
 	RUN(test_prune);
 	RUN(test_last_run);
-	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }

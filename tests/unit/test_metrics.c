@@ -6,7 +6,6 @@
  * atomic replacement, and a path it cannot write.
  */
 #include <ctype.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "testlib.h"
 #include "xmem.h"
 
-static char tmpdir[] = "/tmp/test_metrics.XXXXXX";
 
 #define MAX_FAMILIES 32
 
@@ -252,7 +250,7 @@ store_with_runs(const char *path)
 static void
 test_write_store(void)
 {
-	char *db = xasprintf("%s/m.db", tmpdir), *prom = xasprintf("%s/m.prom", tmpdir);
+	char *db = testlib_tmp("m.db"), *prom = testlib_tmp("m.prom");
 	char *tmp = xasprintf("%s.tmp", prom), *text;
 	struct config cfg;
 	struct state *st;
@@ -285,7 +283,7 @@ test_write_store(void)
 static void
 test_write_unwritable(void)
 {
-	char *db = xasprintf("%s/u.db", tmpdir), *prom = xasprintf("%s/none/m.prom", tmpdir);
+	char *db = testlib_tmp("u.db"), *prom = testlib_tmp("none/m.prom");
 	struct config cfg;
 	struct state *st;
 
@@ -301,27 +299,14 @@ test_write_unwritable(void)
 	free(prom);
 }
 
-static int
-remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 main(void)
 {
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
 	RUN(test_parser_refuses);
 	RUN(test_format_full);
 	RUN(test_format_empty);
 	RUN(test_write_store);
 	RUN(test_write_unwritable);
-	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }

@@ -364,12 +364,8 @@ one_round(bool incremental, const char *path)
 static void
 stage_matches_reference(bool incremental)
 {
-	char path[] = "/tmp/l2i-test-stage-XXXXXX";
-	int fd = mkstemp(path);
-	char wal[64], shm[64];
+	char *path = testlib_tmp(incremental ? "incremental.db" : "full.db");
 
-	CHECK(fd != -1);
-	close(fd);
 	kept_rounds = same_rounds = 0;
 	for (int round = 0; round < 300; round++)
 		one_round(incremental, path);
@@ -379,11 +375,7 @@ stage_matches_reference(bool incremental)
 		CHECK(kept_rounds > 50);
 		CHECK(same_rounds > 20 && same_rounds < kept_rounds);
 	}
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	snprintf(shm, sizeof shm, "%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
+	free(path);
 }
 
 static void
@@ -403,5 +395,6 @@ main(void)
 {
 	RUN(full_read_matches_reference);
 	RUN(incremental_read_matches_reference);
+	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }

@@ -5,7 +5,6 @@
  * lock (held against another process).
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +20,9 @@
 
 extern const size_t schema_migrations_count;
 
-static char tmpdir[] = "/tmp/test_state.XXXXXX";
 /* This program, for the lock test's child: argv[0] when it is a path, as
  * /proc/self/exe is valgrind's own tool under `make valgrind`. */
 static const char *self_exe = "/proc/self/exe";
-
-static char *
-tmp_path(const char *name)
-{
-	return xasprintf("%s/%s", tmpdir, name);
-}
 
 static struct state *
 open_db(const char *path)
@@ -120,8 +112,8 @@ test_change_kind_str(void)
 static void
 test_new_file(void)
 {
-	char *path = tmp_path("new.db"), *wal = tmp_path("new.db-wal");
-	char *lock = tmp_path("new.db.lock"), *mode;
+	char *path = testlib_tmp("new.db"), *wal = testlib_tmp("new.db-wal");
+	char *lock = testlib_tmp("new.db.lock"), *mode;
 	struct state *st;
 	mode_t old = umask(0);
 	pid_t holder = -1;
@@ -147,7 +139,7 @@ test_new_file(void)
 static void
 test_empty_file(void)
 {
-	char *path = tmp_path("empty.db");
+	char *path = testlib_tmp("empty.db");
 	struct state *st;
 	int fd;
 
@@ -167,7 +159,7 @@ test_empty_file(void)
 static void
 test_refused_files(void)
 {
-	char *path = tmp_path("newer.db"), *junk = tmp_path("junk.db");
+	char *path = testlib_tmp("newer.db"), *junk = testlib_tmp("junk.db");
 	char *sql, *v;
 	struct state *st = NULL;
 	FILE *fp;
@@ -198,7 +190,7 @@ test_refused_files(void)
 static void
 test_mirror_roundtrip(void)
 {
-	char *path = tmp_path("mirror.db");
+	char *path = testlib_tmp("mirror.db");
 	struct mirror_entry in[] = {
 		{ "c1", "uid=c,ou=x,dc=t", "C@T.org", "C", 12, true, NULL, NULL },
 		{ "a1", "uid=a,ou=x,dc=t", NULL, "A", BU_NONE, false, "no e-mail", NULL },
@@ -249,7 +241,7 @@ static void
 test_mirror_large(void)
 {
 	const size_t count = 100000;
-	char *path = tmp_path("large.db");
+	char *path = testlib_tmp("large.db");
 	struct mirror_entry *in = xcalloc(count, sizeof *in), *out = NULL;
 	struct state *st = open_db(path);
 	size_t i, n = 0;
@@ -292,7 +284,7 @@ test_known_order(void)
 	    "AB@x.org", "A.b@x.org", "_A@x.org", "a-B@x.org", "1@X.ORG" };
 	static const char *const want[] = { "1@x.org", "_a@x.org", "a-b@x.org",
 	    "a.b@x.org", "ab@x.org", "zed@x.org", "\xc3\xa9t\xc3\xa9@x.org" };
-	char *path = tmp_path("known.db");
+	char *path = testlib_tmp("known.db");
 	struct state *st = open_db(path);
 	struct known_user u, *out = NULL;
 	size_t i, n = 0;
@@ -332,7 +324,7 @@ test_known_order(void)
 static void
 test_known_import(void)
 {
-	char *path = tmp_path("import.db"), *count;
+	char *path = testlib_tmp("import.db"), *count;
 	struct state *st = open_db(path);
 	struct known_user in[4], bad[2], *out = NULL;
 	size_t added = 99, n = 0;
@@ -396,7 +388,7 @@ test_known_import(void)
 static void
 test_settle_flows(void)
 {
-	char *path = tmp_path("settle.db");
+	char *path = testlib_tmp("settle.db");
 	struct state *st = open_db(path);
 	struct change c;
 	struct known_user a, b, moved, *out = NULL;
@@ -445,7 +437,7 @@ test_settle_flows(void)
 static void
 test_unsettled(void)
 {
-	char *path = tmp_path("unsettled.db");
+	char *path = testlib_tmp("unsettled.db");
 	struct state *st = open_db(path);
 	struct change c1, c2, *out = NULL;
 	struct state_summary sum;
@@ -502,7 +494,7 @@ test_unsettled(void)
 static void
 test_failures(void)
 {
-	char *path = tmp_path("failures.db");
+	char *path = testlib_tmp("failures.db");
 	struct state *st = open_db(path);
 	struct failure_record *f = NULL;
 	struct known_user u = mk_user("f@x.org", "F@x.org", 1, ORIGIN_CREATED);
@@ -559,7 +551,7 @@ test_failures(void)
 static void
 test_summary(void)
 {
-	char *path = tmp_path("summary.db");
+	char *path = testlib_tmp("summary.db");
 	struct state *st = open_db(path);
 	struct mirror_entry m[] = {
 		{ "1", "uid=1", "a@x.org", "A", 1, true, NULL, NULL },
@@ -600,7 +592,7 @@ test_summary(void)
 static void
 test_reopen_keeps(void)
 {
-	char *path = tmp_path("reopen.db");
+	char *path = testlib_tmp("reopen.db");
 	struct state *st = open_db(path);
 	struct mirror_entry m = { "e1", "uid=1", "A@x.org", "A", 5, true, NULL, NULL };
 	struct mirror_entry *mo = NULL;
@@ -651,7 +643,7 @@ test_reopen_keeps(void)
 static void
 test_bad_settle(void)
 {
-	char *path = tmp_path("bad.db");
+	char *path = testlib_tmp("bad.db");
 	struct state *st = open_db(path);
 	struct change c = mk_change(CHANGE_REACTIVATE, "R@x.org", "r@x.org"), *out = NULL;
 	long long id = 0, *ids = NULL;
@@ -679,7 +671,7 @@ test_bad_settle(void)
 static void
 test_runs(void)
 {
-	char *path = tmp_path("runs.db");
+	char *path = testlib_tmp("runs.db");
 	struct state *st = open_db(path);
 	struct run_counts counts = { 10, 8, 1, 2, 3, 4, 5, 6, 7 };
 	struct run_record *r = NULL;
@@ -761,7 +753,7 @@ run_lock_child(const char *path)
 static void
 test_lock(void)
 {
-	char *path = tmp_path("lock.db");
+	char *path = testlib_tmp("lock.db");
 	struct state *st = open_db(path), *other;
 	pid_t holder = -1;
 
@@ -784,20 +776,11 @@ test_lock(void)
 	free(path);
 }
 
-static int
-remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The cookie is written with the mirror it describes, in one transaction. */
 static void
 test_meta_with_mirror(void)
 {
-	char *path = tmp_path("meta.db"), *v = NULL;
+	char *path = testlib_tmp("meta.db"), *v = NULL;
 	struct mirror_entry in[] = {
 		{ "e1", "uid=e,dc=t", "e@t.org", "E", 3, true, NULL, "0f0e0d0c-0b0a-0908-0706-050403020100" },
 		{ "e1", "uid=dup,dc=t", "d@t.org", "D", 3, true, NULL, NULL },
@@ -835,10 +818,6 @@ main(int argc, char *argv[])
 		return lock_child(argv[2]);
 	if (argc > 0 && strchr(argv[0], '/') != NULL)
 		self_exe = argv[0];
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
 	RUN(test_change_kind_str);
 	RUN(test_new_file);
 	RUN(test_empty_file);
@@ -856,6 +835,6 @@ main(int argc, char *argv[])
 	RUN(test_runs);
 	RUN(test_meta_with_mirror);
 	RUN(test_lock);
-	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }

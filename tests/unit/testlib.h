@@ -7,8 +7,13 @@
 #ifndef L2I_TESTLIB_H
 #define L2I_TESTLIB_H
 
+#include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "xmem.h"
 
 static int testlib_case_failed;
 static int testlib_any_failed;
@@ -50,5 +55,43 @@ static int testlib_any_failed;
 } while (0)
 
 #define TESTLIB_EXIT() (testlib_any_failed ? 1 : 0)
+
+/* The test program's scratch directory, made on first use; remove it
+ * with testlib_tmpdir_remove at the end of main. */
+static inline const char *
+testlib_tmpdir(void)
+{
+	static char dir[] = "/tmp/l2i-unit.XXXXXX";
+	static bool made;
+
+	if (!made && mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	made = true;
+	return dir;
+}
+
+/* A file name in the scratch directory (owned). */
+static inline char *
+testlib_tmp(const char *name)
+{
+	return xasprintf("%s/%s", testlib_tmpdir(), name);
+}
+
+static inline int
+testlib_remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void
+testlib_tmpdir_remove(void)
+{
+	nftw(testlib_tmpdir(), testlib_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif
