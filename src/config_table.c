@@ -143,33 +143,49 @@ range_text(const struct config_key *k, char *buf, size_t len)
 	return buf;
 }
 
+/* The two ways a number can be wrong, said with its range; -1. */
+static int
+not_a_number(const struct config_key *k, const char *val, char *why, size_t len)
+{
+	char range[128];
+
+	snprintf(why, len, "\"%s\" is not a number (expected %s)", val,
+	    range_text(k, range, sizeof range));
+	return -1;
+}
+
+static int
+out_of_range(const struct config_key *k, const char *val, char *why, size_t len)
+{
+	char range[128];
+
+	snprintf(why, len, "%s is out of range (expected %s)", val,
+	    range_text(k, range, sizeof range));
+	return -1;
+}
+
 static int
 conv_int(const struct config_key *k, const char *val, void *dst,
     char *why, size_t len)
 {
-	char range[128], *end;
+	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(val, &end, 10);
 	if (end == val || *end != '\0')
-		snprintf(why, len, "\"%s\" is not a number (expected %s)", val,
-		    range_text(k, range, sizeof range));
-	else if (errno == ERANGE || v < k->min || v > k->max)
-		snprintf(why, len, "%s is out of range (expected %s)", val,
-		    range_text(k, range, sizeof range));
-	else {
-		*(int *)dst = (int)v;
-		return 0;
-	}
-	return -1;
+		return not_a_number(k, val, why, len);
+	if (errno == ERANGE || v < k->min || v > k->max)
+		return out_of_range(k, val, why, len);
+	*(int *)dst = (int)v;
+	return 0;
 }
 
 static int
 conv_double(const struct config_key *k, const char *val, void *dst,
     char *why, size_t len)
 {
-	char range[128], *end;
+	char *end;
 	double v;
 
 	errno = 0;
@@ -177,24 +193,18 @@ conv_double(const struct config_key *k, const char *val, void *dst,
 	/* strtod also takes "nan", "inf" and hex: not numbers here. */
 	if ((!isdigit((unsigned char)*val) && *val != '.') || *end != '\0' ||
 	    strpbrk(val, "xX") != NULL)
-		snprintf(why, len, "\"%s\" is not a number (expected %s)", val,
-		    range_text(k, range, sizeof range));
-	else if (errno == ERANGE || !isfinite(v) || v > (double)k->max ||
+		return not_a_number(k, val, why, len);
+	if (errno == ERANGE || !isfinite(v) || v > (double)k->max ||
 	    v < (double)k->min || ((k->flags & CF_OPEN_MIN) && v == (double)k->min))
-		snprintf(why, len, "%s is out of range (expected %s)", val,
-		    range_text(k, range, sizeof range));
-	else {
-		*(double *)dst = v;
-		return 0;
-	}
-	return -1;
+		return out_of_range(k, val, why, len);
+	*(double *)dst = v;
+	return 0;
 }
 
 static int
 conv_duration(const struct config_key *k, const char *val, void *dst,
     char *why, size_t len)
 {
-	char range[128];
 	long v = 0;
 	size_t digits = strspn(val, "0123456789");
 	/* Well formed but too big for a long: a range error, not a typo. */
@@ -202,17 +212,15 @@ conv_duration(const struct config_key *k, const char *val, void *dst,
 	    (strchr("smhd", val[digits]) != NULL && val[digits + 1] == '\0'));
 	int rc = parse_duration(val, &v);
 
-	if (rc == -1 && !formed)
+	if (rc == -1 && !formed) {
 		snprintf(why, len, "\"%s\" is not a duration (expected a number "
 		    "with a unit s, m, h or d, e.g. 15m)", val);
-	else if (rc == -1 || v < k->min || v > k->max)
-		snprintf(why, len, "%s is out of range (expected %s)", val,
-		    range_text(k, range, sizeof range));
-	else {
-		*(long *)dst = v;
-		return 0;
+		return -1;
 	}
-	return -1;
+	if (rc == -1 || v < k->min || v > k->max)
+		return out_of_range(k, val, why, len);
+	*(long *)dst = v;
+	return 0;
 }
 
 static int
