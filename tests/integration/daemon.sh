@@ -86,6 +86,22 @@ now_ms() {
 	date +%s%3N
 }
 
+# term_agent: SIGTERM the agent, give it 10 s, then SIGKILL; TERM_MS is
+# how long it took to go, RC its exit status ("killed" if it had to be).
+term_agent() {
+	_ta_t0=$(now_ms)
+	kill -TERM "$AGENT_PID"
+	wait_for 10 _t_not_alive "$AGENT_PID"
+	TERM_MS=$(($(now_ms) - _ta_t0))
+	RC=0
+	if proc_alive "$AGENT_PID"; then
+		kill -KILL "$AGENT_PID"
+		RC=killed
+	fi
+	wait "$AGENT_PID" || RC=$?
+	rm -f "$T/agent.pid"
+}
+
 config
 notify_listen notify || { not_ok "notify listener starts"; t_done; }
 NOTIFY_SOCKET=$NOTIFY_ADDR WATCHDOG_USEC=1000000 JOURNAL_STREAM=8:12345
@@ -169,19 +185,9 @@ fake_faults '[{"path":"/v3/accounts/user/create","email":"user00006@example.com"
 gen_users 1 Engineering 6 | slapd_add "$T/ldap"
 check "slow create: the request reached the fake" \
     wait_for 30 has_user user00006@example.com
-t0=$(now_ms)
-kill -TERM "$AGENT_PID"
-wait_for 10 _t_not_alive "$AGENT_PID"
-t1=$(now_ms)
-RC=0
-if proc_alive "$AGENT_PID"; then
-	kill -KILL "$AGENT_PID"
-	RC=killed
-fi
-wait "$AGENT_PID" || RC=$?
-rm -f "$T/agent.pid"
+term_agent
 check_eq "SIGTERM during a request: exit 0" "$RC" 0 || diag "$(tail -n 20 "$E")"
-check "SIGTERM: gone within 10 s (took $((t1 - t0)) ms)" test $((t1 - t0)) -lt 10000
+check "SIGTERM: gone within 10 s (took $TERM_MS ms)" test "$TERM_MS" -lt 10000
 check "SIGTERM: the run says it was stopped" log_has 'run=[0-9]* stopped by signal'
 check "SIGTERM: logged" log_has 'daemon: SIGTERM received, stopped'
 check_eq "SIGTERM: the create's journal row stays 'intended'" \
@@ -254,21 +260,11 @@ check "frozen directory: a first run completes" \
     wait_for 30 log_has 'summary: .*exit 0'
 kill -STOP "$SLAPD_PID"
 check "frozen directory: the next run waits on LDAP" wait_for 30 waiting_on_ldap
-t0=$(now_ms)
-kill -TERM "$AGENT_PID"
-wait_for 10 _t_not_alive "$AGENT_PID"
-t1=$(now_ms)
+term_agent
 kill -CONT "$SLAPD_PID"
-RC=0
-if proc_alive "$AGENT_PID"; then
-	kill -KILL "$AGENT_PID"
-	RC=killed
-fi
-wait "$AGENT_PID" || RC=$?
-rm -f "$T/agent.pid"
 check_eq "frozen directory: SIGTERM, exit 0" "$RC" 0 || diag "$(tail -n 20 "$E")"
-check "frozen directory: gone within 10 s (took $((t1 - t0)) ms)" \
-    test $((t1 - t0)) -lt 10000
+check "frozen directory: gone within 10 s (took $TERM_MS ms)" \
+    test "$TERM_MS" -lt 10000
 check "frozen directory: the run says it was stopped" \
     log_has 'run=[0-9]* stopped by signal'
 t_done
