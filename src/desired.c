@@ -91,8 +91,8 @@ mark_shared(struct desired_user *d, const struct desired_user *other, const char
 	d->problem = xasprintf("%s%s", what, other->dn);
 }
 
-bool
-desired_problem_is_shared(const char *problem)
+static bool
+problem_is_shared(const char *problem)
 {
 	return problem != NULL && (strncmp(problem, SHARED_EMAIL, strlen(SHARED_EMAIL)) == 0 ||
 	    strncmp(problem, SHARED_ID, strlen(SHARED_ID)) == 0);
@@ -258,7 +258,7 @@ desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
 	d->email_key = m->email ? email_key(m->email) : NULL;
 	d->name = xstrdup(m->name);
 	d->bu_name = xstrdup(bu_name_of(bus, m->bu_id));
-	if (!desired_problem_is_shared(m->problem))
+	if (!problem_is_shared(m->problem))
 		d->problem = xstrdup(m->problem);
 }
 
@@ -358,11 +358,4 @@ desired_same_as_mirror(const struct desired_user *d, const struct mirror_entry *
 	return same_text(d->entry_id, m->entry_id) && same_text(d->email, m->email) &&
 	    same_text(d->name, m->name) && d->bu_id == m->bu_id &&
 	    (d->problem == NULL) == m->in_scope && same_text(d->problem, m->problem);
-}
-
-bool
-desired_row_same(const struct desired_user *d, const struct mirror_entry *m)
-{
-	return desired_same_as_mirror(d, m) && same_text(d->dn, m->dn) &&
-	    same_text(d->uuid, m->uuid);
 }

@@ -56,9 +56,6 @@ void desired_merge(const struct dir_delta *delta, const struct mapping *map,
     struct desired_set *out);
 void desired_release(struct desired_set *set);
 void desired_user_release(struct desired_user *d);
-/* True for the problem desired.c marks an entry with when it shares its
- * e-mail or id with another entry. */
-bool desired_problem_is_shared(const char *problem);
 /* A deep copy of d. */
 void desired_user_copy(struct desired_user *out, const struct desired_user *d);
 /* One entry as a desired user: its values (known: its mirror row, or
@@ -69,9 +66,6 @@ void desired_one(struct desired_user *out, const struct dir_user *u, const struc
 /* True when d describes exactly what mirror row m says (a change of the
  * entry that changes nothing the agent uses, such as a description). */
 bool desired_same_as_mirror(const struct desired_user *d, const struct mirror_entry *m);
-/* True when the mirror row d would be written as is m: the same as
- * desired_same_as_mirror, and the same DN and entryUUID. */
-bool desired_row_same(const struct desired_user *d, const struct mirror_entry *m);
 /* The mirror rows that describe this set (for state_mirror_replace);
  * they borrow the set's strings: free only the array. */
 struct mirror_entry *desired_to_mirror(const struct desired_set *set, size_t *n);

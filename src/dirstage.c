@@ -15,11 +15,12 @@ compare(const struct desired_user *d, const struct mirror_entry *was, struct sta
 		return;
 	}
 	f->matched = true;
-	f->changed = !desired_row_same(d, was);
 	/* Another entryUUID under the same id is another entry: plan it. */
 	f->relevant = !desired_same_as_mirror(d, was) ||
 	    (d->uuid == NULL) != (was->uuid == NULL) ||
 	    (d->uuid != NULL && strcmp(d->uuid, was->uuid) != 0);
+	/* The planner does not use the DN; the mirror keeps it. */
+	f->changed = f->relevant || strcmp(d->dn, was->dn) != 0;
 }
 
 static int

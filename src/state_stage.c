@@ -258,8 +258,7 @@ state_stage_put(struct state_stage *sg, const struct desired_user *d,
 	sg->counts.sent++;
 	sg->counts.usable += d->problem == NULL;
 	sg->counts.changed += f->changed && d->entry_id != NULL;
-	if (f->relevant || !f->matched)
-		sg->counts.relevant++;
+	sg->counts.relevant += f->relevant;
 	return 0;
 }
 

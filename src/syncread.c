@@ -118,10 +118,11 @@ meta_differs(struct state *st, const char *key, const char *now)
 	return differs;
 }
 
-/* Why this run must read in full, or NULL when an incremental read may do. */
+/* Why this run must read in full, or NULL when an incremental read may do
+ * (*cookie then holds the stored cookie, owned; else NULL). */
 static const char *
 full_read_reason(const struct config *cfg, struct state *st, const struct dir_read *rd,
-    bool force)
+    bool force, char **cookie_out)
 {
 	char *cookie = meta(st, META_COOKIE), *last = meta(st, META_LAST_FULL);
 	const char *why = NULL;
@@ -139,7 +140,9 @@ full_read_reason(const struct config *cfg, struct state *st, const struct dir_re
 		why = "an OU changed";
 	else if (meta_differs(st, META_BUS, rd->bu_fingerprint))
 		why = "iMocha's business units changed";
-	free(cookie);
+	*cookie_out = why == NULL ? cookie : NULL;
+	if (why != NULL)
+		free(cookie);
 	free(last);
 	return why;
 }
@@ -240,8 +243,8 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool
 	char *cookie = NULL;
 	int rc;
 
-	if (use_cookie && (why = full_read_reason(cfg, st, rd, force_full)) == NULL)
-		cookie = meta(st, META_COOKIE);
+	if (use_cookie)
+		why = full_read_reason(cfg, st, rd, force_full, &cookie);
 	rd->incremental = cookie != NULL;
 	if (use_cookie)
 		rc = read_users_sync(src, st, cookie, rd);
