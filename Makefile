@@ -175,7 +175,7 @@ fuzz: fuzz-build
 
 .PHONY: fuzz fuzz-build
 
-# make bench [N=100000] [RUNS=5] [RUNS5=1]: timings and peak RSS against a
+# make bench [N=100000] [RUNS=5] [RUNS5=5]: timings and peak RSS against a
 # throwaway slapd with N users and the fake iMocha; prints one table and
 # writes it to BENCHMARKS.md (bench/run.sh says what each row measures).
 bench: all

@@ -200,8 +200,8 @@ def notes(d):
         "%.2f s; the settling sync %.2f s and sent %s writes." % (
             "{:,}".format(d["n"]), float(f.get("adopt_seconds", "0")),
             float(f.get("settle_seconds", "0")), f.get("settle_writes", "?")),
-        "- Row 5: RUNS5 = %s (default 1: each run takes about %d s; "
-        "`make bench RUNS5=5` for more). Requests seen by the fake: %s; "
+        "- Row 5: RUNS5 = %s (default 5; each run takes about %d s). "
+        "Requests seen by the fake, per run: %s; "
         "429 answers: %s. Steady create rate, first to last create: %s." % (
             f["runs5"], int(f["creates"]) // 50,
             ", ".join(str(int(c[1])) for c in r5),
