@@ -26,6 +26,13 @@ struct bu_map_entry {
 	char *where;		/* "file:line", for messages */
 };
 
+/* [ldap] content_sync: whether incremental reads may be used (SPEC.md, Trust). */
+enum content_sync {
+	CONTENT_SYNC_AUTO,	/* where the server offers them and has earned trust */
+	CONTENT_SYNC_YES,	/* wherever offered, despite a verdict; exit 3 where not */
+	CONTENT_SYNC_NO,	/* never: every read is a paged full read */
+};
+
 struct config {
 	char *path;		/* the file read */
 
@@ -44,6 +51,7 @@ struct config {
 	char *id_attribute;
 	int page_size;
 	int ldap_timeout;	/* seconds */
+	int content_sync;	/* enum content_sync */
 
 	/* [imocha] */
 	char *base_url;		/* no trailing slash */

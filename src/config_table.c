@@ -51,6 +51,8 @@ const struct config_key config_keys[] = {
 	    "entries per page (RFC 2696)" },
 	{ "ldap", "timeout", CT_INT, "30", O(ldap_timeout), 0, 1, 3600,
 	    "seconds, network and operation" },
+	{ "ldap", "content_sync", CT_SYNCMODE, "auto", O(content_sync), 0, 0, 0,
+	    "incremental reads: auto, yes or no (see TRUST)" },
 
 	{ "imocha", "base_url", CT_URL, "https://apiv3.imocha.io", O(base_url),
 	    CF_NONEMPTY, 0, 0, "API root; plain http only to a loopback address" },
@@ -112,6 +114,9 @@ const size_t config_nsections = sizeof config_sections / sizeof config_sections[
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const char *const dest_names[] = { "stderr", "syslog" };
+static const char *const syncmode_names[] = {
+	[CONTENT_SYNC_AUTO] = "auto", [CONTENT_SYNC_YES] = "yes", [CONTENT_SYNC_NO] = "no"
+};
 
 static void
 format_duration(long s, char *buf, size_t len)
@@ -264,6 +269,16 @@ conv_choice(const struct config_key *k, const char *val, void *dst,
 			}
 		snprintf(why, len, "\"%s\" is not a log level (expected error, "
 		    "warning, info or debug)", val);
+		return -1;
+	}
+	if (k->type == CT_SYNCMODE) {
+		for (size_t i = 0; i < sizeof syncmode_names / sizeof syncmode_names[0]; i++)
+			if (strcasecmp(val, syncmode_names[i]) == 0) {
+				*(int *)dst = (int)i;
+				return 0;
+			}
+		snprintf(why, len, "\"%s\" is not a content_sync mode (expected auto, "
+		    "yes or no)", val);
 		return -1;
 	}
 	if (strcasecmp(val, dest_names[0]) != 0 && strcasecmp(val, dest_names[1]) != 0) {
@@ -450,6 +465,7 @@ config_convert(struct config *cfg, const struct config_key *k, const char *val,
 	case CT_DURATION:	return conv_duration(k, val, dst, why, len);
 	case CT_LIMIT:		return conv_limit(val, dst, why, len);
 	case CT_LEVEL:
+	case CT_SYNCMODE:
 	case CT_DEST:		return conv_choice(k, val, dst, why, len);
 	case CT_SECRET:		return 0;	/* config.c reads it, last */
 	}
@@ -483,6 +499,7 @@ config_print_value(const struct config *cfg, const struct config_key *k, FILE *f
 		break;
 	case CT_LEVEL:	fputs(level_names[*(const int *)field & 3], fp); break;
 	case CT_DEST:	fputs(dest_names[*(const bool *)field], fp); break;
+	case CT_SYNCMODE: fputs(syncmode_names[*(const int *)field % 3], fp); break;
 	case CT_SECRET:
 		fputs(*(char *const *)field ? "(set)" : "(not set)", fp);
 		break;

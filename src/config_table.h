@@ -26,6 +26,7 @@ enum config_type {
 	CT_LIMIT,
 	CT_LEVEL,
 	CT_DEST,
+	CT_SYNCMODE,	/* content_sync: auto, yes, no */
 	CT_SECRET	/* the value names a file; the secret lands at off */
 };
 

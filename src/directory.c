@@ -59,3 +59,26 @@ dir_delta_release(struct dir_delta *delta)
 	free(delta->cookie);
 	*delta = (struct dir_delta){ 0 };
 }
+
+const char *
+dir_family_str(enum dir_family family)
+{
+	switch (family) {
+	case DIR_FAMILY_OPENLDAP:
+		return "OpenLDAP";
+	case DIR_FAMILY_389:
+		return "389 Directory Server";
+	case DIR_FAMILY_AD:
+		return "Active Directory";
+	case DIR_FAMILY_UNKNOWN:
+		break;
+	}
+	return "a directory server of no known family";
+}
+
+void
+dir_server_release(struct dir_server *srv)
+{
+	free(srv->vendor);
+	*srv = (struct dir_server){ 0 };
+}

@@ -77,6 +77,24 @@ struct dir_sync_end {
 	bool present_phase;		/* an entry neither sent nor listed is gone */
 };
 
+/* Which directory server answers, from its root DSE (ldapsrc_server).
+ * Whether the agent may believe its incremental reads depends on it. */
+enum dir_family {
+	DIR_FAMILY_UNKNOWN,
+	DIR_FAMILY_OPENLDAP,
+	DIR_FAMILY_389,		/* 389 Directory Server, RHDS, FreeIPA */
+	DIR_FAMILY_AD,		/* Active Directory, Samba AD DC */
+};
+
+struct dir_server {
+	enum dir_family family;
+	bool offers_content_sync;	/* supportedControl lists RFC 4533's */
+	char *vendor;			/* vendorName and vendorVersion, or NULL */
+};
+
+/* "OpenLDAP", "389 Directory Server", ... for messages. */
+const char *dir_family_str(enum dir_family family);
+void dir_server_release(struct dir_server *srv);
 void dir_user_release(struct dir_user *u);
 void dir_snapshot_release(struct dir_snapshot *snap);
 void dir_delta_release(struct dir_delta *delta);

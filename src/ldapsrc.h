@@ -43,6 +43,11 @@ int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
  * caller starts again from an empty one. */
 int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
     struct dir_sync_end *end);
+/* What the server says of itself in its root DSE.  Always 0: a server
+ * that hides it is of no known family (out->family UNKNOWN). */
+int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);
+/* The URI this connection reached (a string of the config). */
+const char *ldapsrc_uri(const struct ldapsrc *src);
 /* Search continuation references the read ignored so far. */
 size_t ldapsrc_references(const struct ldapsrc *src);
 void ldapsrc_close(struct ldapsrc *src);

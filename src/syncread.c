@@ -174,6 +174,19 @@ stage_result(struct dir_read *rd, const struct dirstage *ds, int rc)
 	return rc;
 }
 
+/* The users in full with paged searches, no cookie kept. */
+static int
+read_users_paged(struct ldapsrc *src, struct state *st, struct dir_read *rd)
+{
+	struct dirstage ds;
+	struct dir_sink sink;
+
+	rd->incremental = false;
+	if (stage_open(st, rd, &ds, &sink) == -1)
+		return -1;
+	return stage_result(rd, &ds, ldapsrc_users(src, &sink));
+}
+
 /* The users through content sync; a server without it is read paged
  * instead, and a cookie the server finds too old is dropped for a full
  * refresh.  Either way what the stage got so far is thrown away. */
@@ -199,10 +212,7 @@ read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_
 	if (rc == 1) {
 		log_info("the directory server does not offer content sync (RFC 4533); "
 		    "reading in full with paged searches");
-		rd->incremental = false;
-		if (stage_open(st, rd, &ds, &sink) == -1)
-			return -1;
-		return stage_result(rd, &ds, ldapsrc_users(src, &sink));
+		return read_users_paged(src, st, rd);
 	}
 	if (rc != 0)
 		return -1;
@@ -234,27 +244,61 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 	return 0;
 }
 
+/*
+ * Why this server's incremental reads are not used at all, or NULL when
+ * they may be (SPEC.md, Trust).  Only OpenLDAP's syncprov reports what
+ * left as RFC 4533 says; 389 says "all the rest is gone" on every refresh
+ * and leaves out entries that left the filter (DIRECTORY_SERVERS.md), so
+ * under content_sync = auto every other server is read in full.  *fatal:
+ * content_sync = yes against a server that offers none (exit 3).
+ */
+static const char *
+incremental_refused(const struct config *cfg, const struct dir_server *srv, bool *fatal)
+{
+	*fatal = false;
+	if (cfg->content_sync == CONTENT_SYNC_NO)
+		return "content_sync = no";
+	if (!srv->offers_content_sync) {
+		*fatal = cfg->content_sync == CONTENT_SYNC_YES;
+		return "the directory server does not offer content sync (RFC 4533)";
+	}
+	if (cfg->content_sync == CONTENT_SYNC_AUTO && srv->family != DIR_FAMILY_OPENLDAP)
+		return "incremental reads are trusted only on OpenLDAP's syncprov "
+		    "(content_sync = auto)";
+	return NULL;
+}
+
 /* The decision, then the users into the stage. */
 static int
 read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool use_cookie,
     bool force_full, struct dir_read *rd)
 {
-	const char *why = "plan reads in full";
+	const char *why = "plan reads in full", *refused = NULL;
+	struct dir_server srv = { 0 };
 	char *cookie = NULL;
+	bool fatal = false;
 	int rc;
 
-	if (use_cookie)
-		why = full_read_reason(cfg, st, rd, force_full, &cookie);
-	rd->incremental = cookie != NULL;
-	if (use_cookie)
-		rc = read_users_sync(src, st, cookie, rd);
-	else {
-		struct dirstage ds;
-		struct dir_sink sink;
-
-		rc = stage_open(st, rd, &ds, &sink) == -1 ? -1 :
-		    stage_result(rd, &ds, ldapsrc_users(src, &sink));
+	if (use_cookie) {
+		ldapsrc_server(src, &srv);
+		refused = incremental_refused(cfg, &srv, &fatal);
 	}
+	if (fatal) {
+		log_errorx("LDAP %s: content_sync = yes, but %s (%s) does not offer content "
+		    "sync (RFC 4533); set [ldap] content_sync = auto or no", ldapsrc_uri(src),
+		    dir_family_str(srv.family), srv.vendor ? srv.vendor : "no vendor named");
+		dir_server_release(&srv);
+		return -1;
+	}
+	if (use_cookie && refused == NULL)
+		why = full_read_reason(cfg, st, rd, force_full, &cookie);
+	else if (use_cookie)
+		why = refused;
+	rd->incremental = cookie != NULL;
+	if (use_cookie && refused == NULL)
+		rc = read_users_sync(src, st, cookie, rd);
+	else
+		rc = read_users_paged(src, st, rd);
 	/* Chosen incremental, read in full: the server would not send changes
 	 * only (read_users_sync said why). */
 	if (why == NULL)
@@ -263,6 +307,7 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool
 		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
 		    !rd->incremental ? ": " : "", !rd->incremental ? why : "");
 	free(cookie);
+	dir_server_release(&srv);
 	return rc;
 }
 

@@ -186,4 +186,22 @@ run_agent -c "$T/plain.ini" sync
 check_eq "no syncprov: still exit 0" "$RC" 0
 check_contains "no syncprov: says it reads in full" "$(cat "$T/err")" \
     "does not offer content sync"
+CFG_LDAP_EXTRA="content_sync = yes" CFG_STATE_FILE=$T/plain.db write_config "$T/plain-yes.ini"
+run_agent -c "$T/plain-yes.ini" sync
+check_eq "no syncprov, content_sync = yes: exit 3" "$RC" 3
+check_contains "no syncprov, content_sync = yes: names the key" "$(cat "$T/err")" \
+    "content_sync = yes, but OpenLDAP"
+
+# content_sync = no on a server that offers it: every read in full, paged
+slapd_use "$T/ldap"
+CFG_LDAP_EXTRA="$CFG_LDAP_EXTRA
+content_sync = no" write_config "$T/nosync.ini"
+gen_users 1 Sales 45 | slapd_add "$T/ldap"
+run_agent -c "$T/nosync.ini" sync
+check_eq "content_sync = no: exit 0" "$RC" 0
+check_contains "content_sync = no: a full read, saying why" "$(cat "$T/err")" \
+    "directory read in full: content_sync = no"
+check_eq "content_sync = no: the change is still made" "$(field user00045 createCount)" 1
+check_eq "content_sync = no: no cookie is kept" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM meta WHERE key = 'sync_cookie' AND value IS NOT NULL")" 0
 t_done

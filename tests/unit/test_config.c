@@ -151,6 +151,7 @@ test_defaults(void)
 	CHECK(!cfg.max_creates.percent && cfg.max_creates.value == 500);
 	CHECK(!cfg.max_deactivations.percent && cfg.max_deactivations.value == 50);
 	CHECK_INT(cfg.full_every, 86400);
+	CHECK_INT(cfg.content_sync, CONTENT_SYNC_AUTO);
 	CHECK_INT(cfg.history_days, 400);
 	CHECK_INT(cfg.log_level, LOG_LEVEL_INFO);
 	CHECK(!cfg.log_syslog && cfg.metrics_file == NULL);
@@ -173,7 +174,7 @@ test_every_key_set(void)
 	    "user_filter = (&(objectClass=user)(objectCategory=person))\n"
 	    "disabled_filter = (userAccountControl:1.2.840.113556.1.4.803:=2)\n"
 	    "email_attribute = userPrincipalName\nname_attribute = displayName\n"
-	    "id_attribute = objectGUID\nPage_Size = 100000\ntimeout = 3600\n"
+	    "id_attribute = objectGUID\nPage_Size = 100000\ntimeout = 3600\ncontent_sync = No\n"
 	    "[imocha]\nbase_url = http://127.0.0.1:8080/api//\n"
 	    "insecure_skip_tls_verify = 1\nca_file = /ca2\nproxy = http://proxy:3128\n"
 	    "requests_per_second = 0.5\nmax_in_flight = 256\ntimeout = 1\nmax_retries = 0\n"
@@ -198,6 +199,7 @@ test_every_key_set(void)
 	CHECK_STR(cfg.id_attribute, "objectGUID");
 	CHECK_INT(cfg.page_size, 100000);
 	CHECK_INT(cfg.ldap_timeout, 3600);
+	CHECK_INT(cfg.content_sync, CONTENT_SYNC_NO);
 	CHECK_STR(cfg.base_url, "http://127.0.0.1:8080/api");
 	CHECK(cfg.imocha_insecure_skip_tls_verify);
 	CHECK_STR(cfg.imocha_ca_file, "/ca2");
@@ -318,6 +320,8 @@ test_bad_values(void)
 		{ "[sync]\nhistory_days = 0", 5, "history_days: 0 is out of range (expected 1 to 36500)" },
 		{ "[sync]\nhistory_days = 36501", 5, "history_days: 36501 is out of range" },
 		{ "[sync]\nstate_file =", 5, "state_file: must not be empty" },
+		{ "[ldap]\ncontent_sync = maybe", 5, "content_sync: \"maybe\" is not a content_sync "
+		    "mode (expected auto, yes or no)" },
 		{ "[log]\nlevel = loud", 5, "level: \"loud\" is not a log level (expected error, warning, "
 		    "info or debug)" },
 		{ "[log]\ndestination = file", 5, "destination: \"file\" is not a destination (expected "

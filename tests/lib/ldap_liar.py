@@ -1,0 +1,655 @@
+#!/usr/bin/python3
+"""ldap_liar.py: a lying LDAP proxy for integration tests.
+
+Sits between an LDAP client (the agent, ldapsearch) and a real slapd with
+the syncprov overlay, and makes slapd tell, on demand, the lies that 389
+Directory Server and FreeIPA tell about RFC 4533 content sync (see
+/work/shared/DIRECTORY_SERVERS.md), or drop or stall a connection mid-read.
+Python 3 standard library only; run it with Debian's /usr/bin/python3.
+
+COMMAND LINE
+  /usr/bin/python3 tests/lib/ldap_liar.py --upstream HOST:PORT
+      --port-file FILE --mode-file FILE --log FILE
+
+  --upstream HOST:PORT  The plain ldap:// server to forward to (loopback).
+  --port-file FILE  Binds 127.0.0.1 on an OS-chosen port; once listening,
+                    writes the port (decimal, newline) to FILE atomically
+                    (FILE.tmp then rename).
+  --mode-file FILE  The lies to tell, re-read at the start of every client
+                    connection (a missing or empty file: tell none).
+  --log FILE        One line appended per lie actually told; the line
+                    starts with the word that told it.
+  SIGTERM / SIGINT: exit at once (connections are simply dropped).
+
+MODE FILE: words separated by white space or commas.
+  refresh_deletes_false  389's refresh: the Sync Done control of a
+        SearchResultDone is rewritten with refreshDeletes FALSE (the
+        BOOLEAN omitted, the cookie kept); every "present" message is
+        dropped: Sync Info syncIdSet with refreshDeletes FALSE, Sync Info
+        refreshPresent markers, and entries with Sync State present(0).
+        Delete idsets (refreshDeletes TRUE) pass.  Log lines:
+        "refresh_deletes_false done", "refresh_deletes_false present N",
+        "refresh_deletes_false marker", "refresh_deletes_false entry DN".
+  strip_operational  entries with Sync State add(1) or modify(2) lose
+        entryUUID, entryCSN, nsUniqueId, createTimestamp, modifyTimestamp
+        (any case).  Log: "strip_operational DN ATTR,ATTR" (only when an
+        attribute was really removed).
+  drop_deletes  Sync Info syncIdSet with refreshDeletes TRUE and entries
+        with Sync State delete(3) are dropped.  Log: "drop_deletes N UUID..."
+        (N UUIDs of one idset) or "drop_deletes 1 UUID DN" (an entry).
+  report_nothing  for a sync search whose request carried a cookie, every
+        SearchResultEntry, SearchResultReference and IntermediateResponse
+        is dropped; the SearchResultDone (with its cookie) passes.  Log:
+        "report_nothing N" at the SearchResultDone, when N > 0 were dropped.
+  drop_after=N  when a SearchResultEntry arrives after N have been
+        forwarded on the connection, both sockets are closed instead
+        (whatever was forwarded before is sent first).  Log:
+        "drop_after N".
+  stall_after=N  the same trigger, but from then on nothing more is
+        forwarded server->client; the connection stays open until the
+        client closes it.  Log: "stall_after N".
+  sync_only  drop_after/stall_after count (and cut) only entries of
+        searches carrying the Sync Request control.
+  Unknown words are reported on stderr and ignored.
+
+Everything else (binds, the rootDSE, paged searches...) passes unchanged.
+A StartTLS request switches the connection to a blind byte pipe.  With
+no lie in force a connection is a blind byte pipe from the start.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+
+OID_SYNC_REQUEST = b"1.3.6.1.4.1.4203.1.9.1.1"
+OID_SYNC_STATE = b"1.3.6.1.4.1.4203.1.9.1.2"
+OID_SYNC_DONE = b"1.3.6.1.4.1.4203.1.9.1.3"
+OID_SYNC_INFO = b"1.3.6.1.4.1.4203.1.9.1.4"
+OID_STARTTLS = b"1.3.6.1.4.1.1466.20037"
+
+OP_SEARCH_REQUEST = 0x63
+OP_SEARCH_ENTRY = 0x64
+OP_SEARCH_DONE = 0x65
+OP_SEARCH_REF = 0x73
+OP_EXT_REQUEST = 0x77
+OP_EXT_RESPONSE = 0x78
+OP_INTERMEDIATE = 0x79
+
+STRIP_ATTRS = {b"entryuuid", b"entrycsn", b"nsuniqueid",
+               b"createtimestamp", b"modifytimestamp"}
+
+WORDS = {"refresh_deletes_false", "strip_operational", "drop_deletes",
+         "report_nothing", "sync_only"}
+COUNT_WORDS = {"drop_after", "stall_after"}
+
+
+class BerError(Exception):
+    pass
+
+
+# --- BER ------------------------------------------------------------------
+
+def tlv(buf, pos, end):
+    """Parse one TLV in buf[pos:end]: (tag, value_start, value_end).
+    Tags are taken as their first byte (LDAP's are all single-byte);
+    a multi-byte tag is skipped over correctly all the same."""
+    if pos >= end:
+        raise BerError("truncated tag")
+    tag = buf[pos]
+    pos += 1
+    if tag & 0x1F == 0x1F:
+        while True:
+            if pos >= end:
+                raise BerError("truncated tag")
+            b = buf[pos]
+            pos += 1
+            if not b & 0x80:
+                break
+    if pos >= end:
+        raise BerError("truncated length")
+    n = buf[pos]
+    pos += 1
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4:
+            raise BerError("unsupported length form")
+        if pos + k > end:
+            raise BerError("truncated length")
+        n = int.from_bytes(buf[pos:pos + k], "big")
+        pos += k
+    if pos + n > end:
+        raise BerError("value runs past its container")
+    return tag, pos, pos + n
+
+
+def frame(buf, pos):
+    """The end of the complete LDAPMessage starting at buf[pos], or None
+    if more bytes are needed."""
+    have = len(buf) - pos
+    if have < 2:
+        return None
+    if buf[pos] != 0x30:
+        raise BerError("message does not start with a SEQUENCE")
+    n = buf[pos + 1]
+    hdr = 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4:
+            raise BerError("unsupported message length form")
+        if have < 2 + k:
+            return None
+        n = int.from_bytes(buf[pos + 2:pos + 2 + k], "big")
+        hdr = 2 + k
+    if have < hdr + n:
+        return None
+    return pos + hdr + n
+
+
+def children(buf, start, end):
+    """The TLVs inside buf[start:end], as (tag, vs, ve) tuples."""
+    out = []
+    pos = start
+    while pos < end:
+        t, vs, ve = tlv(buf, pos, end)
+        out.append((t, vs, ve))
+        pos = ve
+    return out
+
+
+def enc_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def enc(tag, value):
+    return bytes([tag]) + enc_len(len(value)) + value
+
+
+def uuid_str(b):
+    h = bytes(b).hex()
+    if len(h) != 32:
+        return h or "-"
+    return "%s-%s-%s-%s-%s" % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+
+
+class Message:
+    """One LDAPMessage: msgid, the protocolOp's tag and raw TLV, and its
+    controls as raw (oid, critical_tlv_or_None, value_bytes_or_None)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        t, vs, ve = tlv(raw, 0, len(raw))
+        if t != 0x30 or ve != len(raw):
+            raise BerError("bad LDAPMessage")
+        parts = children(raw, vs, ve)
+        if len(parts) < 2 or parts[0][0] != 0x02:
+            raise BerError("no messageID")
+        _, ms, me = parts[0]
+        self.msgid = int.from_bytes(raw[ms:me], "big", signed=True)
+        self.msgid_tlv = raw[vs:me]
+        self.op, self.op_vs, self.op_ve = parts[1]
+        self.op_start = me
+        self.controls = None
+        self.controls_range = None
+        if len(parts) > 2 and parts[2][0] == 0xA0:
+            self.controls_range = (parts[2][1], parts[2][2])
+
+    def op_tlv(self):
+        return self.raw[self.op_start:self.op_ve]
+
+    def get_controls(self):
+        if self.controls is None:
+            self.controls = []
+            if self.controls_range:
+                for t, vs, ve in children(self.raw, *self.controls_range):
+                    if t != 0x30:
+                        raise BerError("control is not a SEQUENCE")
+                    oid, crit, val = None, None, None
+                    for ct, cvs, cve in children(self.raw, vs, ve):
+                        if ct == 0x04 and oid is None:
+                            oid = bytes(self.raw[cvs:cve])
+                        elif ct == 0x01:
+                            crit = bytes(self.raw[cvs:cve])
+                        elif ct == 0x04:
+                            val = bytes(self.raw[cvs:cve])
+                    self.controls.append([oid, crit, val])
+        return self.controls
+
+    def control(self, oid):
+        for c in self.get_controls():
+            if c[0] == oid:
+                return c
+        return None
+
+    def rebuild(self, op_tlv=None, controls=None):
+        """The message re-encoded with a new protocolOp TLV and/or
+        controls list."""
+        body = self.msgid_tlv + (op_tlv if op_tlv is not None else self.op_tlv())
+        ctrls = controls if controls is not None else self.controls
+        if ctrls is None:
+            if self.controls_range:
+                body += enc(0xA0, self.raw[self.controls_range[0]:
+                                           self.controls_range[1]])
+        elif ctrls:
+            seq = b""
+            for oid, crit, val in ctrls:
+                c = enc(0x04, oid)
+                if crit is not None:
+                    c += enc(0x01, crit)
+                if val is not None:
+                    c += enc(0x04, val)
+                seq += enc(0x30, c)
+            body += enc(0xA0, seq)
+        return enc(0x30, body)
+
+
+def sync_state(msg):
+    """(state, uuid bytes) of an entry's Sync State control, or None."""
+    c = msg.control(OID_SYNC_STATE)
+    if c is None or c[2] is None:
+        return None
+    val = c[2]
+    t, vs, ve = tlv(val, 0, len(val))
+    if t != 0x30:
+        raise BerError("Sync State value is not a SEQUENCE")
+    parts = children(val, vs, ve)
+    if len(parts) < 2 or parts[0][0] != 0x0A:
+        raise BerError("Sync State without its state")
+    state = int.from_bytes(val[parts[0][1]:parts[0][2]], "big")
+    return state, val[parts[1][1]:parts[1][2]]
+
+
+def sync_info(msg):
+    """Decode an IntermediateResponse: None unless it is a Sync Info;
+    else (kind, refresh_deletes, uuids) with kind one of "newcookie",
+    "refreshDelete", "refreshPresent", "syncIdSet"."""
+    parts = children(msg.raw, msg.op_vs, msg.op_ve)
+    name = None
+    value = None
+    for t, vs, ve in parts:
+        if t == 0x80:
+            name = bytes(msg.raw[vs:ve])
+        elif t == 0x81:
+            value = bytes(msg.raw[vs:ve])
+    if name != OID_SYNC_INFO or value is None:
+        return None
+    t, vs, ve = tlv(value, 0, len(value))
+    if t == 0x80:
+        return "newcookie", None, []
+    if t == 0xA1:
+        return "refreshDelete", True, []
+    if t == 0xA2:
+        return "refreshPresent", False, []
+    if t == 0xA3:
+        deletes = False
+        uuids = []
+        for ct, cvs, cve in children(value, vs, ve):
+            if ct == 0x01:
+                deletes = any(value[cvs:cve])
+            elif ct == 0x31:
+                uuids = [value[us:ue] for _, us, ue
+                         in children(value, cvs, cve)]
+        return "syncIdSet", deletes, uuids
+    return "unknown", None, []
+
+
+def sync_request(msg):
+    """(is_sync, has_cookie) for a SearchRequest."""
+    c = msg.control(OID_SYNC_REQUEST)
+    if c is None:
+        return False, False
+    val = c[2]
+    if not val:
+        return True, False
+    t, vs, ve = tlv(val, 0, len(val))
+    for ct, cvs, cve in children(val, vs, ve):
+        if ct == 0x04:
+            return True, cve > cvs
+    return True, False
+
+
+def entry_dn(msg):
+    t, vs, ve = tlv(msg.raw, msg.op_vs, msg.op_ve)
+    return bytes(msg.raw[vs:ve]).decode("utf-8", "replace")
+
+
+def strip_entry(msg):
+    """The entry's protocolOp TLV without STRIP_ATTRS and the names
+    removed, or (None, []) when it holds none of them."""
+    raw = msg.raw
+    parts = children(raw, msg.op_vs, msg.op_ve)
+    if len(parts) != 2 or parts[0][0] != 0x04 or parts[1][0] != 0x30:
+        raise BerError("bad SearchResultEntry")
+    removed = []
+    kept = []
+    pos, end = parts[1][1], parts[1][2]
+    while pos < end:
+        _, vs, ve = tlv(raw, pos, end)
+        _, ns, ne = tlv(raw, vs, ve)
+        name = bytes(raw[ns:ne])
+        if name.split(b";", 1)[0].lower() in STRIP_ATTRS:
+            removed.append(name.decode("ascii", "replace"))
+        else:
+            kept.append(raw[pos:ve])
+        pos = ve
+    if not removed:
+        return None, []
+    # The DN's TLV starts where the protocolOp's value does.
+    dn_tlv = raw[msg.op_vs:parts[0][2]]
+    return enc(OP_SEARCH_ENTRY, dn_tlv + enc(0x30, b"".join(kept))), removed
+
+
+def sync_done_false(value):
+    """A Sync Done control value with refreshDeletes omitted (FALSE), or
+    None when it already says FALSE."""
+    if value is None:
+        return None
+    t, vs, ve = tlv(value, 0, len(value))
+    if t != 0x30:
+        raise BerError("Sync Done value is not a SEQUENCE")
+    cookie = b""
+    deletes = False
+    for ct, cvs, cve in children(value, vs, ve):
+        if ct == 0x04:
+            cookie = enc(0x04, value[cvs:cve])
+        elif ct == 0x01:
+            deletes = any(value[cvs:cve])
+    if not deletes:
+        return None
+    return enc(0x30, cookie)
+
+
+# --- the proxy ------------------------------------------------------------
+
+class Log:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+
+    def lie(self, line):
+        with self.lock:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+
+def err(text):
+    sys.stderr.write("ldap_liar: %s\n" % text)
+    sys.stderr.flush()
+
+
+def read_mode(path):
+    words = set()
+    counts = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return words, counts
+    for w in text.replace(",", " ").split():
+        name, eq, arg = w.partition("=")
+        if name in COUNT_WORDS and eq and arg.isdigit():
+            counts[name] = int(arg)
+        elif name in WORDS and not eq:
+            words.add(name)
+        else:
+            err("mode file: ignoring unknown word %r" % w)
+    return words, counts
+
+
+class Conn:
+    def __init__(self, client, upstream, words, counts, log, cid):
+        self.client = client
+        self.up = upstream
+        self.words = words
+        self.counts = counts
+        self.log = log
+        self.cid = cid
+        self.lock = threading.Lock()
+        self.closed = False
+        self.requests = {}          # msgid -> (is_sync, has_cookie)
+        self.starttls_id = None     # msgid of a StartTLS request
+        self.raw = not words and not counts
+        self.forwarded = 0          # entries forwarded that count
+        self.stalled = False
+        self.dropped = {}           # msgid -> report_nothing drops
+
+    def close(self):
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+        for s in (self.client, self.up):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def run(self):
+        threading.Thread(target=self.c2s, daemon=True).start()
+        threading.Thread(target=self.s2c, daemon=True).start()
+
+    # client -> server: forwarded as is, SearchRequests noted.
+    def c2s(self):
+        buf = bytearray()
+        raw = self.raw
+        try:
+            while True:
+                data = self.client.recv(65536)
+                if not data:
+                    break
+                if raw:
+                    self.up.sendall(data)
+                    continue
+                buf += data
+                pos = 0
+                while True:
+                    end = frame(buf, pos)
+                    if end is None:
+                        break
+                    msg = Message(bytes(buf[pos:end]))
+                    pos = end
+                    if msg.op == OP_SEARCH_REQUEST:
+                        self.requests[msg.msgid] = sync_request(msg)
+                    elif msg.op == OP_EXT_REQUEST:
+                        for t, vs, ve in children(msg.raw, msg.op_vs, msg.op_ve):
+                            if t == 0x80 and msg.raw[vs:ve] == OID_STARTTLS:
+                                self.starttls_id = msg.msgid
+                                raw = True
+                    if raw:
+                        break
+                self.up.sendall(bytes(buf[:len(buf) if raw else pos]))
+                del buf[:len(buf) if raw else pos]
+            try:
+                self.up.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        except BerError as e:
+            err("conn %d: client->server: %s; closing" % (self.cid, e))
+            self.close()
+        except OSError:
+            self.close()
+
+    # server -> client: where the lies are told.
+    def s2c(self):
+        buf = bytearray()
+        raw = self.raw
+        try:
+            while True:
+                data = self.up.recv(262144)
+                if not data:
+                    break
+                if self.stalled:
+                    continue
+                if raw:
+                    self.client.sendall(data)
+                    continue
+                buf += data
+                out = []
+                pos = 0
+                cut = None
+                while True:
+                    end = frame(buf, pos)
+                    if end is None:
+                        break
+                    piece = bytes(buf[pos:end])
+                    pos = end
+                    msg = Message(piece)
+                    act = self.judge(msg)
+                    if act is None:
+                        continue
+                    if act in ("drop_after", "stall_after"):
+                        cut = act
+                        break
+                    out.append(act)
+                    if (self.starttls_id is not None and msg.op == OP_EXT_RESPONSE
+                            and msg.msgid == self.starttls_id):
+                        raw = True
+                        out.append(bytes(buf[pos:]))
+                        pos = len(buf)
+                        break
+                if out:
+                    self.client.sendall(b"".join(out))
+                del buf[:pos]
+                if cut == "drop_after":
+                    self.close()
+                    return
+                if cut == "stall_after":
+                    self.stalled = True
+                    buf = bytearray()
+            # The server closed: so do we, towards the client.
+            self.close()
+        except BerError as e:
+            err("conn %d: server->client: %s; closing" % (self.cid, e))
+            self.close()
+        except OSError:
+            self.close()
+
+    def judge(self, msg):
+        """The bytes to forward for msg, None to drop it, or the name of
+        a count lie that cuts the connection here."""
+        w = self.words
+        op = msg.op
+        req = self.requests.get(msg.msgid)
+        is_sync = bool(req and req[0])
+        silent = "report_nothing" in w and is_sync and req[1]
+        if op == OP_SEARCH_ENTRY:
+            if silent:
+                self.dropped[msg.msgid] = self.dropped.get(msg.msgid, 0) + 1
+                return None
+            st = sync_state(msg) if msg.controls_range else None
+            if st and st[0] == 3 and "drop_deletes" in w:
+                self.log.lie("drop_deletes 1 %s %s" % (uuid_str(st[1]), entry_dn(msg)))
+                return None
+            if st and st[0] == 0 and "refresh_deletes_false" in w:
+                self.log.lie("refresh_deletes_false entry %s" % entry_dn(msg))
+                return None
+            counts = ("sync_only" not in w) or is_sync
+            if counts:
+                for name in ("drop_after", "stall_after"):
+                    n = self.counts.get(name)
+                    if n is not None and self.forwarded >= n:
+                        self.log.lie("%s %d" % (name, n))
+                        return name
+            out = msg.raw
+            if st and st[0] in (1, 2) and "strip_operational" in w:
+                op_tlv, removed = strip_entry(msg)
+                if removed:
+                    out = msg.rebuild(op_tlv=op_tlv)
+                    self.log.lie("strip_operational %s %s"
+                                 % (entry_dn(msg), ",".join(removed)))
+            if counts:
+                self.forwarded += 1
+            return out
+        if op == OP_SEARCH_REF:
+            if silent:
+                self.dropped[msg.msgid] = self.dropped.get(msg.msgid, 0) + 1
+                return None
+            return msg.raw
+        if op == OP_INTERMEDIATE:
+            if silent:
+                self.dropped[msg.msgid] = self.dropped.get(msg.msgid, 0) + 1
+                return None
+            if "refresh_deletes_false" not in w and "drop_deletes" not in w:
+                return msg.raw
+            info = sync_info(msg)
+            if info is None:
+                return msg.raw
+            kind, deletes, uuids = info
+            if kind == "syncIdSet" and deletes and "drop_deletes" in w:
+                self.log.lie("drop_deletes %d %s" % (
+                    len(uuids), " ".join(uuid_str(u) for u in uuids)))
+                return None
+            if "refresh_deletes_false" in w:
+                if kind == "syncIdSet" and not deletes:
+                    self.log.lie("refresh_deletes_false present %d" % len(uuids))
+                    return None
+                if kind == "refreshPresent":
+                    self.log.lie("refresh_deletes_false marker refreshPresent")
+                    return None
+            return msg.raw
+        if op == OP_SEARCH_DONE:
+            self.requests.pop(msg.msgid, None)
+            n = self.dropped.pop(msg.msgid, 0)
+            if n:
+                self.log.lie("report_nothing %d" % n)
+            if "refresh_deletes_false" in w:
+                c = msg.control(OID_SYNC_DONE)
+                if c is not None:
+                    new = sync_done_false(c[2])
+                    if new is not None:
+                        c[2] = new
+                        self.log.lie("refresh_deletes_false done")
+                        return msg.rebuild(controls=msg.get_controls())
+            return msg.raw
+        return msg.raw
+
+
+def main():
+    ap = argparse.ArgumentParser(description="a lying LDAP proxy for tests")
+    ap.add_argument("--upstream", required=True, help="HOST:PORT")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--mode-file", required=True)
+    ap.add_argument("--log", required=True)
+    a = ap.parse_args()
+    host, _, port = a.upstream.rpartition(":")
+    upstream = (host.strip("[]") or "127.0.0.1", int(port))
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    log = Log(a.log)
+
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % ls.getsockname()[1])
+    os.rename(tmp, a.port_file)
+
+    cid = 0
+    while True:
+        client, _ = ls.accept()
+        cid += 1
+        words, counts = read_mode(a.mode_file)
+        try:
+            up = socket.create_connection(upstream, timeout=10)
+            up.settimeout(None)
+        except OSError as e:
+            err("conn %d: upstream %s:%d: %s" % (cid, upstream[0], upstream[1], e))
+            client.close()
+            continue
+        for s in (client, up):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Conn(client, up, words, counts, log, cid).run()
+
+
+if __name__ == "__main__":
+    main()
