@@ -671,6 +671,19 @@ state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active
 	return 0;
 }
 
+int
+state_stage_mirror_counts(struct state_stage *sg, size_t *entries, size_t *usable)
+{
+	size_t n[2];
+
+	if (stage_numbers(sg, "SELECT count(*), coalesce(sum(problem IS NULL), 0) "
+	    "FROM directory_entry", n, 2) == -1)
+		return -1;
+	*entries = n[0];
+	*usable = n[1];
+	return 0;
+}
+
 /* ---- writing the mirror ---- */
 
 int

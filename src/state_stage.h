@@ -87,6 +87,9 @@ int state_stage_next_known(struct state_stage *sg, struct known_user *out);
 int state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out);
 int state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_user *out);
 int state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active);
+/* The mirror's rows and those of them in scope: what a read that changed
+ * nothing the agent uses found in all (entries with no id are not kept). */
+int state_stage_mirror_counts(struct state_stage *sg, size_t *entries, size_t *usable);
 
 /* Make the mirror equal to the stage and set meta, one transaction.  Before
  * _finish (nothing but unplanned changes were read) only the rows the read

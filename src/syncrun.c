@@ -378,8 +378,13 @@ pass_prepare(struct pass *p)
 		if (state_stage_finish(p->rd.stage, p->rd.present_phase, &p->counts) == -1)
 			return EXIT_CONFIG;
 		p->nothing_changed = complete && p->counts.mirror_same;
-	} else
+	} else {
+		/* Only the changes were read: the whole is the mirror's. */
 		p->nothing_changed = true;
+		if (state_stage_mirror_counts(p->rd.stage, &p->counts.entries,
+		    &p->counts.usable) == -1)
+			return EXIT_CONFIG;
+	}
 	if (p->nothing_changed) {
 		log_info("nothing changed in the directory since the last run that the "
 		    "agent uses");
@@ -479,6 +484,10 @@ pass_finish(struct pass *p, int status)
 	long ms = elapsed_ms(&p->started);
 	char text[512];
 
+	/* A read that failed leaves its stage's transaction open: the run's
+	 * end must not be written inside it, to be rolled back with it. */
+	state_stage_end(p->rd.stage);
+	p->rd.stage = NULL;
 	if (p->opt->apply) {
 		snprintf(text, sizeof text, "summary: read %ld, in scope %ld, created %ld, "
 		    "adopted %ld, moved %ld, deactivated %ld, reactivated %ld, skipped %ld, "

@@ -38,6 +38,8 @@ w=$(fake_write_count)
 sync_ok
 check_contains "second run reads incrementally" "$(cat "$T/err")" "directory read incremental"
 check_contains "and finds nothing changed" "$(cat "$T/err")" "nothing changed in the directory"
+check_contains "nothing changed: the summary counts the users in scope" "$(cat "$T/err")" \
+    "in scope 8, created 0"
 check_eq "nothing changed: no write" "$(fake_write_count)" "$w"
 
 # added

@@ -141,5 +141,12 @@ run_agent -c "$T/sized.ini" sync
 check_eq "size limit exceeded: exit 3" "$RC" 3
 check_contains "says the read is incomplete" "$(cat "$T/err")" "incomplete"
 check_eq "size limit: nothing sent" "$(fake_write_count)" "$w"
+# The read failed after its stage began: the run is still recorded as it
+# ended, not left "did not finish".
+check_eq "size limit: the run is recorded with exit 3" \
+    "$(sqlite3 "$T/state.db" "SELECT exit_status IS NOT NULL, ended_at IS NOT NULL, exit_status FROM run ORDER BY id DESC LIMIT 1")" \
+    "1|1|3"
+run_agent -c "$T/sized.ini" status
+check_contains "size limit: status shows the exit, not an unfinished run" "$(cat "$T/out")" "exit 3"
 
 t_done

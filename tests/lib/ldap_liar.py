@@ -367,14 +367,17 @@ def sync_done_false(value):
 # --- the proxy ------------------------------------------------------------
 
 class Log:
+    """The lie log, opened once in append mode; every line is flushed at
+    once (a test may read it while a connection is still open)."""
+
     def __init__(self, path):
-        self.path = path
+        self.f = open(path, "a", encoding="utf-8", errors="replace")
         self.lock = threading.Lock()
 
     def lie(self, line):
         with self.lock:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(line + "\n")
+            self.f.write(line + "\n")
+            self.f.flush()
 
 
 def err(text):

@@ -1,0 +1,221 @@
+#!/bin/sh
+# ldap_liar: the lying LDAP proxy (tests/lib/ldap_liar.py, liar.sh) in
+# front of a real slapd with syncprov, driven by ldapsearch.  With no lie
+# it answers byte for byte what slapd answers; each lie changes exactly
+# what it should, and is logged only when really told.
+. "$L2I_TOP/tests/lib/common.sh"
+. "$L2I_TOP/tests/lib/slapd.sh"
+. "$L2I_TOP/tests/lib/liar.sh"
+t_setup
+SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
+P=ou=Eng,ou=People,$SLAPD_SUFFIX
+{ gen_ou Eng; gen_users 4 Eng; } | slapd_add "$T/ldap" ||
+    { not_ok "directory loads"; t_done; }
+liar_start "$T/liar" "$SLAPD_URI" || { not_ok "the liar starts"; t_done; }
+L=$T/liar
+
+# search URI ARGS...: ldapsearch as the agent below ou=People, bounded.
+search() {
+	_s_uri=$1
+	shift
+	timeout -k 2 10 ldapsearch -x -H "$_s_uri" -o nettimeout=5 \
+	    -o ldif-wrap=no -D "$SLAPD_AGENT_DN" -y "$SLAPD_DIR/agentpw" \
+	    -b "ou=People,$SLAPD_SUFFIX" "$@"
+}
+# refresh URI [COOKIE] [ATTRS...]: a refreshOnly content-sync search for
+# the users (critical control).
+refresh() {
+	_r_uri=$1
+	_r_cookie=${2:-}
+	shift
+	[ $# -gt 0 ] && shift
+	search "$_r_uri" -E "!sync=ro${_r_cookie:+/$_r_cookie}" \
+	    '(objectClass=inetOrgPerson)' "$@"
+}
+cookie_of() { sed -n 's/^# cookie: //p' "$1" | tail -n 1; }
+dns_of() { grep -c '^dn: ' "$1"; }
+# done_value FILE: the Sync Done control value of FILE's search result,
+# decoded here rather than trusting ldapsearch: "cookie=C deletes=X" with
+# X the BOOLEAN as sent (TRUE/FALSE) or "absent" (default FALSE).
+done_value() {
+	"$L2I_PY" - "$1" <<'EOF'
+import base64, sys
+v = None
+for line in open(sys.argv[1]):
+    if line.startswith("control: 1.3.6.1.4.1.4203.1.9.1.3 "):
+        v = base64.b64decode(line.split()[3])
+if v is None:
+    sys.exit("no Sync Done control")
+assert v[0] == 0x30 and v[1] == len(v) - 2, v
+pos, cookie, deletes = 2, "-", "absent"
+while pos < len(v):
+    tag, n = v[pos], v[pos + 1]
+    val = v[pos + 2:pos + 2 + n]
+    if tag == 0x04:
+        cookie = val.decode()
+    elif tag == 0x01:
+        deletes = "TRUE" if val[0] else "FALSE"
+    pos += 2 + n
+print("cookie=%s deletes=%s" % (cookie, deletes))
+EOF
+}
+told() { liar_told "$L" "$1"; }
+
+# --- faithful -------------------------------------------------------------
+refresh "$SLAPD_URI" "" uid entryUUID >"$T/direct0" 2>&1
+refresh "$LIAR_URI" "" uid entryUUID >"$T/liar0" 2>&1
+check_eq "faithful: the refresh has the 4 users" "$(dns_of "$T/liar0")" 4
+check "faithful: a refresh through the liar is byte for byte slapd's" \
+    cmp "$T/direct0" "$T/liar0"
+search "$SLAPD_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/pdirect" 2>&1
+search "$LIAR_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/pliar" 2>&1
+check "faithful: a paged search through the liar is slapd's" \
+    cmp "$T/pdirect" "$T/pliar"
+# Lies armed that have nothing to lie about: every message is parsed and
+# re-framed, none may change.
+liar_set "$L" "drop_deletes, report_nothing sync_only drop_after=100"
+refresh "$LIAR_URI" "" uid entryUUID >"$T/liar0b" 2>&1
+check "armed but idle lies: the refresh is still byte for byte slapd's" \
+    cmp "$T/direct0" "$T/liar0b"
+check_eq "faithful: no lie logged" "$(wc -l <"$L/log")" 0
+
+c0=$(cookie_of "$T/direct0")
+check "the first refresh ends with a cookie" test -n "$c0"
+uuid2=$(search "$SLAPD_URI" -LLL '(uid=user00002)' entryUUID |
+    sed -n 's/^entryUUID: //p')
+
+# Changes after c0: user00001 modified, user00002 deleted.
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00001,$P
+changetype: modify
+replace: description
+description: edited
+EOF
+slapd_delete "$T/ldap" "uid=user00002,$P"
+liar_set "$L" ""
+refresh "$SLAPD_URI" "$c0" uid entryUUID entryCSN description >"$T/direct1" 2>&1
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/liar1" 2>&1
+check "faithful: an incremental refresh is slapd's" cmp "$T/direct1" "$T/liar1"
+check_contains "slapd reports the modified entry with its entryUUID" \
+    "$(cat "$T/direct1")" "entryUUID: "
+check_contains "slapd reports the deleted entry's UUID" \
+    "$(cat "$T/direct1")" "$uuid2"
+check_eq "slapd's incremental Sync Done says refreshDeletes TRUE" \
+    "$(done_value "$T/direct1")" "cookie=$(cookie_of "$T/direct1") deletes=TRUE"
+
+# --- strip_operational ------------------------------------------------------
+liar_set "$L" strip_operational
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/strip" 2>&1
+check_eq "strip_operational: entryUUID and entryCSN gone, nothing else" \
+    "$(cat "$T/strip")" "$(grep -v '^entryUUID: \|^entryCSN: ' "$T/direct1")"
+check_contains "strip_operational: the changed entry is still sent" \
+    "$(cat "$T/strip")" "description: edited"
+check_eq "strip_operational: the lie is logged once, for the changed entry" \
+    "$(grep '^strip_operational' "$L/log")" \
+    "strip_operational uid=user00001,$P entryUUID,entryCSN"
+
+# --- refresh_deletes_false ----------------------------------------------------
+liar_set "$L" refresh_deletes_false
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/rdf" 2>&1
+check_contains "refresh_deletes_false: ldapsearch reads refreshDeletes=0" \
+    "$(cat "$T/rdf")" "# SyncDone control refreshDeletes=0"
+check_eq "refresh_deletes_false: the BOOLEAN is omitted, the cookie kept" \
+    "$(done_value "$T/rdf")" "cookie=$(cookie_of "$T/direct1") deletes=absent"
+check_contains "refresh_deletes_false: the delete idset still passes" \
+    "$(cat "$T/rdf")" "$uuid2"
+check_eq "refresh_deletes_false: only the Sync Done changed" \
+    "$(grep -v '^control: 1.3.6.1.4.1.4203.1.9.1.3 \|^# SyncDone' "$T/rdf")" \
+    "$(grep -v '^control: 1.3.6.1.4.1.4203.1.9.1.3 \|^# SyncDone' "$T/direct1")"
+check_eq "refresh_deletes_false: logged" "$(told refresh_deletes_false)" 1
+
+# --- drop_deletes -----------------------------------------------------------
+liar_set "$L" drop_deletes
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/dd" 2>&1
+check "drop_deletes: the deleted entry's UUID is not reported" \
+    test "$(grep -c "$uuid2" "$T/dd")" -eq 0
+check_contains "drop_deletes: the modified entry still is" \
+    "$(cat "$T/dd")" "dn: uid=user00001,$P"
+check_eq "drop_deletes: the final cookie is slapd's" \
+    "$(cookie_of "$T/dd")" "$(cookie_of "$T/direct1")"
+check_eq "drop_deletes: logged with the UUID" "$(grep '^drop_deletes' "$L/log")" \
+    "drop_deletes 1 $uuid2"
+
+# --- report_nothing ---------------------------------------------------------
+liar_set "$L" report_nothing
+refresh "$LIAR_URI" "$c0" uid entryUUID >"$T/rn" 2>&1
+check_eq "report_nothing: no entry after a cookie" "$(dns_of "$T/rn")" 0
+check "report_nothing: no Sync Info either" \
+    test "$(grep -c 'SyncInfo\|syncUUIDs' "$T/rn")" -eq 0
+check_eq "report_nothing: still slapd's new cookie" \
+    "$(cookie_of "$T/rn")" "$(cookie_of "$T/direct1")"
+check_contains "report_nothing: and success" "$(cat "$T/rn")" "result: 0 Success"
+check_eq "report_nothing: logged, with the 2 messages dropped" \
+    "$(grep '^report_nothing' "$L/log")" "report_nothing 2"
+refresh "$LIAR_URI" "" uid >"$T/rn0" 2>&1
+check_eq "report_nothing: a refresh without a cookie is left alone" \
+    "$(dns_of "$T/rn0")" 3
+check_eq "report_nothing: and that is not logged" "$(told report_nothing)" 1
+
+# --- drop_after -------------------------------------------------------------
+liar_set "$L" drop_after=2
+rc=0
+search "$LIAR_URI" -E pr=1/noprompt "(objectClass=inetOrgPerson)" uid >"$T/da" 2>&1 || rc=$?
+check "drop_after=2: the paged search fails" test "$rc" -ne 0 -a "$rc" -ne 124
+check_eq "drop_after=2: after exactly 2 entries" "$(dns_of "$T/da")" 2
+check_contains "drop_after=2: the connection is gone" "$(cat "$T/da")" \
+    "Can't contact LDAP server"
+check_eq "drop_after: logged" "$(told drop_after)" 1
+liar_set "$L" "drop_after=2 sync_only"
+rc=0
+search "$LIAR_URI" -E pr=1/noprompt "(objectClass=inetOrgPerson)" uid >"$T/das" 2>&1 || rc=$?
+check_eq "drop_after=2 sync_only: a paged search goes through" \
+    "$rc $(dns_of "$T/das")" "0 3"
+rc=0
+refresh "$LIAR_URI" "" uid >"$T/das2" 2>&1 || rc=$?
+check_eq "drop_after=2 sync_only: a sync search is cut after 2" \
+    "$rc $(dns_of "$T/das2")" "255 2"
+
+# --- stall_after --------------------------------------------------------------
+liar_set "$L" stall_after=1
+rc=0
+timeout 2 ldapsearch -x -H "$LIAR_URI" -D "$SLAPD_AGENT_DN" \
+    -y "$SLAPD_DIR/agentpw" -l 1 -b "ou=People,$SLAPD_SUFFIX" uid \
+    >"$T/st" 2>&1 || rc=$?
+check_eq "stall_after=1: the search hangs until killed" "$rc" 124
+check_eq "stall_after=1: after 1 entry" "$(dns_of "$T/st")" 1
+check_eq "stall_after: logged" "$(told stall_after)" 1
+liar_threads() {
+	sed -n 's/^Threads:[[:space:]]*//p' "/proc/$(cat "$L/pid")/status"
+}
+liar_idle() { [ "$(liar_threads)" = 1 ]; }
+check "stall_after: the connection ends when the client goes" \
+    wait_for 5 liar_idle
+
+# --- present phase (session log lost in a restart) ----------------------------
+c1=$(cookie_of "$T/direct1")
+slapd_delete "$T/ldap" "uid=user00003,$P"
+slapd_restart "$T/ldap" || { not_ok "slapd restarts"; t_done; }
+liar_set "$L" ""
+refresh "$LIAR_URI" "$c1" 1.1 >"$T/pres" 2>&1
+check "after a restart slapd sends a present list" \
+    test "$(grep -c "SyncInfo Received: ID Set" "$T/pres")" -eq 1
+liar_set "$L" refresh_deletes_false
+refresh "$LIAR_URI" "$c1" 1.1 >"$T/pres2" 2>&1
+check "refresh_deletes_false: the present list is dropped" \
+    test "$(grep -c "SyncInfo\|syncUUIDs" "$T/pres2")" -eq 0
+check_eq "refresh_deletes_false: the present list's drop is logged" \
+    "$(grep '^refresh_deletes_false present' "$L/log")" \
+    "refresh_deletes_false present 2"
+check_eq "refresh_deletes_false: and the search still succeeds with a cookie" \
+    "$(grep -c '^result: 0 Success' "$T/pres2") $(cookie_of "$T/pres2" | cut -c1-4)" \
+    "1 rid="
+
+# --- back to the truth ----------------------------------------------------------
+liar_set "$L" ""
+refresh "$SLAPD_URI" "" uid entryUUID >"$T/direct9" 2>&1
+refresh "$LIAR_URI" "" uid entryUUID >"$T/liar9" 2>&1
+check "faithful again: slapd's answer, byte for byte" cmp "$T/direct9" "$T/liar9"
+check_eq "the liar never complained" "$(cat "$L/stderr")" ""
+liar_stop "$L"
+check "liar_stop stops it" test ! -e "$L/pid"
+t_done
