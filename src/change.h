@@ -6,6 +6,7 @@
 #ifndef L2I_CHANGE_H
 #define L2I_CHANGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum change_kind {
@@ -26,6 +27,8 @@ struct change {
 	int64_t old_bu;		/* BU_NONE when not known / not relevant */
 	int64_t new_bu;
 	char *reason;		/* for plan output and the journal: "joined", ... */
+	bool left;		/* a deactivation because no entry in scope holds it
+				 * (a leaver, which SPEC.md's Trust rule confirms) */
 };
 
 const char *change_kind_str(enum change_kind kind);	/* "create", "move", ... */

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "dn.h"
 #include "xmem.h"
 
 void
@@ -47,6 +48,7 @@ dir_snapshot_release(struct dir_snapshot *snap)
 		value_list_release(&snap->ous[i].bu_attr);
 	}
 	free(snap->ous);
+	dir_references_release(&snap->refs);
 	*snap = (struct dir_snapshot){ 0 };
 }
 
@@ -81,4 +83,33 @@ dir_server_release(struct dir_server *srv)
 {
 	free(srv->vendor);
 	*srv = (struct dir_server){ 0 };
+}
+
+void
+dir_references_add(struct dir_references *dst, const struct dir_references *src)
+{
+	dst->n += src->n;
+	dst->outside |= src->outside;
+	for (size_t i = 0; i < src->dns.n; i++)
+		value_list_add(&dst->dns, src->dns.v[i]);
+}
+
+bool
+dir_references_hide(const struct dir_references *refs, const char *dn)
+{
+	if (refs->n == 0)
+		return false;
+	if (refs->outside || dn == NULL)
+		return true;
+	for (size_t i = 0; i < refs->dns.n; i++)
+		if (dn_is_within(dn, refs->dns.v[i]))
+			return true;
+	return false;
+}
+
+void
+dir_references_release(struct dir_references *refs)
+{
+	value_list_release(&refs->dns);
+	*refs = (struct dir_references){ 0 };
 }

@@ -36,12 +36,23 @@ struct dir_ou {
 	struct value_list bu_attr;	/* ou_attribute values (0, 1, or a multi-value error) */
 };
 
+/*
+ * Search continuation references a read met (RFC 4511 4.5.3): parts of
+ * the subtree that live elsewhere and were not read.  The users they may
+ * hide are held, never taken as gone (SPEC.md).
+ */
+struct dir_references {
+	size_t n;			/* references seen */
+	struct value_list dns;		/* the DNs under base_dn they name */
+	bool outside;			/* one named no DN under base_dn: anything may hide */
+};
+
 struct dir_snapshot {
 	struct dir_user *users;
 	size_t nusers;
 	struct dir_ou *ous;
 	size_t nous;
-	size_t references_ignored;	/* search continuation references seen */
+	struct dir_references refs;	/* search continuation references seen */
 };
 
 /*
@@ -97,6 +108,11 @@ const char *dir_family_str(enum dir_family family);
 void dir_server_release(struct dir_server *srv);
 void dir_user_release(struct dir_user *u);
 void dir_snapshot_release(struct dir_snapshot *snap);
+/* Add what src holds to dst. */
+void dir_references_add(struct dir_references *dst, const struct dir_references *src);
+/* A user last seen at dn (NULL: not known) may be hidden by refs. */
+bool dir_references_hide(const struct dir_references *refs, const char *dn);
+void dir_references_release(struct dir_references *refs);
 void dir_delta_release(struct dir_delta *delta);
 void value_list_add(struct value_list *list, const char *value);
 void value_list_release(struct value_list *list);

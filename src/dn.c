@@ -191,3 +191,32 @@ dn_normalize(const char *text)
 	dn_release(&dn);
 	return norm;
 }
+
+bool
+dn_is_within(const char *dn, const char *ancestor)
+{
+	struct dn d, a;
+	char *tail = NULL, *top = NULL;
+	bool within = true;	/* unparsable: doubt holds a user rather than lets it go */
+
+	if (dn_parse(dn, &d) == -1)
+		return true;
+	if (dn_parse(ancestor, &a) == -1) {
+		dn_release(&d);
+		return true;
+	}
+	/* RDN by RDN, so that an escaped comma is never taken for a separator. */
+	if (a.n > 0) {
+		within = d.n >= a.n;
+		if (within) {
+			tail = dn_norm_from(&d, d.n - a.n);
+			top = dn_norm_from(&a, 0);
+			within = strcmp(tail, top) == 0;
+		}
+	}
+	free(tail);
+	free(top);
+	dn_release(&d);
+	dn_release(&a);
+	return within;
+}

@@ -8,6 +8,7 @@
 #ifndef L2I_DN_H
 #define L2I_DN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define DN_MAX_LEN 4096		/* longer DNs are refused, not truncated */
@@ -28,5 +29,8 @@ void dn_release(struct dn *dn);
 char *dn_norm_from(const struct dn *dn, size_t from);
 /* dn_parse + dn_norm_from(0); NULL if malformed. */
 char *dn_normalize(const char *text);
+/* dn is ancestor or lies below it, compared normalized.  A DN that cannot
+ * be parsed counts as within: callers use it to hold users in doubt. */
+bool dn_is_within(const char *dn, const char *ancestor);
 
 #endif

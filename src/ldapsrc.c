@@ -287,6 +287,15 @@ ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid)
 		dir_user_release(&u);
 		return -1;
 	}
+	if (r->reread_missing && (b.nid == 0 || u.uuid == NULL)) {
+		/* Incomplete as sent: read again by DN (ldapsync.c). */
+		value_list_add(&r->reread_dn, u.dn);
+		value_list_add(&r->reread_uuid, uuid ? uuid : "");
+		free(b.id_problem);
+		free(uuid);
+		dir_user_release(&u);
+		return 0;
+	}
 	if (b.nid == 0)
 		why = xasprintf("no %s", r->cfg->id_attribute);
 	else if (b.nid > 1)
@@ -421,7 +430,7 @@ page_read(struct reader *r, const struct search *s, int msgid, struct berval *co
 		if (type == LDAP_RES_SEARCH_ENTRY)
 			rc = s->entry(r, msg);
 		else if (type == LDAP_RES_SEARCH_REFERENCE)
-			r->snap.references_ignored++;
+			ldapsrc_note_reference(r, msg);
 		else if (type == LDAP_RES_SEARCH_RESULT) {
 			rc = page_end(r, msg, cookie);
 			ldap_msgfree(msg);
@@ -598,14 +607,14 @@ ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink)
 	if (read_users(r) == -1)
 		return -1;
 	log_debug("LDAP %s: read %zu users under %s (%zu search references ignored)",
-	    src->uri, r->nusers, r->cfg->base_dn, r->snap.references_ignored);
+	    src->uri, r->nusers, r->cfg->base_dn, r->snap.refs.n);
 	return 0;
 }
 
-size_t
+const struct dir_references *
 ldapsrc_references(const struct ldapsrc *src)
 {
-	return src->r.snap.references_ignored;
+	return &src->r.snap.refs;
 }
 
 void
@@ -614,6 +623,8 @@ ldapsrc_close(struct ldapsrc *src)
 	if (src == NULL)
 		return;
 	dir_snapshot_release(&src->r.snap);
+	value_list_release(&src->r.reread_dn);
+	value_list_release(&src->r.reread_uuid);
 	ldapconn_close(src->r.ld);
 	ldapconn_sigpipe_release(&src->old_mask);
 	free(src);

@@ -43,13 +43,31 @@ int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
  * caller starts again from an empty one. */
 int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
     struct dir_sync_end *end);
+/* Is an entry still in scope?  The answer of a confirmation search. */
+enum presence {
+	PRESENCE_UNSURE,	/* the search did not end whole, or a reference may hide it */
+	PRESENCE_GONE,		/* success, no such entry in scope, no reference over it */
+	PRESENCE_IN_SCOPE,	/* found: under base_dn, in the filter, not disabled */
+};
+
+struct confirm_item {
+	const char *id;		/* the entry id as stored (user_id_printable) */
+	const char *dn;		/* its last known DN (for references); NULL: unknown */
+	enum presence presence;	/* set by ldapsrc_confirm */
+};
+
+/* Ask this connection's server whether each item is still in scope: a
+ * subtree search under base_dn for its id within the user filter and not
+ * disabled, in batches of OR filters (SPEC.md, Trust).  Returns 0; -1
+ * when the stop flag ended it.  Items not answered stay UNSURE. */
+int ldapsrc_confirm(struct ldapsrc *src, struct confirm_item *items, size_t n);
 /* What the server says of itself in its root DSE.  Always 0: a server
  * that hides it is of no known family (out->family UNKNOWN). */
 int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);
 /* The URI this connection reached (a string of the config). */
 const char *ldapsrc_uri(const struct ldapsrc *src);
-/* Search continuation references the read ignored so far. */
-size_t ldapsrc_references(const struct ldapsrc *src);
+/* Search continuation references the reads of this connection met so far. */
+const struct dir_references *ldapsrc_references(const struct ldapsrc *src);
 void ldapsrc_close(struct ldapsrc *src);
 /* While *flag is non-zero a read in progress ends (as failed) at its next
  * page or entry: the daemon's SIGTERM must not wait for a whole directory. */

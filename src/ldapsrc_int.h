@@ -22,6 +22,11 @@ struct reader {
 	struct dir_snapshot snap;	/* the OUs, and the references ignored */
 	size_t nusers;			/* user entries given to the sink */
 	size_t ous_cap;
+	/* Content sync: an entry sent without its id or entryUUID (389 sends
+	 * changed entries without operational attributes) is not given to
+	 * the sink but read again by its DN once the refresh ends. */
+	bool reread_missing;
+	struct value_list reread_dn, reread_uuid;
 };
 
 /* One connection for one read (ldapsrc.h). */
@@ -40,6 +45,8 @@ bool ldapsrc_stopping(void);
 int ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid);
 /* Read every OU under base_dn into r->snap.ous, paged.  -1 logged. */
 int ldapsrc_read_ous(struct reader *r);
+/* Record a search continuation reference in r->snap.refs. */
+void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
 /* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
 void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
 /* (&user_filter(!disabled_filter)), owned by the caller. */

@@ -151,8 +151,7 @@ on_reference(ldap_sync_t *ls, LDAPMessage *msg)
 {
 	struct sync_reader *s = ls->ls_private;
 
-	(void)msg;
-	s->r->snap.references_ignored++;
+	ldapsrc_note_reference(s->r, msg);
 	return LDAP_SUCCESS;
 }
 
@@ -234,6 +233,59 @@ refresh(struct sync_reader *s, const char *cookie)
 	return -1;
 }
 
+/* One entry sent incomplete, read again by its DN: given whole to the
+ * sink, or, when it is no longer in scope, given as gone by the UUID the
+ * refresh named it by.  -1 logged: the read is incomplete. */
+static int
+reread_one(struct reader *r, const char *dn, const char *uuid, char *filter, char **attrs)
+{
+	struct timeval tv = { r->cfg->ldap_timeout, 0 };
+	LDAPMessage *res = NULL, *e;
+	char *diag;
+	int lrc, rc = 0;
+
+	lrc = ldap_search_ext_s(r->ld, dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, &tv,
+	    LDAP_NO_LIMIT, &res);
+	e = lrc == LDAP_SUCCESS ? ldap_first_entry(r->ld, res) : NULL;
+	if (e != NULL)
+		rc = ldapsrc_user_entry(r, e, NULL);
+	else if (lrc == LDAP_SUCCESS || lrc == LDAP_NO_SUCH_OBJECT)
+		rc = *uuid != '\0' ? r->sink->gone(r->sink->ctx, uuid) : 0;
+	else {
+		diag = ldapconn_diagnostic(r->ld);
+		log_errorx("LDAP content sync of %s: reading %s again, which came without the "
+		    "attributes the agent needs, ended with %d (%s)%s%s; the read is incomplete, "
+		    "nothing will be changed", r->cfg->base_dn, dn, lrc, ldap_err2string(lrc),
+		    *diag ? ": " : "", diag);
+		free(diag);
+		rc = -1;
+	}
+	ldap_msgfree(res);
+	return rc;
+}
+
+/* The entries the refresh sent without their id or entryUUID, again. */
+static int
+reread_incomplete(struct reader *r)
+{
+	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(r->cfg);
+	int rc = 0;
+
+	r->reread_missing = false;
+	ldapsrc_user_attrs(r->cfg, attrs);
+	if (r->reread_dn.n > 0)
+		log_info("LDAP content sync of %s: %zu entries came without the attributes the "
+		    "agent needs (%s or entryUUID); reading them again by DN", r->cfg->base_dn,
+		    r->reread_dn.n, r->cfg->id_attribute);
+	for (size_t i = 0; i < r->reread_dn.n && rc == 0; i++)
+		rc = ldapsrc_stopping() ? -1 :
+		    reread_one(r, r->reread_dn.v[i], r->reread_uuid.v[i], filter, attrs);
+	value_list_release(&r->reread_dn);
+	value_list_release(&r->reread_uuid);
+	free(filter);
+	return rc;
+}
+
 int
 ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
     struct dir_sync_end *end)
@@ -244,7 +296,13 @@ ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sin
 	*end = (struct dir_sync_end){ 0 };
 	src->r.sink = sink;
 	src->r.nusers = 0;
+	src->r.reread_missing = true;
 	rc = refresh(&s, cookie);
+	if (rc == 0 && reread_incomplete(&src->r) == -1)
+		rc = -1;
+	src->r.reread_missing = false;
+	value_list_release(&src->r.reread_dn);
+	value_list_release(&src->r.reread_uuid);
 	if (rc == 0)
 		log_debug("LDAP %s: content sync: %zu users sent%s", src->uri, src->r.nusers,
 		    end->present_phase ? " (present phase)" : "");

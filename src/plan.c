@@ -167,6 +167,7 @@ plan_unmatched(struct planner *pl, const struct known_user *k, bool held)
 	    k->origin == ORIGIN_IMPORTED ? "adopted from iMocha's export but not in the "
 	    "directory scope" : "left the directory scope (deleted, moved out of base_dn, "
 	    "or disabled)"));
+	pl->out->changes[pl->out->n - 1].left = true;
 }
 
 static void
@@ -349,10 +350,8 @@ match_saved(const struct plan *plan, const struct change *saved, size_t nsaved, 
 	return missing;
 }
 
-/* Keep the changes marked in keep[], release the others, and redo the
- * counts and the verdict. */
-static void
-plan_keep_only(struct plan *plan, const bool *keep, const struct plan_settings *settings)
+void
+plan_keep(struct plan *plan, const bool *keep, const struct plan_settings *settings)
 {
 	size_t out = 0;
 
@@ -377,7 +376,7 @@ plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
 	long missing = match_saved(plan, saved, nsaved, keep);
 
 	if (missing == -1)
-		plan_keep_only(plan, keep, settings);
+		plan_keep(plan, keep, settings);
 	free(keep);
 	return missing;
 }
@@ -400,7 +399,7 @@ plan_defer(struct plan *plan, char *const *keys, size_t nkeys, const struct plan
 		dropped += !keep[j];
 	}
 	if (dropped > 0)
-		plan_keep_only(plan, keep, settings);
+		plan_keep(plan, keep, settings);
 	free(keep);
 	return dropped;
 }

@@ -87,6 +87,9 @@ long plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
  * verdict are redone; returns how many changes were dropped. */
 size_t plan_defer(struct plan *plan, char *const *keys, size_t nkeys,
     const struct plan_settings *settings);
+/* Keep the changes marked in keep[] (one per change), release the
+ * others, and redo the counts and the verdict. */
+void plan_keep(struct plan *plan, const bool *keep, const struct plan_settings *settings);
 /* One line saying which limit stops the plan, the planned number, and how
  * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */
 char *plan_stop_message(const struct plan *plan);

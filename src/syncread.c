@@ -122,14 +122,14 @@ meta_differs(struct state *st, const char *key, const char *now)
  * (*cookie then holds the stored cookie, owned; else NULL). */
 static const char *
 full_read_reason(const struct config *cfg, struct state *st, const struct dir_read *rd,
-    bool force, char **cookie_out)
+    const char *forced, char **cookie_out)
 {
 	char *cookie = meta(st, META_COOKIE), *last = meta(st, META_LAST_FULL);
 	const char *why = NULL;
 	long long at = last ? strtoll(last, NULL, 10) : 0;
 
-	if (force)
-		why = "--full";
+	if (forced != NULL)
+		why = forced;
 	else if (cookie == NULL)
 		why = "no content-sync cookie yet";
 	else if (time(NULL) - at >= cfg->full_every)
@@ -234,7 +234,7 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 		return -1;
 	}
 	rc = ldapsrc_ous(src, &out->ous);
-	out->references_ignored = ldapsrc_references(src);
+	dir_references_add(&out->ou_refs, ldapsrc_references(src));
 	ldapsrc_close(src);
 	if (rc == -1) {
 		syncread_release(out);
@@ -270,19 +270,17 @@ incremental_refused(const struct config *cfg, const struct dir_server *srv, bool
 
 /* The decision, then the users into the stage. */
 static int
-read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool use_cookie,
-    bool force_full, struct dir_read *rd)
+read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
+    const char *full_because, struct dir_read *rd)
 {
-	const char *why = "plan reads in full", *refused = NULL;
+	const char *why;
 	struct dir_server srv = { 0 };
 	char *cookie = NULL;
 	bool fatal = false;
 	int rc;
 
-	if (use_cookie) {
-		ldapsrc_server(src, &srv);
-		refused = incremental_refused(cfg, &srv, &fatal);
-	}
+	ldapsrc_server(src, &srv);
+	why = incremental_refused(cfg, &srv, &fatal);
 	if (fatal) {
 		log_errorx("LDAP %s: content_sync = yes, but %s (%s) does not offer content "
 		    "sync (RFC 4533); set [ldap] content_sync = auto or no", ldapsrc_uri(src),
@@ -290,14 +288,11 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool
 		dir_server_release(&srv);
 		return -1;
 	}
-	if (use_cookie && refused == NULL)
-		why = full_read_reason(cfg, st, rd, force_full, &cookie);
-	else if (use_cookie)
-		why = refused;
-	rd->incremental = cookie != NULL;
-	if (use_cookie && refused == NULL)
+	if (why == NULL) {
+		why = full_read_reason(cfg, st, rd, full_because, &cookie);
+		rd->incremental = cookie != NULL;
 		rc = read_users_sync(src, st, cookie, rd);
-	else
+	} else
 		rc = read_users_paged(src, st, rd);
 	/* Chosen incremental, read in full: the server would not send changes
 	 * only (read_users_sync said why). */
@@ -312,26 +307,42 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st, bool
 }
 
 int
-syncread_users(const struct config *cfg, struct state *st, bool use_cookie, bool force_full,
+syncread_users(const struct config *cfg, struct state *st, const char *full_because,
     const struct imocha_bu_list *bus, struct dir_read *rd)
 {
-	struct ldapsrc *src;
 	int rc = -1;
 
+	/* A read again replaces what the last one made. */
+	rd->present_phase = false;
+	rd->state_failed = false;
+	free(rd->bu_fingerprint);
+	free(rd->cookie);
+	rd->cookie = NULL;
+	mapping_free(rd->map);
 	rd->bu_fingerprint = bus_fingerprint(bus);
 	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
 	/* A connection of its own: the OUs' may have gone idle while iMocha
 	 * was asked for its business units, and servers close idle ones. */
-	if (ldapsrc_open(cfg, &src) == 0) {
-		rc = read_users(src, cfg, st, use_cookie, force_full, rd);
-		rd->references_ignored += ldapsrc_references(src);
-		ldapsrc_close(src);
+	if (rd->src != NULL || ldapsrc_open(cfg, &rd->src) == 0) {
+		rc = read_users(rd->src, cfg, st, full_because, rd);
+		dir_references_release(&rd->refs);
+		dir_references_add(&rd->refs, &rd->ou_refs);
+		dir_references_add(&rd->refs, ldapsrc_references(rd->src));
 	}
 	if (rc == -1)
 		return rd->state_failed ? -2 : -1;
-	if (rd->references_ignored > 0)
-		log_info("ignored %zu search continuation references", rd->references_ignored);
+	if (rd->refs.n > 0)
+		log_info("met %zu search continuation references: the parts of the directory "
+		    "they name were not read, and the users last seen there are held as they "
+		    "are", rd->refs.n);
 	return 0;
+}
+
+void
+syncread_close(struct dir_read *rd)
+{
+	ldapsrc_close(rd->src);
+	rd->src = NULL;
 }
 
 size_t
@@ -353,6 +364,9 @@ syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len, struct 
 void
 syncread_release(struct dir_read *rd)
 {
+	syncread_close(rd);
+	dir_references_release(&rd->refs);
+	dir_references_release(&rd->ou_refs);
 	state_stage_end(rd->stage);
 	mapping_free(rd->map);
 	dir_snapshot_release(&rd->ous);

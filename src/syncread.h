@@ -23,6 +23,8 @@
 #include "state.h"
 #include "state_stage.h"
 
+struct ldapsrc;
+
 struct dir_read {
 	struct state_stage *stage;	/* what was read, as desired rows */
 	struct mapping *map;		/* built from ous and the BU list */
@@ -30,7 +32,10 @@ struct dir_read {
 	bool incremental;		/* the stage holds changes only (until finished) */
 	bool present_phase;		/* the server used the present phase */
 	bool state_failed;		/* the read failed because the stage did */
-	size_t references_ignored;
+	struct dir_references refs;	/* every continuation reference met */
+	struct dir_references ou_refs;	/* those of the OU read */
+	struct ldapsrc *src;		/* the users' connection: the same server is
+					 * asked to confirm leavers (syncread_close) */
 	char *cookie;			/* to store with the mirror; NULL: none */
 	char *ou_fingerprint;
 	char *scope_fingerprint;	/* the config's directory and mapping keys */
@@ -42,14 +47,19 @@ struct dir_read {
 int syncread_ous(const struct config *cfg, struct dir_read *out);
 /* The second half, once iMocha's business units are known (the mapping
  * needs them; they are listed between the halves so that an LDAP failure
- * is found first): the users, on a new connection, into a new stage of
- * st, through the mapping.  For a sync (use_cookie) incrementally when it
- * may, the cookie kept; for a plan in full, no cookie used or kept.  bus
- * must outlive rd.  Returns 0; -1 after logging that the read failed or
- * was incomplete, or -2 after logging that the state store failed under
- * it: either way nothing may change.  Release rd in every case. */
-int syncread_users(const struct config *cfg, struct state *st, bool use_cookie,
-    bool force_full, const struct imocha_bu_list *bus, struct dir_read *rd);
+ * is found first): the users, on a new connection kept open in rd->src,
+ * into a new stage of st, through the mapping.  Incrementally when it
+ * may, else in full; full_because (NULL: decide) forces a full read and
+ * says why.  Called again on the same rd, it reads again on the same
+ * connection (a full read after an incremental one).  The caller stores
+ * the cookie with the mirror; plan never does.  bus must outlive rd.
+ * Returns 0; -1 after logging that the read failed or was incomplete, or
+ * -2 after logging that the state store failed under it: either way
+ * nothing may change.  Release rd in every case. */
+int syncread_users(const struct config *cfg, struct state *st, const char *full_because,
+    const struct imocha_bu_list *bus, struct dir_read *rd);
+/* Done with the directory: close the users' connection. */
+void syncread_close(struct dir_read *rd);
 /* The meta keys that describe a mirror written from rd (at most 6). */
 size_t syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len,
     struct state_meta meta[6]);

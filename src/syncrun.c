@@ -20,6 +20,7 @@
 #include "retry.h"
 #include "state.h"
 #include "syncread.h"
+#include "trust.h"
 #include "xmem.h"
 
 /* A status of syncrun.c's own: the stop flag ended the run (then EXIT_DONE). */
@@ -40,6 +41,7 @@ struct pass {
 	bool nothing_changed;		/* nothing the agent uses changed, nothing pending */
 	size_t leftovers, deferred;
 	size_t left_out;		/* planned changes a saved plan (--plan) left out */
+	size_t held;			/* leavers held: not confirmed gone (trust.h) */
 	struct imocha_bu_list bus;
 	struct plan plan;
 	struct apply_result applied;
@@ -281,6 +283,20 @@ out:
 	return rc;
 }
 
+/* The users into the stage: as syncread decides, or in full (why). */
+static int
+pass_read_users(struct pass *p, const char *full_because)
+{
+	int rc;
+
+	if ((rc = syncread_users(p->cfg, p->st, full_because, &p->bus, &p->rd)) != 0)
+		return rc == -2 ? EXIT_CONFIG : EXIT_LDAP;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	state_stage_counts(p->rd.stage, &p->counts);
+	return 0;
+}
+
 /* Read the OUs, list iMocha's business units (the mapping needs them for
  * the first user), then read the users into the stage (syncread.h).  In
  * this order an LDAP failure is found before an iMocha one, as the exit
@@ -298,13 +314,7 @@ pass_read(struct pass *p)
 		return rc;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
-	if ((rc = syncread_users(p->cfg, p->st, p->opt->apply, p->opt->full, &p->bus,
-	    &p->rd)) != 0)
-		return rc == -2 ? EXIT_CONFIG : EXIT_LDAP;
-	if (pass_stopping(p))
-		return PASS_STOPPED;
-	state_stage_counts(p->rd.stage, &p->counts);
-	return 0;
+	return pass_read_users(p, p->opt->full ? "--full" : NULL);
 }
 
 /*
@@ -361,19 +371,13 @@ pass_plan(struct pass *p, const struct plan_settings *settings)
 	return 0;
 }
 
-/* Read, map and plan: everything before the first change. */
+/* Finish the stage, then plan from it; nothing_changed when the last run
+ * applied its whole plan and the directory is the same. */
 static int
-pass_prepare(struct pass *p)
+pass_plan_read(struct pass *p, const struct plan_settings *settings)
 {
-	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
-	    .max_creates = p->cfg->max_creates,
-	    .max_deactivations = p->cfg->max_deactivations };
-	bool complete;
-	int rc;
+	bool complete = pass_plan_was_complete(p);
 
-	if ((rc = pass_read(p)) != 0)
-		return rc;
-	complete = pass_plan_was_complete(p);
 	if (!(complete && pass_only_cosmetic(p))) {
 		if (state_stage_finish(p->rd.stage, p->rd.present_phase, &p->counts) == -1)
 			return EXIT_CONFIG;
@@ -385,13 +389,67 @@ pass_prepare(struct pass *p)
 		    &p->counts.usable) == -1)
 			return EXIT_CONFIG;
 	}
+	if (p->nothing_changed)
+		return 0;
+	return pass_plan(p, settings);
+}
+
+/*
+ * What the read says is not taken on its word (trust.h): leavers are
+ * confirmed or held, and when an incremental read proves wrong, or its
+ * plan would trip a safety limit (limits are judged on a full read), the
+ * directory is read again in full, on the same server, and planned again.
+ */
+static int
+pass_trust(struct pass *p, const struct plan_settings *settings)
+{
+	struct trust_result t;
+	enum trust_verdict v = trust_check_leavers(&p->rd, &p->plan, settings, &t);
+	char *why = t.why;
+	int rc;
+
+	t.why = NULL;
+	p->held = t.held;
+	trust_result_release(&t);
+	if (v == TRUST_FAILED)
+		return EXIT_CONFIG;
+	if (v == TRUST_GO && p->rd.incremental && p->plan.stop != PLAN_GO)
+		why = xstrdup("the plan of an incremental read would trip a safety limit, "
+		    "and limits are judged on a full read");
+	if (why == NULL)
+		return 0;
+	log_info("reading the directory in full after all: %s", why);
+	plan_release(&p->plan);
+	p->nothing_changed = false;
+	rc = pass_read_users(p, why);
+	free(why);
+	if (rc != 0 || (rc = pass_plan_read(p, settings)) != 0 || p->nothing_changed)
+		return rc;
+	/* A full read is its own confirmation: only references hold now. */
+	v = trust_check_leavers(&p->rd, &p->plan, settings, &t);
+	p->held = t.held;
+	trust_result_release(&t);
+	return v == TRUST_FAILED ? EXIT_CONFIG : 0;
+}
+
+/* Read, map and plan: everything before the first change. */
+static int
+pass_prepare(struct pass *p)
+{
+	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
+	    .max_creates = p->cfg->max_creates,
+	    .max_deactivations = p->cfg->max_deactivations };
+	int rc;
+
+	if ((rc = pass_read(p)) != 0 || (rc = pass_plan_read(p, &settings)) != 0)
+		return rc;
+	if (!p->nothing_changed && (rc = pass_trust(p, &settings)) != 0)
+		return rc;
 	if (p->nothing_changed) {
 		log_info("nothing changed in the directory since the last run that the "
 		    "agent uses");
 		return 0;
 	}
-	if ((rc = pass_plan(p, &settings)) != 0)
-		return rc;
 	if ((rc = pass_defer_failed(p, &settings)) != 0)
 		return rc;
 	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
@@ -441,9 +499,11 @@ pass_apply(struct pass *p)
 	if (rc == 0 && p->nothing_changed &&
 	    state_stage_each_skipped(p->rd.stage, log_skipped, NULL) == -1)
 		rc = -1;
-	/* The stage's memory and temp file go before the first request. */
+	/* The stage's memory and temp file, and the directory's connection,
+	 * go before the first request. */
 	state_stage_end(p->rd.stage);
 	p->rd.stage = NULL;
+	syncread_close(&p->rd);
 	if (rc == -1)
 		return EXIT_CONFIG;
 	if (p->nothing_changed)
@@ -454,8 +514,9 @@ pass_apply(struct pass *p)
 	if (p->applied.failed > 0)
 		return EXIT_PARTIAL;
 	/* Complete only if nothing planned waits: not for a retry time, not
-	 * left out by a saved plan. */
-	if (p->deferred == 0 && p->left_out == 0 && state_meta_set(p->st, &done, 1) == -1)
+	 * left out by a saved plan, not a leaver held in doubt. */
+	if (p->deferred == 0 && p->left_out == 0 && p->held == 0 &&
+	    state_meta_set(p->st, &done, 1) == -1)
 		return EXIT_CONFIG;
 	return EXIT_DONE;
 }

@@ -210,6 +210,69 @@ check_eq "refresh_deletes_false: and the search still succeeds with a cookie" \
     "$(grep -c '^result: 0 Success' "$T/pres2") $(cookie_of "$T/pres2" | cut -c1-4)" \
     "1 rid="
 
+# --- pose_as_389 / pose_as_unknown (the root DSE) ---------------------------
+# rootdse URI [ATTRS...]: the root DSE, read anonymously as the agent does
+# (default: the attributes the agent asks for).
+rootdse() {
+	_d_uri=$1
+	shift
+	[ $# -gt 0 ] || set -- objectClass vendorName vendorVersion supportedControl
+	timeout -k 2 10 ldapsearch -x -H "$_d_uri" -o nettimeout=5 \
+	    -o ldif-wrap=no -b "" -s base "$@"
+}
+liar_set "$L" ""
+rootdse "$SLAPD_URI" >"$T/dse_direct" 2>&1
+rootdse "$LIAR_URI" >"$T/dse_liar" 2>&1
+check "no pose: the root DSE through the liar is slapd's, byte for byte" \
+    cmp "$T/dse_direct" "$T/dse_liar"
+check_contains "slapd's root DSE says OpenLDAProotDSE" \
+    "$(cat "$T/dse_direct")" "objectClass: OpenLDAProotDSE"
+check_contains "slapd's root DSE lists the content-sync control" \
+    "$(cat "$T/dse_direct")" "supportedControl: 1.3.6.1.4.1.4203.1.9.1.1"
+check "slapd's root DSE has no vendorName" \
+    test "$(grep -c '^vendor' "$T/dse_direct")" -eq 0
+check_eq "no pose: nothing logged" "$(told pose_as_389) $(told pose_as_unknown)" "0 0"
+
+liar_set "$L" pose_as_389
+rootdse "$LIAR_URI" >"$T/dse389" 2>&1
+check "pose_as_389: no OpenLDAProotDSE" \
+    test "$(grep -ci 'OpenLDAProotDSE' "$T/dse389")" -eq 0
+check_contains "pose_as_389: objectClass top is kept" \
+    "$(cat "$T/dse389")" "objectClass: top"
+check_contains "pose_as_389: vendorName 389 Project" \
+    "$(cat "$T/dse389")" "vendorName: 389 Project"
+check_contains "pose_as_389: vendorVersion 389-Directory" \
+    "$(cat "$T/dse389")" "vendorVersion: 389-Directory/2.3.1 B2023.000.0000"
+check_contains "pose_as_389: the content-sync control is still listed" \
+    "$(cat "$T/dse389")" "supportedControl: 1.3.6.1.4.1.4203.1.9.1.1"
+check_eq "pose_as_389: everything else is slapd's" \
+    "$(grep -v '^vendorName: \|^vendorVersion: ' "$T/dse389")" \
+    "$(grep -v '^objectClass: OpenLDAProotDSE$' "$T/dse_direct")"
+check_eq "pose_as_389: logged once" "$(grep '^pose_as' "$L/log")" pose_as_389
+rootdse "$LIAR_URI" supportedControl >"$T/dse389sc" 2>&1
+rootdse "$SLAPD_URI" supportedControl >"$T/dse_directsc" 2>&1
+check "pose_as_389: vendor attributes only when asked for" \
+    cmp "$T/dse_directsc" "$T/dse389sc"
+check_eq "pose_as_389: and an unchanged root DSE is not logged" \
+    "$(told pose_as_389)" 1
+rootdse "$LIAR_URI" "*" >"$T/dse389all" 2>&1
+check_contains "pose_as_389: an all-attributes read gets vendorName too" \
+    "$(cat "$T/dse389all")" "vendorName: 389 Project"
+search "$LIAR_URI" "(objectClass=inetOrgPerson)" uid objectClass >"$T/dse389p" 2>&1
+search "$SLAPD_URI" "(objectClass=inetOrgPerson)" uid objectClass >"$T/dse389pd" 2>&1
+check "pose_as_389: other entries pass unchanged" cmp "$T/dse389pd" "$T/dse389p"
+check_eq "pose_as_389: logged once per root DSE rewritten" \
+    "$(told pose_as_389)" 2
+
+liar_set "$L" pose_as_unknown
+rootdse "$LIAR_URI" >"$T/dseunk" 2>&1
+check "pose_as_unknown: no OpenLDAProotDSE, no vendor attribute" \
+    test "$(grep -ci 'OpenLDAProotDSE\|^vendor' "$T/dseunk")" -eq 0
+check_eq "pose_as_unknown: everything else is slapd's" \
+    "$(cat "$T/dseunk")" \
+    "$(grep -v '^objectClass: OpenLDAProotDSE$' "$T/dse_direct")"
+check_eq "pose_as_unknown: logged" "$(told pose_as_unknown)" 1
+
 # --- back to the truth ----------------------------------------------------------
 liar_set "$L" ""
 refresh "$SLAPD_URI" "" uid entryUUID >"$T/direct9" 2>&1

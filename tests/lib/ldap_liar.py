@@ -11,7 +11,8 @@ COMMAND LINE
   /usr/bin/python3 tests/lib/ldap_liar.py --upstream HOST:PORT
       --port-file FILE --mode-file FILE --log FILE
 
-  --upstream HOST:PORT  The plain ldap:// server to forward to (loopback).
+  --upstream HOST:PORT  The plain ldap:// server to forward to; loopback
+                    only (127.x, ::1, localhost), anything else refused.
   --port-file FILE  Binds 127.0.0.1 on an OS-chosen port; once listening,
                     writes the port (decimal, newline) to FILE atomically
                     (FILE.tmp then rename).
@@ -50,9 +51,23 @@ MODE FILE: words separated by white space or commas.
         client closes it.  Log: "stall_after N".
   sync_only  drop_after/stall_after count (and cut) only entries of
         searches carrying the Sync Request control.
+  pose_as_389  the root DSE (a SearchResultEntry with an empty DN, read
+        with a base search of "") looks like 389 Directory Server's, not
+        OpenLDAP's: the value OpenLDAProotDSE leaves objectClass (any case;
+        top and the rest stay), any vendorName/vendorVersion slapd sent
+        is dropped, and "vendorName: 389 Project" and "vendorVersion:
+        389-Directory/2.3.1 B2023.000.0000" are appended, when the search
+        asked for them: by name, or with no attribute list, "*" or "+"
+        (typesOnly: the names without values).  Every other attribute
+        (supportedControl, namingContexts, even structuralObjectClass
+        under "+") passes as slapd sent it.  Log: "pose_as_389", once per
+        root DSE really changed.
+  pose_as_unknown  the same, but no vendor attribute is added (a server
+        of no known family).  Log: "pose_as_unknown".  With both words,
+        pose_as_389 wins.
   Unknown words are reported on stderr and ignored.
 
-Everything else (binds, the rootDSE, paged searches...) passes unchanged.
+Everything else (binds, paged searches...) passes unchanged.
 A StartTLS request switches the connection to a blind byte pipe.  With
 no lie in force a connection is a blind byte pipe from the start.
 """
@@ -82,7 +97,13 @@ STRIP_ATTRS = {b"entryuuid", b"entrycsn", b"nsuniqueid",
                b"createtimestamp", b"modifytimestamp"}
 
 WORDS = {"refresh_deletes_false", "strip_operational", "drop_deletes",
-         "report_nothing", "sync_only"}
+         "report_nothing", "sync_only", "pose_as_389", "pose_as_unknown"}
+
+# pose_as_389: what 389 Directory Server says of itself in its root DSE.
+VENDOR_389 = [(b"vendorName", b"389 Project"),
+              (b"vendorVersion", b"389-Directory/2.3.1 B2023.000.0000")]
+VENDOR_ATTRS = {b"vendorname", b"vendorversion"}
+OPENLDAP_ROOTDSE_OC = b"openldaprootdse"
 COUNT_WORDS = {"drop_after", "stall_after"}
 
 
@@ -344,6 +365,73 @@ def strip_entry(msg):
     return enc(OP_SEARCH_ENTRY, dn_tlv + enc(0x30, b"".join(kept))), removed
 
 
+def dse_request(msg):
+    """For a SearchRequest whose base is the empty DN (a root DSE read):
+    (types_only, set of the requested attribute names, lowercased);
+    None for any other base."""
+    parts = children(msg.raw, msg.op_vs, msg.op_ve)
+    if len(parts) < 8 or parts[0][0] != 0x04 or parts[-1][0] != 0x30:
+        raise BerError("bad SearchRequest")
+    if parts[0][2] != parts[0][1]:
+        return None
+    types_only = parts[5][0] == 0x01 and any(msg.raw[parts[5][1]:parts[5][2]])
+    names = set()
+    for t, vs, ve in children(msg.raw, parts[-1][1], parts[-1][2]):
+        if t == 0x04:
+            names.add(bytes(msg.raw[vs:ve]).lower())
+    return types_only, names
+
+
+def pose_root_dse(msg, vendor, req):
+    """The root DSE's protocolOp TLV with OpenLDAProotDSE gone from
+    objectClass, slapd's own vendorName/vendorVersion (if any) gone, and
+    the (name, value) pairs of vendor appended when req (from dse_request;
+    None: unknown, taken as "all") asked for them; None when that changes
+    nothing."""
+    raw = msg.raw
+    parts = children(raw, msg.op_vs, msg.op_ve)
+    if len(parts) != 2 or parts[0][0] != 0x04 or parts[1][0] != 0x30:
+        raise BerError("bad SearchResultEntry")
+    changed = False
+    kept = []
+    pos, end = parts[1][1], parts[1][2]
+    while pos < end:
+        _, vs, ve = tlv(raw, pos, end)
+        _, ns, ne = tlv(raw, vs, ve)
+        name = bytes(raw[ns:ne])
+        base = name.split(b";", 1)[0].lower()
+        if base in VENDOR_ATTRS:
+            changed = True
+        elif base == b"objectclass":
+            st, svs, sve = tlv(raw, ne, ve)
+            keep = b""
+            dropped = False
+            for _, avs, ave in children(raw, svs, sve):
+                if bytes(raw[avs:ave]).lower() == OPENLDAP_ROOTDSE_OC:
+                    dropped = True
+                else:
+                    keep += enc(0x04, raw[avs:ave])
+            if dropped:
+                changed = True
+                kept.append(enc(0x30, enc(0x04, name) + enc(st, keep)))
+            else:
+                kept.append(raw[pos:ve])
+        else:
+            kept.append(raw[pos:ve])
+        pos = ve
+    types_only, asked = req if req is not None else (False, set())
+    everything = not asked or b"*" in asked or b"+" in asked
+    for name, value in vendor:
+        if everything or name.lower() in asked:
+            vals = b"" if types_only else enc(0x04, value)
+            kept.append(enc(0x30, enc(0x04, name) + enc(0x31, vals)))
+            changed = True
+    if not changed:
+        return None
+    dn_tlv = raw[msg.op_vs:parts[0][2]]
+    return enc(OP_SEARCH_ENTRY, dn_tlv + enc(0x30, b"".join(kept)))
+
+
 def sync_done_false(value):
     """A Sync Done control value with refreshDeletes omitted (FALSE), or
     None when it already says FALSE."""
@@ -420,6 +508,9 @@ class Conn:
         self.forwarded = 0          # entries forwarded that count
         self.stalled = False
         self.dropped = {}           # msgid -> report_nothing drops
+        self.dse_reqs = {}          # msgid -> dse_request() of a "" base
+        self.pose = ("pose_as_389" if "pose_as_389" in words else
+                     "pose_as_unknown" if "pose_as_unknown" in words else None)
 
     def close(self):
         with self.lock:
@@ -462,6 +553,10 @@ class Conn:
                     pos = end
                     if msg.op == OP_SEARCH_REQUEST:
                         self.requests[msg.msgid] = sync_request(msg)
+                        if self.pose:
+                            dse = dse_request(msg)
+                            if dse is not None:
+                                self.dse_reqs[msg.msgid] = dse
                     elif msg.op == OP_EXT_REQUEST:
                         for t, vs, ve in children(msg.raw, msg.op_vs, msg.op_ve):
                             if t == 0x80 and msg.raw[vs:ve] == OID_STARTTLS:
@@ -569,6 +664,13 @@ class Conn:
                     out = msg.rebuild(op_tlv=op_tlv)
                     self.log.lie("strip_operational %s %s"
                                  % (entry_dn(msg), ",".join(removed)))
+            if self.pose and entry_dn(msg) == "":
+                op_tlv = pose_root_dse(
+                    msg, VENDOR_389 if self.pose == "pose_as_389" else [],
+                    self.dse_reqs.get(msg.msgid))
+                if op_tlv is not None:
+                    out = msg.rebuild(op_tlv=op_tlv)
+                    self.log.lie(self.pose)
             if counts:
                 self.forwarded += 1
             return out
@@ -601,6 +703,7 @@ class Conn:
             return msg.raw
         if op == OP_SEARCH_DONE:
             self.requests.pop(msg.msgid, None)
+            self.dse_reqs.pop(msg.msgid, None)
             n = self.dropped.pop(msg.msgid, 0)
             if n:
                 self.log.lie("report_nothing %d" % n)
@@ -625,6 +728,8 @@ def main():
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
     upstream = (host.strip("[]") or "127.0.0.1", int(port))
+    if not (upstream[0].startswith("127.") or upstream[0] in ("localhost", "::1")):
+        ap.error("--upstream must be a loopback address, not %s" % upstream[0])
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     log = Log(a.log)

@@ -320,12 +320,20 @@ _slapd_quiet() {
 	return "$_sqt_rc"
 }
 
-# slapd_add DIR [FILE]: add the LDIF in FILE (or stdin) as the rootdn.
+# slapd_add DIR [-M] [FILE]: add the LDIF in FILE (or stdin) as the rootdn;
+# -M (ManageDsaIT) adds referral entries as they are.
 slapd_add() {
-	if [ $# -gt 1 ]; then
-		_slapd_quiet ldapadd "$1" -f "$2"
+	_sa_dir=$1
+	shift
+	_sa_m=
+	if [ "${1:-}" = -M ]; then
+		_sa_m=-M
+		shift
+	fi
+	if [ $# -gt 0 ]; then
+		_slapd_quiet ldapadd "$_sa_dir" $_sa_m -f "$1"
 	else
-		_slapd_quiet ldapadd "$1"
+		_slapd_quiet ldapadd "$_sa_dir" $_sa_m
 	fi
 }
 

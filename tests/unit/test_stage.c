@@ -67,7 +67,7 @@ random_user(struct dir_user *u, unsigned serial)
 static void
 random_snapshot(struct dir_snapshot *s, size_t n)
 {
-	*s = (struct dir_snapshot){ xcalloc(n + 1, sizeof *s->users), n, NULL, 0, 0 };
+	*s = (struct dir_snapshot){ .users = xcalloc(n + 1, sizeof *s->users), .nusers = n };
 	for (size_t i = 0; i < n; i++)
 		random_user(&s->users[i], (unsigned)i);
 }

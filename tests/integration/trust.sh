@@ -1,0 +1,180 @@
+#!/bin/sh
+# trust: no user is deactivated on an incremental read's word alone
+# (SPEC.md, Trust).  A lying proxy (tests/lib/ldap_liar.py) in front of a
+# real slapd with syncprov tells 389 Directory Server's lies on demand:
+# "every entry not sent is gone" (refreshDeletes FALSE), changed entries
+# without entryUUID.  Each lie must end with no wrong deactivation, and a
+# user who really left must still be deactivated, through the
+# confirmation.  Also: a server posing as 389 is read in full under
+# content_sync = auto; a referral entry over managed users holds them;
+# limits tripped on an incremental read are judged again on a full one;
+# plan reads as sync would.
+. "$L2I_TOP/tests/lib/common.sh"
+. "$L2I_TOP/tests/lib/slapd.sh"
+. "$L2I_TOP/tests/lib/liar.sh"
+t_setup
+SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
+fake_start "$T/fake" --bu 1:Engineering --bu 2:Sales ||
+    { not_ok "fake iMocha starts"; t_done; }
+liar_start "$T/liar" "$SLAPD_URI" || { not_ok "the lying proxy starts"; t_done; }
+P=ou=People,dc=example,dc=com
+{ gen_ou Engineering; gen_ou Sales; gen_users 20 Engineering 1; gen_users 20 Sales 21; } |
+    slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
+CFG_URI=$LIAR_URI write_config "$T/agent.ini"
+field() { fake_user_field "$1@example.com" "$2"; }
+statuses() { fake_request_count POST /v3/accounts/user/status; }
+sync_run() { run_agent -c "$T/agent.ini" sync "$@"; }
+
+sync_run
+check_eq "first run: exit 0" "$RC" 0
+check_eq "first run creates the 40 users" "$(fake_users_emails | wc -l)" 40
+sync_run
+check_contains "through a faithful proxy the server is OpenLDAP: incremental" \
+    "$(cat "$T/err")" "directory read incremental"
+
+# --- 389's lie: "every entry not sent is gone" --------------------------------
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00002,ou=Engineering,$P
+changetype: modify
+replace: cn
+cn: Renamed User
+EOF
+liar_set "$T/liar" refresh_deletes_false
+s=$(statuses)
+sync_run
+check_eq "refreshDeletes FALSE: exit 0" "$RC" 0
+check "refreshDeletes FALSE: the lie was told" test "$(liar_told "$T/liar" refresh_deletes_false)" -ge 1
+check_eq "refreshDeletes FALSE: nobody deactivated" "$(($(statuses) - s))" 0
+check_contains "refreshDeletes FALSE: the 39 said gone are found in scope" "$(cat "$T/err")" \
+    "the incremental read said 39 users left who are still in scope"
+check_contains "refreshDeletes FALSE: so the run reads in full" "$(cat "$T/err")" \
+    "reading the directory in full after all"
+liar_set "$T/liar" ""
+
+# --- changed entries without entryUUID ----------------------------------------
+for u in 3 4 5; do
+	printf 'dn: uid=user0000%s,ou=Engineering,%s\nchangetype: modify\nreplace: description\ndescription: edited\n\n' "$u" "$P"
+done | slapd_modify "$T/ldap"
+liar_set "$T/liar" strip_operational
+s=$(statuses)
+sync_run
+check_eq "no entryUUID: exit 0" "$RC" 0
+check "no entryUUID: the lie was told" test "$(liar_told "$T/liar" strip_operational)" -ge 3
+check_eq "no entryUUID: nobody deactivated" "$(($(statuses) - s))" 0
+check_contains "no entryUUID: the entries are read again by DN" "$(cat "$T/err")" \
+    "3 entries came without the attributes the agent needs"
+check_eq "no entryUUID: the mirror keeps every user with its id" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM directory_entry WHERE in_scope = 1 AND uuid IS NOT NULL")" 40
+liar_set "$T/liar" ""
+
+# --- a user who really left is still deactivated, through the confirmation ----
+slapd_delete "$T/ldap" "uid=user00006,ou=Engineering,$P"
+sync_run
+check_eq "deleted: exit 0" "$RC" 0
+check_contains "deleted: an incremental read" "$(cat "$T/err")" "directory read incremental"
+check_contains "deleted: the server confirms it is gone" "$(cat "$T/err")" \
+    "confirmed that 1 of the users the incremental read said left are gone"
+check_eq "deleted: deactivated" "$(field user00006 status)" Inactive
+check_eq "deleted: nobody else" "$(field user00007 status)" Active
+
+# --- too many to confirm one by one: read in full -----------------------------
+gen_users 110 Sales 100 | slapd_add "$T/ldap"
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" write_config "$T/agent.ini"
+sync_run
+check_eq "110 joiners: exit 0" "$RC" 0
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00100,ou=Sales,$P
+changetype: modify
+replace: description
+description: edited
+EOF
+liar_set "$T/liar" refresh_deletes_false
+s=$(statuses)
+sync_run
+check_eq "148 said gone: exit 0" "$RC" 0
+check_contains "148 said gone: more than 100 to confirm, read in full" "$(cat "$T/err")" \
+    "more than 100 to confirm one by one"
+check_eq "148 said gone: nobody deactivated" "$(($(statuses) - s))" 0
+liar_set "$T/liar" ""
+
+# --- a server that is not OpenLDAP is read in full under auto -----------------
+liar_set "$T/liar" "pose_as_389 refresh_deletes_false"
+sync_run
+check_eq "posing as 389: exit 0" "$RC" 0
+check "posing as 389: the root DSE lie was told" test "$(liar_told "$T/liar" pose_as_389)" -ge 1
+check_contains "posing as 389: a paged full read, saying why" "$(cat "$T/err")" \
+    "incremental reads are trusted only on OpenLDAP's syncprov"
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" CFG_LDAP_EXTRA="content_sync = yes" \
+    write_config "$T/yes.ini"
+run_agent -c "$T/yes.ini" sync
+run_agent -c "$T/yes.ini" sync
+s=$(statuses)
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00101,ou=Sales,$P
+changetype: modify
+replace: description
+description: edited again
+EOF
+run_agent -c "$T/yes.ini" sync
+check_eq "posing as 389, content_sync = yes: exit 0" "$RC" 0
+check_contains "content_sync = yes: its content sync is used" "$(cat "$T/err")" \
+    "directory read incremental"
+check_eq "content_sync = yes, refreshDeletes FALSE: nobody deactivated" "$(($(statuses) - s))" 0
+liar_set "$T/liar" ""
+
+# --- plan reads as sync would, and shows what sync then does ------------------
+slapd_delete "$T/ldap" "uid=user00008,ou=Engineering,$P"
+gen_users 1 Sales 300 | slapd_add "$T/ldap"
+run_agent -c "$T/agent.ini" plan --json
+check_eq "plan: exit 0" "$RC" 0
+check_contains "plan: reads incrementally, as sync will" "$(cat "$T/err")" "directory read incremental"
+plan_actions=$(/usr/bin/python3 -c 'import json,sys
+p = json.load(open(sys.argv[1]))
+print(" ".join(sorted(c["action"] + ":" + c["email"] for c in p["changes"])))' "$T/out")
+check_eq "plan: the deletion and the joiner" "$plan_actions" \
+    "create:user00300@example.com deactivate:user00008@example.com"
+sync_run
+check_eq "sync after plan: exit 0" "$RC" 0
+check_eq "sync after plan: the deletion as planned" "$(field user00008 status)" Inactive
+check_eq "sync after plan: the joiner as planned" "$(field user00300 createCount)" 1
+
+# --- limits are judged on a full read -----------------------------------------
+slapd_delete "$T/ldap" "uid=user00009,ou=Engineering,$P" "uid=user00010,ou=Engineering,$P"
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
+max_deactivations = 1" write_config "$T/limit.ini"
+s=$(statuses)
+run_agent -c "$T/limit.ini" sync
+check_eq "over max_deactivations on an incremental read: exit 5" "$RC" 5
+check_contains "the limit is judged again on a full read" "$(cat "$T/err")" \
+    "limits are judged on a full read"
+check_eq "over the limit: nobody deactivated" "$(($(statuses) - s))" 0
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
+max_deactivations = 2" write_config "$T/limit.ini"
+run_agent -c "$T/limit.ini" sync
+check_eq "exactly at max_deactivations: exit 0" "$RC" 0
+check_eq "exactly at the limit: both deactivated" \
+    "$(field user00009 status) $(field user00010 status)" "Inactive Inactive"
+
+# --- a referral entry over managed users holds them ----------------------------
+for u in 21 22; do
+	printf 'dn: uid=user000%s,ou=Sales,%s\nchangetype: delete\n\n' "$u" "$P"
+done | slapd_modify "$T/ldap"
+slapd_add "$T/ldap" -M <<EOF
+dn: ou=Elsewhere,$P
+objectClass: referral
+objectClass: extensibleObject
+ou: Elsewhere
+ref: ldap://other.example.com/ou=Sales,$P
+EOF
+# ou=Sales itself now points elsewhere: its users are not read here.
+s=$(statuses)
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
+max_deactivations = 1000" write_config "$T/ref.ini"
+run_agent -c "$T/ref.ini" sync --full
+check_eq "a reference naming ou=Sales: exit 0" "$RC" 0
+check_contains "the reference is reported" "$(cat "$T/err")" "search continuation references"
+check_contains "the deleted users under the referenced OU are held" "$(cat "$T/err")" \
+    "held user00021@example.com"
+check_eq "held: user00021 stays active" "$(field user00021 status)" Active
+check_eq "nobody deactivated" "$(($(statuses) - s))" 0
+t_done
