@@ -79,6 +79,7 @@ struct config {
 	bool deactivate;
 	struct limit max_creates;
 	struct limit max_deactivations;
+	struct limit max_deactivations_per_day;	/* over any 24 hours */
 	long full_every;	/* seconds */
 	int history_days;
 

@@ -195,7 +195,8 @@ schedule(struct daemon *d, int status)
 		log_debug("daemon: next run in %s", when);
 	else if (status == EXIT_LIMIT)
 		log_warnx("daemon: a safety limit stopped the run (see above); next run in %s. "
-		    "To go past it: review 'ldap2imocha plan', then 'ldap2imocha sync --force'",
+		    "To go past it: review 'ldap2imocha plan --out FILE', then apply it with "
+		    "'ldap2imocha sync --plan FILE --force'",
 		    when);
 	else if (status == EXIT_LOCKED)
 		log_warnx("daemon: another run holds the lock; next run in %s", when);

@@ -111,3 +111,20 @@ ldapsrc_uri(const struct ldapsrc *src)
 {
 	return src->uri;
 }
+
+bool
+ldapsrc_base_readable(struct ldapsrc *src)
+{
+	static char none[] = "1.1";
+	char *attrs[] = { none, NULL };
+	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
+	LDAPMessage *res = NULL;
+	bool readable;
+	int lrc;
+
+	lrc = ldap_search_ext_s(src->r.ld, src->r.cfg->base_dn, LDAP_SCOPE_BASE,
+	    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
+	readable = lrc == LDAP_SUCCESS && ldap_count_entries(src->r.ld, res) == 1;
+	ldap_msgfree(res);
+	return readable;
+}

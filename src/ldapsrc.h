@@ -20,6 +20,7 @@
 #define L2I_LDAPSRC_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -64,6 +65,9 @@ int ldapsrc_confirm(struct ldapsrc *src, struct confirm_item *items, size_t n);
 /* What the server says of itself in its root DSE.  Always 0: a server
  * that hides it is of no known family (out->family UNKNOWN). */
 int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);
+/* base_dn itself can be read (a bind without read rights finds nothing,
+ * not even it, and no error). */
+bool ldapsrc_base_readable(struct ldapsrc *src);
 /* The URI this connection reached (a string of the config). */
 const char *ldapsrc_uri(const struct ldapsrc *src);
 /* Search continuation references the reads of this connection met so far. */

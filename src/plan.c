@@ -252,12 +252,18 @@ plan_verdict(struct plan *p, const struct plan_settings *s)
 {
 	p->create_limit = limit_resolve(&s->max_creates, p->in_scope);
 	p->deactivation_limit = limit_resolve(&s->max_deactivations, p->managed_active);
+	p->deactivated_last_day = s->deactivated_last_day;
+	p->day_limit = s->max_deactivations_per_day == NULL ? 0 :
+	    limit_resolve(s->max_deactivations_per_day, p->managed_active);
 	if (p->in_scope == 0 && p->managed > 0)
 		p->stop = PLAN_STOP_EMPTY_READ;
 	else if (p->creates > p->create_limit)
 		p->stop = PLAN_STOP_CREATES;
 	else if (p->deactivations > p->deactivation_limit)
 		p->stop = PLAN_STOP_DEACTIVATIONS;
+	else if (s->max_deactivations_per_day != NULL && p->deactivations > 0 &&
+	    p->deactivations + s->deactivated_last_day > p->day_limit)
+		p->stop = PLAN_STOP_DEACTIVATIONS_DAY;
 	else
 		p->stop = PLAN_GO;
 }
@@ -293,6 +299,11 @@ plan_release(struct plan *plan)
 	*plan = (struct plan){ 0 };
 }
 
+/* What to do past a limit: review exactly what would be applied, then
+ * apply exactly that (SPEC.md, Safety limits). */
+#define REVIEW_ADVICE "review the plan with 'ldap2imocha plan --out FILE', then apply " \
+	"exactly that plan with 'ldap2imocha sync --plan FILE --force'"
+
 char *
 plan_stop_message(const struct plan *p)
 {
@@ -301,17 +312,20 @@ plan_stop_message(const struct plan *p)
 		break;
 	case PLAN_STOP_CREATES:
 		return xasprintf("max_creates stops this run: %zu creates planned, %lu allowed; "
-		    "check them with 'ldap2imocha plan', then run 'ldap2imocha sync --force' "
-		    "or raise [sync] max_creates", p->creates, p->create_limit);
+		    REVIEW_ADVICE ", or raise [sync] max_creates", p->creates, p->create_limit);
 	case PLAN_STOP_DEACTIVATIONS:
 		return xasprintf("max_deactivations stops this run: %zu deactivations planned, "
-		    "%lu allowed; check them with 'ldap2imocha plan', then run "
-		    "'ldap2imocha sync --force' or raise [sync] max_deactivations",
+		    "%lu allowed; " REVIEW_ADVICE ", or raise [sync] max_deactivations",
 		    p->deactivations, p->deactivation_limit);
+	case PLAN_STOP_DEACTIVATIONS_DAY:
+		return xasprintf("max_deactivations_per_day stops this run: %zu deactivations "
+		    "planned and %zu sent in the last 24 hours, %lu allowed over any 24 hours; "
+		    REVIEW_ADVICE ", or raise [sync] max_deactivations_per_day",
+		    p->deactivations, p->deactivated_last_day, p->day_limit);
 	case PLAN_STOP_EMPTY_READ:
 		return xasprintf("the directory read found no user in scope while the agent "
-		    "manages %zu; check base_dn and user_filter, then run "
-		    "'ldap2imocha sync --force' if the directory really is empty", p->managed);
+		    "manages %zu; check base_dn and user_filter; if the directory really is "
+		    "empty, " REVIEW_ADVICE, p->managed);
 	}
 	return NULL;
 }

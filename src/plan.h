@@ -23,6 +23,10 @@ struct plan_settings {
 	bool deactivate;		/* leavers deactivated, returners reactivated */
 	struct limit max_creates;	/* percentage of users in scope */
 	struct limit max_deactivations;	/* percentage of managed active users */
+	/* The rolling 24-hour cap, and the deactivations sent in the 24 hours
+	 * before this run; NULL: no daily cap (the tests' planners). */
+	const struct limit *max_deactivations_per_day;
+	size_t deactivated_last_day;
 };
 
 enum plan_stop {
@@ -30,6 +34,7 @@ enum plan_stop {
 	PLAN_STOP_CREATES,		/* more creates than max_creates allows */
 	PLAN_STOP_DEACTIVATIONS,	/* more deactivations than max_deactivations */
 	PLAN_STOP_EMPTY_READ,		/* nobody in scope, yet the agent manages users */
+	PLAN_STOP_DEACTIVATIONS_DAY,	/* more than max_deactivations_per_day in 24 hours */
 };
 
 struct plan {
@@ -42,6 +47,8 @@ struct plan {
 	size_t managed_active;
 	unsigned long create_limit;	/* resolved limits */
 	unsigned long deactivation_limit;
+	unsigned long day_limit;	/* max_deactivations_per_day resolved */
+	size_t deactivated_last_day;	/* sent in the 24 hours before the run */
 	enum plan_stop stop;		/* the first limit tripped, if any */
 	char **notes;			/* things to tell the operator that need no change */
 	size_t nnotes;

@@ -157,6 +157,9 @@ int state_change_intend(struct state *st, long long run_id, const struct change 
  * "failed" leaves it unchanged. */
 int state_change_settle(struct state *st, long long journal_id, const char *outcome,
     long http_status, const char *answer, const struct known_user *after);
+/* Deactivations sent (done, or still unanswered) in the last 24 hours:
+ * what [sync] max_deactivations_per_day counts besides a run's own. */
+int state_deactivations_last_day(struct state *st, size_t *n);
 /* Journaled changes never settled (the run died between intend and settle). */
 int state_changes_unsettled(struct state *st, struct change **out, long long **ids, size_t *n);
 void state_changes_free(struct change *changes, long long *ids, size_t n);

@@ -380,3 +380,26 @@ state_last_changes_release(struct last_change out[LIFE_STATES])
 		out[i] = (struct last_change){ 0 };
 	}
 }
+
+int
+state_deactivations_last_day(struct state *st, size_t *n)
+{
+	/* intended_at is state_db_now's text, which strftime's %f form
+	 * matches: they compare as text. */
+	static const char sql[] = "SELECT count(*) FROM journal WHERE action = 'deactivate' "
+	    "AND state IN ('done', 'intended') "
+	    "AND intended_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')";
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	*n = 0;
+	if (state_db_prepare(st, sql, &stmt, "count the last day's deactivations") == -1)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*n = (size_t)sqlite3_column_int64(stmt, 0);
+		rc = 0;
+	} else
+		state_db_fail(st, "count the last day's deactivations");
+	sqlite3_finalize(stmt);
+	return rc;
+}

@@ -289,6 +289,12 @@ state_stage_present(struct state_stage *sg, const char *uuid)
 	return stage_uuid(sg, ST_PRESENT, uuid, &sg->counts.present);
 }
 
+bool
+state_stage_read_nothing(const struct state_stage *sg)
+{
+	return sg->counts.sent == 0 && sg->counts.gone == 0 && sg->counts.present == 0;
+}
+
 void
 state_stage_counts(const struct state_stage *sg, struct stage_counts *out)
 {

@@ -64,6 +64,8 @@ int state_stage_put(struct state_stage *sg, const struct desired_user *d,
 int state_stage_keep(struct state_stage *sg, const struct desired_user *d);
 int state_stage_gone(struct state_stage *sg, const char *uuid);
 int state_stage_present(struct state_stage *sg, const char *uuid);
+/* The read brought no entry at all so far. */
+bool state_stage_read_nothing(const struct state_stage *sg);
 /* The counts so far (before _finish: what the read brought). */
 void state_stage_counts(const struct state_stage *sg, struct stage_counts *out);
 /* The read is whole.  present_phase: drop the mirror rows the server

@@ -331,6 +331,17 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 	}
 	if (rc == -1)
 		return rd->state_failed ? -2 : -1;
+	/* Nothing at all, not even base_dn: an account without read rights
+	 * (389 answers an anonymous bind so), not an empty directory.  No
+	 * --force may take that for everyone leaving. */
+	if (!rd->incremental && rd->ous.nous == 0 && state_stage_read_nothing(rd->stage) &&
+	    !ldapsrc_base_readable(rd->src)) {
+		log_errorx("LDAP %s: nothing under base_dn %s can be read, not even base_dn "
+		    "itself: the bind account (bind_dn) lacks read rights, or base_dn is "
+		    "hidden from it; the read is incomplete, nothing will be changed",
+		    ldapsrc_uri(rd->src), cfg->base_dn);
+		return -1;
+	}
 	if (rd->refs.n > 0)
 		log_info("met %zu search continuation references: the parts of the directory "
 		    "they name were not read, and the users last seen there are held as they "

@@ -438,9 +438,12 @@ pass_prepare(struct pass *p)
 {
 	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
 	    .max_creates = p->cfg->max_creates,
-	    .max_deactivations = p->cfg->max_deactivations };
+	    .max_deactivations = p->cfg->max_deactivations,
+	    .max_deactivations_per_day = &p->cfg->max_deactivations_per_day };
 	int rc;
 
+	if (state_deactivations_last_day(p->st, &settings.deactivated_last_day) == -1)
+		return EXIT_CONFIG;
 	if ((rc = pass_read(p)) != 0 || (rc = pass_plan_read(p, &settings)) != 0)
 		return rc;
 	if (!p->nothing_changed && (rc = pass_trust(p, &settings)) != 0)

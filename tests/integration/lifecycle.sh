@@ -90,7 +90,7 @@ run_agent -c "$T/limit.ini" sync
 check_eq "three deactivations over a limit of two: exit 5" "$RC" 5
 check_eq "no status call sent" "$(status_calls)" "$before"
 check_contains "says which limit, how many, and how to proceed" "$(cat "$T/err")" \
-    "max_deactivations stops this run: 3 deactivations planned, 2 allowed; check them with 'ldap2imocha plan', then run 'ldap2imocha sync --force'"
+    "max_deactivations stops this run: 3 deactivations planned, 2 allowed; review the plan with 'ldap2imocha plan --out FILE', then apply exactly that plan with 'ldap2imocha sync --plan FILE --force'"
 run_agent -c "$T/limit.ini" sync --force
 check_eq "--force applies the deactivations" "$(($(status_calls) - before))" 3
 check_eq "all three inactive" "$(field user00005 status) $(field user00006 status) $(field user00001 status)" \

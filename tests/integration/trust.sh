@@ -155,6 +155,41 @@ check_eq "exactly at max_deactivations: exit 0" "$RC" 0
 check_eq "exactly at the limit: both deactivated" \
     "$(field user00009 status) $(field user00010 status)" "Inactive Inactive"
 
+# --- a rolling 24-hour cap on deactivations ------------------------------------
+# Four deactivations were sent in this test so far (user00006, 8, 9, 10).
+slapd_delete "$T/ldap" "uid=user00011,ou=Engineering,$P"
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
+max_deactivations_per_day = 4" write_config "$T/day.ini"
+s=$(statuses)
+run_agent -c "$T/day.ini" sync
+check_eq "over max_deactivations_per_day: exit 5" "$RC" 5
+check_contains "names the daily cap and the last day's count" "$(cat "$T/err")" \
+    "max_deactivations_per_day stops this run: 1 deactivations planned and 4 sent in the last 24 hours, 4 allowed"
+check_contains "advises a reviewed plan, applied as reviewed" "$(cat "$T/err")" \
+    "'ldap2imocha plan --out FILE', then apply exactly that plan with 'ldap2imocha sync --plan FILE --force'"
+check_eq "over the daily cap: nobody deactivated" "$(($(statuses) - s))" 0
+run_agent -c "$T/day.ini" plan --out "$T/day.plan"
+check_eq "plan --out under the daily cap: exit 0" "$RC" 0
+check_contains "plan names the limit sync would trip" "$(cat "$T/err")" \
+    "sync would stop here: max_deactivations_per_day"
+run_agent -c "$T/day.ini" sync --plan "$T/day.plan"
+check_eq "a saved plan over the daily cap: exit 5 too" "$RC" 5
+run_agent -c "$T/day.ini" sync --plan "$T/day.plan" --force
+check_eq "the reviewed plan applied with --force: exit 0" "$RC" 0
+check_eq "the reviewed plan applied: deactivated" "$(field user00011 status)" Inactive
+
+# --- an account that can read nothing is an LDAP failure, --force or not ------
+SLAPD_ANON_NOREAD=1 slapd_start "$T/blind" || { not_ok "blind slapd starts"; t_done; }
+{ gen_ou Sales; gen_users 3 Sales 500; } | slapd_add "$T/blind"
+CFG_BIND_DN= CFG_STATE_FILE=$T/blind.db write_config "$T/blind.ini"
+run_agent -c "$T/blind.ini" sync
+check_eq "anonymous bind that reads nothing: exit 3" "$RC" 3
+check_contains "says nothing under base_dn can be read" "$(cat "$T/err")" \
+    "nothing under base_dn ou=People,dc=example,dc=com can be read"
+run_agent -c "$T/blind.ini" sync --force
+check_eq "--force does not override it" "$RC" 3
+slapd_use "$T/ldap"
+
 # --- a referral entry over managed users holds them ----------------------------
 for u in 21 22; do
 	printf 'dn: uid=user000%s,ou=Sales,%s\nchangetype: delete\n\n' "$u" "$P"

@@ -15,6 +15,7 @@
 #	SLAPD_AD=1		tests/lib/ad-test.schema (objectGUID, ...)
 #	SLAPD_SIZELIMIT=N	global size limit (slapd's default is 500)
 #	SLAPD_AGENT_LIMITED=1	the agent account keeps the global limits
+#	SLAPD_ANON_NOREAD=1	anonymous may search but read nothing
 #	SLAPD_PORT=N		the ldap:// port to try first (a busy one is
 #				retried on another, like any "address in use")
 #	SLAPD_PRELOAD=FILE	more LDIF loaded offline with slapadd -q (fast
@@ -89,6 +90,10 @@ _slapd_sockdir() {
 }
 
 _slapd_conf() {
+	# SLAPD_ANON_NOREAD=1: anonymous may search but read nothing (389's
+	# default for an anonymous bind: result 0 and no entry).
+	_sc_anon=read
+	[ "${SLAPD_ANON_NOREAD:-0}" = 1 ] && _sc_anon=search
 	for _sc_s in core cosine nis inetorgperson; do
 		echo "include $_SLAPD_SCHEMADIR/$_sc_s.schema"
 	done
@@ -118,6 +123,7 @@ _slapd_conf() {
 	    by anonymous auth
 	    by * none
 	access to *
+	    by anonymous ${_sc_anon:-read}
 	    by * read
 
 	database mdb
