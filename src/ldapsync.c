@@ -10,10 +10,13 @@
  */
 #include "ldapsrc.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "ldapconn.h"
 #include "ldapsrc_int.h"
@@ -26,7 +29,49 @@ struct sync_reader {
 	struct dir_sync_end *end;
 	bool bad_uuid;
 	bool sink_failed;
+	/* libldap's refreshOnly loop waits for ever on a server that stops
+	 * sending (it ignores ls_timeout): a watchdog thread shuts the
+	 * socket down when nothing came for [ldap] timeout seconds. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct timespec last;	/* CLOCK_MONOTONIC of the last message */
+	bool done;
+	bool silent;		/* the watchdog fired */
 };
+
+/* A message came: the server is still sending. */
+static void
+sync_alive(struct sync_reader *s)
+{
+	pthread_mutex_lock(&s->mu);
+	clock_gettime(CLOCK_MONOTONIC, &s->last);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+sync_watchdog(void *arg)
+{
+	struct sync_reader *s = arg;
+	struct timespec now, tick;
+	int fd = -1;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->done) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - s->last.tv_sec >= s->r->cfg->ldap_timeout) {
+			if (ldap_get_option(s->r->ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS &&
+			    fd >= 0)
+				shutdown(fd, SHUT_RDWR);
+			s->silent = true;
+			break;
+		}
+		tick = now;
+		tick.tv_sec += 1;
+		pthread_cond_timedwait(&s->cv, &s->mu, &tick);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
 
 /* RFC 4533 carries entryUUIDs as their 16 bytes; the attribute (and the
  * mirror) has the 36-character form. */
@@ -89,6 +134,7 @@ on_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refre
 	struct sync_reader *s = ls->ls_private;
 	char *text;
 
+	sync_alive(s);
 	if (ldapsrc_stopping() || s->sink_failed)
 		return sync_abort(ls);
 	switch (phase) {
@@ -120,6 +166,7 @@ on_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_re
 	int (*give)(void *, const char *);
 
 	(void)msg;
+	sync_alive(s);
 	if (ldapsrc_stopping() || s->sink_failed)
 		return sync_abort(ls);
 	if (phase == LDAP_SYNC_CAPI_PRESENTS_IDSET)
@@ -204,11 +251,34 @@ refresh(struct sync_reader *s, const char *cookie)
 	ldap_sync_t ls;
 	int lrc;
 
+	pthread_condattr_t attr;
+	pthread_t watch;
+	bool watching;
+
 	ldapsrc_user_attrs(s->r->cfg, attrs);
 	sync_setup(&ls, s, cookie, filter, attrs);
 	log_debug("LDAP content sync of %s: %s (%s)", s->r->cfg->base_dn, filter,
 	    cookie ? "changes since the last read" : "every entry");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	clock_gettime(CLOCK_MONOTONIC, &s->last);
+	watching = s->r->cfg->ldap_timeout > 0 &&
+	    (errno = pthread_create(&watch, NULL, sync_watchdog, s)) == 0;
+	if (!watching && s->r->cfg->ldap_timeout > 0)
+		log_warn("LDAP content sync of %s: cannot start its watchdog", s->r->cfg->base_dn);
 	lrc = ldap_sync_init_refresh_only(&ls);
+	if (watching) {
+		pthread_mutex_lock(&s->mu);
+		s->done = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(watch, NULL);
+	}
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	whole = lrc == LDAP_SUCCESS && !s->bad_uuid && !s->sink_failed;
 	sync_done(&ls, whole ? s->end : &(struct dir_sync_end){ 0 }, whole ? cookie : NULL);
 	free(filter);
@@ -216,6 +286,12 @@ refresh(struct sync_reader *s, const char *cookie)
 		return 0;
 	if (s->sink_failed && !ldapsrc_stopping())
 		return -1;	/* the sink said why */
+	if (s->silent) {
+		log_errorx("LDAP content sync of %s timed out (no answer in %d s); the read is "
+		    "incomplete, nothing will be changed", s->r->cfg->base_dn,
+		    s->r->cfg->ldap_timeout);
+		return -1;
+	}
 	if (ldapsrc_stopping()) {
 		log_info("LDAP content sync of %s stopped by signal", s->r->cfg->base_dn);
 		return -1;

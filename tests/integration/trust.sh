@@ -155,6 +155,22 @@ check_eq "exactly at max_deactivations: exit 0" "$RC" 0
 check_eq "exactly at the limit: both deactivated" \
     "$(field user00009 status) $(field user00010 status)" "Inactive Inactive"
 
+# --- incomplete incremental reads: a server that stops, a dropped connection ---
+gen_users 1 Sales 400 | slapd_add "$T/ldap"
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" CFG_LDAP_EXTRA="timeout = 3" \
+    write_config "$T/slow.ini"
+w=$(fake_write_count)
+liar_set "$T/liar" "stall_after=0 sync_only"
+L2I_TIMEOUT=60 run_agent -c "$T/slow.ini" sync
+check_eq "a content-sync read that stops answering: exit 3" "$RC" 3
+check_contains "it times out after [ldap] timeout" "$(cat "$T/err")" \
+    "timed out (no answer in 3 s)"
+liar_set "$T/liar" "drop_after=0 sync_only"
+run_agent -c "$T/slow.ini" sync
+check_eq "a content-sync read whose connection drops: exit 3" "$RC" 3
+check_eq "neither sent anything" "$(fake_write_count)" "$w"
+liar_set "$T/liar" ""
+
 # --- a rolling 24-hour cap on deactivations ------------------------------------
 # Four deactivations were sent in this test so far (user00006, 8, 9, 10).
 slapd_delete "$T/ldap" "uid=user00011,ou=Engineering,$P"
@@ -212,4 +228,10 @@ check_contains "the deleted users under the referenced OU are held" "$(cat "$T/e
     "held user00021@example.com"
 check_eq "held: user00021 stays active" "$(field user00021 status)" Active
 check_eq "nobody deactivated" "$(($(statuses) - s))" 0
+# Held, the plan is not complete: the next run plans them again, and
+# reports them again, even though nothing changed since.
+run_agent -c "$T/ref.ini" sync
+check_eq "the next run: exit 0" "$RC" 0
+check_contains "the next run holds them again" "$(cat "$T/err")" "held user00021@example.com"
+check_eq "still active" "$(field user00021 status)" Active
 t_done
