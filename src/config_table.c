@@ -260,26 +260,34 @@ conv_bool(const char *val, void *dst,
 	return -1;
 }
 
+/* The index of val among names (case-insensitive) into *dst; -1 if none. */
+static int
+choice_index(const char *const *names, size_t n, const char *val, void *dst)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(val, names[i]) == 0) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	return -1;
+}
+
 static int
 conv_choice(const struct config_key *k, const char *val, void *dst,
     char *why, size_t len)
 {
 	if (k->type == CT_LEVEL) {
-		for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
-			if (strcasecmp(val, level_names[i]) == 0) {
-				*(int *)dst = (int)i;
-				return 0;
-			}
+		if (choice_index(level_names, sizeof level_names / sizeof level_names[0], val,
+		    dst) == 0)
+			return 0;
 		snprintf(why, len, "\"%s\" is not a log level (expected error, "
 		    "warning, info or debug)", val);
 		return -1;
 	}
 	if (k->type == CT_SYNCMODE) {
-		for (size_t i = 0; i < sizeof syncmode_names / sizeof syncmode_names[0]; i++)
-			if (strcasecmp(val, syncmode_names[i]) == 0) {
-				*(int *)dst = (int)i;
-				return 0;
-			}
+		if (choice_index(syncmode_names, sizeof syncmode_names / sizeof syncmode_names[0],
+		    val, dst) == 0)
+			return 0;
 		snprintf(why, len, "\"%s\" is not a content_sync mode (expected auto, "
 		    "yes or no)", val);
 		return -1;
