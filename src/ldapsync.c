@@ -254,6 +254,7 @@ refresh(struct sync_reader *s, const char *cookie)
 	pthread_condattr_t attr;
 	pthread_t watch;
 	bool watching;
+	struct dir_sync_end lost = { 0 };
 
 	ldapsrc_user_attrs(s->r->cfg, attrs);
 	sync_setup(&ls, s, cookie, filter, attrs);
@@ -279,8 +280,9 @@ refresh(struct sync_reader *s, const char *cookie)
 	}
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
-	whole = lrc == LDAP_SUCCESS && !s->bad_uuid && !s->sink_failed;
-	sync_done(&ls, whole ? s->end : &(struct dir_sync_end){ 0 }, whole ? cookie : NULL);
+	whole = lrc == LDAP_SUCCESS && !s->bad_uuid && !s->sink_failed && !s->silent;
+	sync_done(&ls, whole ? s->end : &lost, whole ? cookie : NULL);
+	free(lost.cookie);	/* a read that did not end whole keeps no cookie */
 	free(filter);
 	if (whole)
 		return 0;
