@@ -664,30 +664,31 @@ state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_use
 	return rc;
 }
 
-int
-state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
+/* Two numbers from a one-row query. */
+static int
+stage_pair(struct state_stage *sg, const char *sql, size_t *a, size_t *b)
 {
 	size_t n[2];
 
-	if (stage_numbers(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
-	    "FROM imocha_user", n, 2) == -1)
+	if (stage_numbers(sg, sql, n, 2) == -1)
 		return -1;
-	*managed = n[0];
-	*active = n[1];
+	*a = n[0];
+	*b = n[1];
 	return 0;
+}
+
+int
+state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
+{
+	return stage_pair(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
+	    "FROM imocha_user", managed, active);
 }
 
 int
 state_stage_mirror_counts(struct state_stage *sg, size_t *entries, size_t *usable)
 {
-	size_t n[2];
-
-	if (stage_numbers(sg, "SELECT count(*), coalesce(sum(problem IS NULL), 0) "
-	    "FROM directory_entry", n, 2) == -1)
-		return -1;
-	*entries = n[0];
-	*usable = n[1];
-	return 0;
+	return stage_pair(sg, "SELECT count(*), coalesce(sum(problem IS NULL), 0) "
+	    "FROM directory_entry", entries, usable);
 }
 
 /* ---- writing the mirror ---- */
