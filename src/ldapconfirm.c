@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "dn.h"
 #include "ldapconn.h"
@@ -231,4 +232,47 @@ void
 ldapsrc_note_reference(struct reader *r, LDAPMessage *ref)
 {
 	reference_note(r, ref, &r->snap.refs);
+}
+
+/* An entry of ldapsrc_disabled_since: its id to the caller. */
+static int
+id_entry(struct reader *r, LDAPMessage *e)
+{
+	struct berval **vals = ldap_get_values_len(r->ld, e, r->cfg->id_attribute);
+	char *id;
+	int rc = 0;
+
+	for (size_t v = 0; vals != NULL && vals[v] != NULL && rc == 0; v++) {
+		id = user_id_printable(r->cfg->id_attribute,
+		    (const unsigned char *)vals[v]->bv_val, vals[v]->bv_len);
+		rc = r->id_found(r->id_ctx, id);
+		free(id);
+	}
+	ldap_value_free_len(vals);
+	return rc;
+}
+
+int
+ldapsrc_disabled_since(struct ldapsrc *src, time_t since,
+    int (*found)(void *ctx, const char *id), void *ctx)
+{
+	const struct config *cfg = src->r.cfg;
+	char *attrs[2] = { (char *)cfg->id_attribute, NULL }, when[32], *uf, *df, *filter;
+	struct tm tm;
+	int rc;
+
+	gmtime_r(&since, &tm);
+	strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &tm);
+	uf = ldapsrc_filter_paren(cfg->user_filter);
+	df = ldapsrc_filter_paren(cfg->disabled_filter);
+	filter = xasprintf("(&%s%s(modifyTimestamp>=%s))", uf, df, when);
+	src->r.id_found = found;
+	src->r.id_ctx = ctx;
+	rc = ldapsrc_search_paged(&src->r, &(struct search){ filter, attrs, id_entry });
+	src->r.id_found = NULL;
+	src->r.id_ctx = NULL;
+	free(uf);
+	free(df);
+	free(filter);
+	return rc;
 }

@@ -48,13 +48,6 @@ static char attr_none[] = "1.1";
 enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_UUID, ROLE_COUNT };
 
 
-/* One search: what it is for, and what to make of each entry. */
-struct search {
-	const char *filter;
-	char **attrs;
-	int (*entry)(struct reader *, LDAPMessage *);
-};
-
 /* One attribute of an entry as it came: its description split into the
  * name and whether a ";range=" option says the server sent only part. */
 struct attr {
@@ -475,8 +468,8 @@ out:
 	return rc;
 }
 
-static int
-search_run(struct reader *r, const struct search *s)
+int
+ldapsrc_search_paged(struct reader *r, const struct search *s)
 {
 	struct berval cookie = { 0, NULL };
 	int rc;
@@ -496,8 +489,8 @@ search_run(struct reader *r, const struct search *s)
 
 /* A filter given without its parentheses ("objectClass=person") still
  * nests inside "(&...)". */
-static char *
-filter_paren(const char *f)
+char *
+ldapsrc_filter_paren(const char *f)
 {
 	return f[0] == '(' ? xstrdup(f) : xasprintf("(%s)", f);
 }
@@ -523,11 +516,11 @@ ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]
 char *
 ldapsrc_user_filter(const struct config *cfg)
 {
-	char *filter, *uf = filter_paren(cfg->user_filter), *df;
+	char *filter, *uf = ldapsrc_filter_paren(cfg->user_filter), *df;
 
 	if (cfg->disabled_filter == NULL || cfg->disabled_filter[0] == '\0')
 		return uf;
-	df = filter_paren(cfg->disabled_filter);
+	df = ldapsrc_filter_paren(cfg->disabled_filter);
 	filter = xasprintf("(&%s(!%s))", uf, df);
 	free(df);
 	free(uf);
@@ -547,7 +540,7 @@ read_users(struct reader *r)
 	int rc;
 
 	ldapsrc_user_attrs(r->cfg, attrs);
-	rc = search_run(r, &(struct search){ filter, attrs, paged_user_entry });
+	rc = ldapsrc_search_paged(r, &(struct search){ filter, attrs, paged_user_entry });
 	free(filter);
 	return rc;
 }
@@ -559,7 +552,7 @@ ldapsrc_read_ous(struct reader *r)
 
 	if (r->cfg->ou_attribute != NULL && r->cfg->ou_attribute[0] != '\0')
 		attrs[0] = r->cfg->ou_attribute;
-	return search_run(r, &(struct search){ "(objectClass=organizationalUnit)",
+	return ldapsrc_search_paged(r, &(struct search){ "(objectClass=organizationalUnit)",
 	    attrs, ou_entry });
 }
 

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "directory.h"
@@ -62,6 +63,11 @@ struct confirm_item {
  * disabled, in batches of OR filters (SPEC.md, Trust).  Returns 0; -1
  * when the stop flag ended it.  Items not answered stay UNSURE. */
 int ldapsrc_confirm(struct ldapsrc *src, struct confirm_item *items, size_t n);
+/* The ids of the users under base_dn that match disabled_filter (set) and
+ * changed since (modifyTimestamp), each to found (paged; -1 from found
+ * ends it).  0, or -1 logged: incomplete. */
+int ldapsrc_disabled_since(struct ldapsrc *src, time_t since,
+    int (*found)(void *ctx, const char *id), void *ctx);
 /* What the server says of itself in its root DSE.  Always 0: a server
  * that hides it is of no known family (out->family UNKNOWN). */
 int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);

@@ -27,7 +27,21 @@ struct reader {
 	 * the sink but read again by its DN once the refresh ends. */
 	bool reread_missing;
 	struct value_list reread_dn, reread_uuid;
+	/* ldapsrc_ids_matching: where each id found goes. */
+	int (*id_found)(void *ctx, const char *id);
+	void *id_ctx;
 };
+
+/* One search: what it is for, and what to make of each entry. */
+struct search {
+	const char *filter;
+	char **attrs;
+	int (*entry)(struct reader *, LDAPMessage *);
+};
+
+/* Run s under base_dn, subtree, with RFC 2696 paging; any ending but a
+ * whole read is logged and -1. */
+int ldapsrc_search_paged(struct reader *r, const struct search *s);
 
 /* One connection for one read (ldapsrc.h). */
 struct ldapsrc {
@@ -49,6 +63,8 @@ int ldapsrc_read_ous(struct reader *r);
 void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
 /* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
 void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
+/* f in parentheses ("objectClass=person" nests too), owned by the caller. */
+char *ldapsrc_filter_paren(const char *f);
 /* (&user_filter(!disabled_filter)), owned by the caller. */
 char *ldapsrc_user_filter(const struct config *cfg);
 

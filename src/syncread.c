@@ -14,6 +14,10 @@
 
 #define META_COOKIE	"sync_cookie"
 #define META_LAST_FULL	"last_full_read"
+#define META_LAST_READ	"last_read"
+/* How far before the last read the search for newly disabled users
+ * reaches: the server's clock and the agent's may differ. */
+#define DISABLED_SKEW	3600
 #define META_OUS	"ou_fingerprint"
 #define META_SCOPE	"scope_fingerprint"
 #define META_BUS	"bu_fingerprint"
@@ -268,6 +272,59 @@ incremental_refused(const struct config *cfg, const struct dir_server *srv, bool
 	return NULL;
 }
 
+struct disabled_ctx {
+	struct dir_read *rd;
+	size_t found;
+};
+
+/* A user disabled since the last read: gone, by the entryUUID its mirror
+ * row has (the stage merges the mirror by it). */
+static int
+disabled_found(void *ctx, const char *id)
+{
+	struct disabled_ctx *c = ctx;
+	struct mirror_entry m;
+	int found = state_stage_mirror_row(c->rd->stage, id, &m), rc = 0;
+
+	if (found == 1 && m.in_scope && m.uuid != NULL) {
+		rc = state_stage_gone(c->rd->stage, m.uuid);
+		c->found++;
+	}
+	if (found == 1)
+		state_mirror_release(&m);
+	if (found == -1 || rc == -1) {
+		c->rd->state_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Servers other than OpenLDAP do not report an entry that a change takes
+ * out of the search filter (389: DIRECTORY_SERVERS.md), so a user newly
+ * disabled would stay in scope for incremental reads.  After such a read,
+ * the users that match disabled_filter and changed since the last read
+ * (modifyTimestamp, with a margin for the clocks) are taken as gone; like
+ * every leaver they are confirmed before anything is done.
+ */
+static int
+read_newly_disabled(struct ldapsrc *src, const struct config *cfg, struct state *st,
+    struct dir_read *rd)
+{
+	char *last = meta(st, META_LAST_READ);
+	struct disabled_ctx c = { rd, 0 };
+	int rc = 0;
+
+	if (cfg->disabled_filter != NULL && cfg->disabled_filter[0] != '\0' && last != NULL)
+		rc = ldapsrc_disabled_since(src, (time_t)strtoll(last, NULL, 10) - DISABLED_SKEW,
+		    disabled_found, &c);
+	if (rc == 0 && c.found > 0)
+		log_info("%zu users in scope at the last read match disabled_filter now; they "
+		    "are confirmed as leavers", c.found);
+	free(last);
+	return rc;
+}
+
 /* The decision, then the users into the stage. */
 static int
 read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
@@ -292,6 +349,8 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
 		why = full_read_reason(cfg, st, rd, full_because, &cookie);
 		rd->incremental = cookie != NULL;
 		rc = read_users_sync(src, st, cookie, rd);
+		if (rc == 0 && rd->incremental && srv.family != DIR_FAMILY_OPENLDAP)
+			rc = read_newly_disabled(src, cfg, st, rd);
 	} else
 		rc = read_users_paged(src, st, rd);
 	/* Chosen incremental, read in full: the server would not send changes
@@ -313,6 +372,7 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 	int rc = -1;
 
 	/* A read again replaces what the last one made. */
+	snprintf(rd->read_at, sizeof rd->read_at, "%lld", (long long)time(NULL));
 	rd->present_phase = false;
 	rd->state_failed = false;
 	free(rd->bu_fingerprint);
@@ -357,7 +417,7 @@ syncread_close(struct dir_read *rd)
 }
 
 size_t
-syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len, struct state_meta m[6])
+syncread_meta(const struct dir_read *rd, struct state_meta m[SYNCREAD_META_MAX])
 {
 	size_t n = 0;
 
@@ -365,10 +425,9 @@ syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len, struct 
 	m[n++] = (struct state_meta){ META_OUS, rd->ou_fingerprint };
 	m[n++] = (struct state_meta){ META_SCOPE, rd->scope_fingerprint };
 	m[n++] = (struct state_meta){ META_BUS, rd->bu_fingerprint };
-	if (!rd->incremental) {
-		snprintf(now_text, now_len, "%lld", (long long)time(NULL));
-		m[n++] = (struct state_meta){ META_LAST_FULL, now_text };
-	}
+	m[n++] = (struct state_meta){ META_LAST_READ, rd->read_at };
+	if (!rd->incremental)
+		m[n++] = (struct state_meta){ META_LAST_FULL, rd->read_at };
 	return n;
 }
 

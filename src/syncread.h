@@ -37,6 +37,7 @@ struct dir_read {
 	struct ldapsrc *src;		/* the users' connection: the same server is
 					 * asked to confirm leavers (syncread_close) */
 	char *cookie;			/* to store with the mirror; NULL: none */
+	char read_at[24];		/* when the users' read began (time_t, decimal) */
 	char *ou_fingerprint;
 	char *scope_fingerprint;	/* the config's directory and mapping keys */
 	char *bu_fingerprint;		/* iMocha's BU list */
@@ -60,9 +61,9 @@ int syncread_users(const struct config *cfg, struct state *st, const char *full_
     const struct imocha_bu_list *bus, struct dir_read *rd);
 /* Done with the directory: close the users' connection. */
 void syncread_close(struct dir_read *rd);
-/* The meta keys that describe a mirror written from rd (at most 6). */
-size_t syncread_meta(const struct dir_read *rd, char *now_text, size_t now_len,
-    struct state_meta meta[6]);
+/* The meta keys that describe a mirror written from rd. */
+#define SYNCREAD_META_MAX 6
+size_t syncread_meta(const struct dir_read *rd, struct state_meta meta[SYNCREAD_META_MAX]);
 void syncread_release(struct dir_read *rd);
 
 #endif

@@ -486,9 +486,9 @@ pass_check_limits(struct pass *p)
 static int
 pass_apply(struct pass *p)
 {
-	struct state_meta meta[8], done = { META_PLAN_COMPLETE, plan_complete_value(p->cfg) };
-	char now[32];
-	size_t nmeta = syncread_meta(&p->rd, now, sizeof now, meta);
+	struct state_meta meta[SYNCREAD_META_MAX + 1],
+	    done = { META_PLAN_COMPLETE, plan_complete_value(p->cfg) };
+	size_t nmeta = syncread_meta(&p->rd, meta);
 	int rc;
 
 	/* Nothing changed: the new cookie, and the DNs of cosmetic changes,

@@ -8,7 +8,8 @@
 # confirmation.  Also: a server posing as 389 is read in full under
 # content_sync = auto; a referral entry over managed users holds them;
 # limits tripped on an incremental read are judged again on a full one;
-# plan reads as sync would.
+# plan reads as sync would; a user disabled on a server that does not
+# report entries leaving the filter is still seen by the next run.
 . "$L2I_TOP/tests/lib/common.sh"
 . "$L2I_TOP/tests/lib/slapd.sh"
 . "$L2I_TOP/tests/lib/liar.sh"
@@ -234,4 +235,29 @@ run_agent -c "$T/ref.ini" sync
 check_eq "the next run: exit 0" "$RC" 0
 check_contains "the next run holds them again" "$(cat "$T/err")" "held user00021@example.com"
 check_eq "still active" "$(field user00021 status)" Active
+# --- a user disabled where the server does not report it leaving the filter --
+CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" CFG_LDAP_EXTRA="content_sync = yes
+disabled_filter = (employeeType=disabled)" write_config "$T/dis.ini"
+liar_set "$T/liar" pose_as_389
+run_agent -c "$T/dis.ini" sync
+run_agent -c "$T/dis.ini" sync
+check_contains "disabled_filter set, posing as 389: incremental" "$(cat "$T/err")" \
+    "directory read incremental"
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00012,ou=Engineering,$P
+changetype: modify
+add: employeeType
+employeeType: disabled
+EOF
+liar_set "$T/liar" "pose_as_389 drop_deletes"
+run_agent -c "$T/dis.ini" sync
+check_eq "disabled, unreported: exit 0" "$RC" 0
+check "disabled, unreported: the server's report was dropped" \
+    test "$(liar_told "$T/liar" drop_deletes)" -ge 1
+check_contains "disabled, unreported: found by its modifyTimestamp" "$(cat "$T/err")" \
+    "1 users in scope at the last read match disabled_filter now"
+check_eq "disabled, unreported: deactivated all the same" "$(field user00012 status)" Inactive
+check_eq "disabled, unreported: nobody else" "$(field user00013 status)" Active
+liar_set "$T/liar" ""
+
 t_done
