@@ -20,32 +20,33 @@ u = json.load(sys.stdin)["users"]
 print(len(u), sorted({x["createCount"] for x in u}))'
 }
 
-seen_requests() {
-	[ "$(fake_request_count)" -ge "$1" ]
-}
-
 # --- (a) two runs at once ------------------------------------------------------
-# 300 ms a request, one at a time: the first run needs 2.7 s or more for the
-# business-unit list and its 8 creates, so the second, started once the
-# first's first request reached the fake, meets the lock.
-fake_start "$T/fake-a" --bu 1:Small --latency-ms 300 ||
+# The fake parks the first run's first create ("hold" fault) until the test
+# releases it, so the second run is started, and ends, while the first
+# surely runs and holds the lock: no timing involved, no inconclusive case.
+fake_start "$T/fake-a" --bu 1:Small ||
     { not_ok "fake iMocha (a) starts"; t_done; }
 CFG_BASE_DN="ou=Small,$P" CFG_STATE_FILE=$T/a.db CFG_IMOCHA_EXTRA="requests_per_second = 200
 max_in_flight = 1" write_config "$T/a.ini"
+fake_faults '[{"path":"/v3/accounts/user/create","hold":true}]' ||
+    not_ok "hold fault installed"
 agent_bg -c "$T/a.ini" sync
 first=$AGENT_PID
-wait_for 30 seen_requests 1 || not_ok "the first run reaches iMocha"
+# held_or_gone: the first run's create is parked, or the first run ended.
+held_or_gone() {
+	proc_alive "$first" || return 0
+	[ "$(fake_held)" -ge 1 ]
+}
+wait_for 60 held_or_gone
+check "the first run is running, its first create held by the fake" \
+    proc_alive "$first" || diag "$(tail -n 20 "$T/bg.err")"
 run_agent -c "$T/a.ini" sync
-first_alive=no
-proc_alive "$first" && first_alive=yes
-if [ "$RC" != 6 ] && [ "$first_alive" = no ]; then
-	skip "second sync while one runs: exit 6" \
-	    "inconclusive: the first run ended before the second took the lock"
-else
-	check_eq "second sync while one runs: exit 6" "$RC" 6 ||
-	    diag "$(tail -n 20 "$T/err")"
-	check_contains "the message names the holder's PID" "$(cat "$T/err")" "(PID $first)"
-fi
+check_eq "second sync while one runs: exit 6" "$RC" 6 ||
+    diag "$(tail -n 20 "$T/err")"
+check_contains "the message names the holder's PID" "$(cat "$T/err")" "(PID $first)"
+check_eq "the first run was still held when the second ended" \
+    "$(fake_held)" 1
+fake_release
 wait_for 60 _t_not_alive "$first" || kill -KILL "$first" 2>/dev/null
 RC=0
 wait "$first" || RC=$?

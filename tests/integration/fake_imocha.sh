@@ -139,8 +139,8 @@ http "$B" POST $CREATE "$(create_body ann.LEE@Example.com "Ann Lee")" "$KEY"
 expect "duplicate create (other case) is 'already exists'" 400 \
     '{"errors":["The user is already exists"]}'
 http "$B" GET /_fake/users "" ""
-expect "duplicate create leaves createCount 1" 200 \
-    '{"users":[{"email":"Ann.Lee@example.com","fullName":"Ann Lee","businessunitId":170867,"status":"Active","createCount":1}]}'
+expect "duplicate create: createCount 1, createAttempts 2 ('already exists' counted)" 200 \
+    '{"users":[{"email":"Ann.Lee@example.com","fullName":"Ann Lee","businessunitId":170867,"status":"Active","createCount":1,"createAttempts":2}]}'
 
 http "$B" POST $CREATE "$(create_body not-an-email "X")" "$KEY"
 expect "create: invalid e-mail format" 400 '{"errors":["Email address is in invalid format"]}'
@@ -193,13 +193,16 @@ expect "e-mail filter: fault skips another user" 200 \
 http "$B" POST $CREATE "$(create_body bob@example.com "Bob")" "$KEY"
 got=$(cat "$tmp/status")
 http "$B" GET /_fake/users "" ""
-if [ "$got" = ERR ] && grep -qF '{"email":"bob@example.com","fullName":"Bob","businessunitId":164373,"status":"Active","createCount":1}' "$tmp/body"; then
+if [ "$got" = ERR ] && grep -qF '{"email":"bob@example.com","fullName":"Bob","businessunitId":164373,"status":"Active","createCount":1,"createAttempts":1}' "$tmp/body"; then
 	ok "drop-after closes without answer but creates the user"
 else
 	notok "drop-after closes without answer but creates the user" "$got $(cat "$tmp/body")"
 fi
 http "$B" POST $CREATE "$(create_body bob@example.com "Bob")" "$KEY"
 expect "retry after drop-after is 'already exists'" 400 '{"errors":["The user is already exists"]}'
+http "$B" GET /_fake/users "" ""
+expect_in "the retry is a second attempt, not a second create" \
+    '{"email":"bob@example.com","fullName":"Bob","businessunitId":164373,"status":"Active","createCount":1,"createAttempts":2}'
 
 fault '{"path":"/v3/accounts/user/create","drop":"before"}'
 http "$B" POST $CREATE "$(create_body dora@example.com "Dora")" "$KEY"
@@ -219,8 +222,73 @@ http "$B" POST /_fake/users '{"users":[{"email":"Old@Example.com","fullName":"Ol
 http "$B" POST $CREATE "$(create_body old@example.com "Old Timer")" "$KEY"
 expect "preloaded user: create is 'already exists'" 400 '{"errors":["The user is already exists"]}'
 http "$B" GET /_fake/users "" ""
-expect_in "preloaded user keeps createCount 0" \
-    '{"email":"Old@Example.com","fullName":"Old Timer","businessunitId":170867,"status":"Inactive","createCount":0}'
+expect_in "preloaded user keeps createCount 0; its 'already exists' is 1 attempt" \
+    '{"email":"Old@Example.com","fullName":"Old Timer","businessunitId":170867,"status":"Inactive","createCount":0,"createAttempts":1}'
+http "$B" POST /_fake/users '{"users":[{"email":"old@example.com","fullName":"Old Timer"}]}' ""
+http "$B" GET /_fake/users "" ""
+expect_in "preloading an e-mail again keeps its createAttempts" \
+    '{"email":"old@example.com","fullName":"Old Timer","businessunitId":164373,"status":"Active","createCount":0,"createAttempts":1}'
+
+# Attempts that made no user: no key (401), invalid values (400), a drop
+# before processing.  Bodies without a usable e-mail are no attempt.
+http "$B" POST $CREATE "$(create_body nokey@example.com "No Key")" ""
+expect "create without API key is 401" 401 "$E401"
+http "$B" GET /_fake/create_attempts "" ""
+expect "/_fake/create_attempts counts every create that arrived, by e-mail" 200 \
+    '{"createAttempts":{"ann.lee@example.com":2,"bob@example.com":2,"carl@example.com":1,"cy@example.com":1,"dora@example.com":1,"nokey@example.com":1,"not-an-email":1,"old@example.com":1}}'
+
+# A "hold" fault parks a create unanswered until /_fake/release: it is
+# already counted as an attempt (on arrival) while no answer has gone out.
+fault '{"path":"/v3/accounts/user/create","email":"held@example.com","hold":true}'
+mkdir -p "$tmp/bg"
+$PY -c "$HTTP_PY" "$B" POST $CREATE "$(create_body held@example.com "Held")" "$KEY" "$tmp/bg" "" &
+bg=$!
+n=0
+while :; do
+	http "$B" GET /_fake/held "" ""
+	[ "$(cat "$tmp/body")" = '{"held":1}' ] && break
+	n=$((n + 1))
+	[ "$n" -gt 100 ] && break
+	sleep 0.1
+done
+expect "GET /_fake/held counts the parked request" 200 '{"held":1}'
+held_attempts=$($PY -c '
+import json, sys, urllib.request
+base = sys.argv[1]
+a = json.load(urllib.request.urlopen(base + "/_fake/create_attempts"))["createAttempts"]
+r = json.load(urllib.request.urlopen(base + "/_fake/requests"))["requests"][-1]
+u = json.load(urllib.request.urlopen(base + "/_fake/users"))["users"]
+print(a.get("held@example.com", 0), r["body"]["email"], r["status"],
+      any(x["email"] == "held@example.com" for x in u))' "$B")
+if [ "$held_attempts" = "1 held@example.com None False" ]; then
+	ok "a held create is counted on arrival, unanswered and not yet made"
+else
+	notok "a held create is counted on arrival, unanswered and not yet made" "$held_attempts"
+fi
+http "$B" POST /_fake/release "" ""
+expect "release lets the held request go" 200 '{"released":1}'
+wait "$bg"
+if [ "$(cat "$tmp/bg/status")" = 200 ] && grep -qF '"email":"held@example.com"' "$tmp/bg/body"; then
+	ok "the released create is processed and answered normally"
+else
+	notok "the released create is processed and answered normally" \
+	    "$(cat "$tmp/bg/status") $(cat "$tmp/bg/body")"
+fi
+http "$B" GET /_fake/requests "" ""
+expect_in "the log names the hold fault" '"status":200,"fault":"hold"'
+http "$B" POST /_fake/release "" ""
+expect "release with nothing held" 200 '{"released":0}'
+fault '{"path":"/v3/accounts/business-units","hold":true,"hold_ms":300}'
+t0=$($PY -c 'import time; print(time.time())')
+http "$B" GET $BUS "" "$KEY"
+if [ "$(cat "$tmp/status")" = 200 ] && $PY -c \
+    'import sys, time; sys.exit(time.time() - float(sys.argv[1]) < 0.3)' "$t0"; then
+	ok "a hold ends by itself after hold_ms"
+else
+	notok "a hold ends by itself after hold_ms" "$(cat "$tmp/status")"
+fi
+fault '{"hold":1}'
+expect "hold must be true" 400 '{"error":"hold must be true"}'
 
 fault '{"delay_ms":400}'
 t0=$($PY -c 'import time; print(time.time())')
@@ -241,7 +309,25 @@ else
 	notok "API key never in request log or --log" "--log file empty"
 fi
 
+# A request still held at a reset is dropped: the new state never sees it.
+fault '{"path":"/v3/accounts/user/create","hold":true}'
+$PY -c "$HTTP_PY" "$B" POST $CREATE "$(create_body late@example.com "Late")" "$KEY" "$tmp/bg" "" &
+bg=$!
+n=0
+while http "$B" GET /_fake/held "" "" && [ "$(cat "$tmp/body")" != '{"held":1}' ] &&
+    [ "$n" -lt 100 ]; do
+	n=$((n + 1))
+	sleep 0.1
+done
 http "$B" POST /_fake/reset "" ""
+wait "$bg"
+got=$(cat "$tmp/bg/status")
+http "$B" GET /_fake/users "" ""
+if [ "$got" = ERR ] && [ "$(cat "$tmp/body")" = '{"users":[]}' ]; then
+	ok "reset drops a held request unprocessed and unanswered"
+else
+	notok "reset drops a held request unprocessed and unanswered" "$got $(cat "$tmp/body")"
+fi
 http "$B" GET $BUS "" "$KEY"
 http "$B" GET $BUS "" "$KEY"
 http "$B" GET $BUS "" ""
@@ -255,12 +341,52 @@ else
 fi
 http "$B" GET /_fake/users "" ""
 expect "reset clears users" 200 '{"users":[]}'
+http "$B" GET /_fake/create_attempts "" ""
+expect "reset clears create attempts" 200 '{"createAttempts":{}}'
 
 kill -TERM "$main_pid"
 wait "$main_pid"
 rc=$?
 pids=$(echo "$pids" | sed "s/ $main_pid//")
 if [ "$rc" -eq 0 ]; then ok "SIGTERM exits 0"; else notok "SIGTERM exits 0" "rc $rc"; fi
+
+# ---- instance with latency ----------------------------------------------
+# --latency-ms holds every /v3 request before it is handled: a create is
+# counted as an attempt (and logged) on arrival, before that wait ends.
+if start_fake lat --latency-ms 2000; then
+	out=$($PY -c '
+import json, sys, threading, time, urllib.request
+base, key = sys.argv[1], sys.argv[2]
+def get(p):
+    return json.load(urllib.request.urlopen(base + p, timeout=10))
+def create():
+    req = urllib.request.Request(base + "/v3/accounts/user/create",
+        data=b"{\"email\":\"Slow@Example.com\",\"fullName\":\"Slow\"}",
+        method="POST", headers={"X-API-KEY": key,
+                                "Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+t0 = time.monotonic()
+th = threading.Thread(target=create)
+th.start()
+while get("/_fake/create_attempts")["createAttempts"].get("slow@example.com", 0) < 1:
+    if time.monotonic() - t0 > 10:
+        break
+    time.sleep(0.02)
+seen = time.monotonic() - t0
+status = get("/_fake/requests")["requests"][-1]["status"]
+users = len(get("/_fake/users")["users"])
+th.join()
+after = get("/_fake/users")["users"]
+print("good" if seen < 1.5 and status is None and users == 0 and
+      [(u["createCount"], u["createAttempts"]) for u in after] == [(1, 1)]
+      else "seen after %.2fs, status %s, users %d, then %r"
+      % (seen, status, users, after))
+' "$fake_base" "$KEY")
+	if [ "$out" = good ]; then ok "latency: a create is counted on arrival, before its answer"
+	else notok "latency: a create is counted on arrival, before its answer" "$out"; fi
+else
+	notok "latency: a create is counted on arrival, before its answer" "fake did not start"
+fi
 
 # ---- rate-limited instance --------------------------------------------
 if start_fake rl --rate-limit 3; then

@@ -16,7 +16,8 @@
 # Cases: ok, not_ok, skip, check, check_eq, check_contains, skip_all.
 # Agent: run_agent, agent_bg, agent_stop.  Fake iMocha: fake_start,
 # fake_stop, fake_use, fake_get, fake_post, fake_reset, fake_faults,
-# fake_users_emails, fake_user_field, fake_request_count, fake_write_count.
+# fake_users_emails, fake_user_field, fake_request_count, fake_write_count,
+# fake_create_attempts, fake_held, fake_release.
 # Config: write_config.  Misc: tls_make_certs, require_cmd, proc_state,
 # proc_alive, proc_stop, wait_for, shquote, rand_hex.
 #
@@ -526,6 +527,10 @@ elif cmd == "count":
     if len(args) > 1 and args[1]:
         reqs = [r for r in reqs if path_ok(r, args[1])]
     print(len(reqs))
+elif cmd == "attempts":
+    print(get_json("/_fake/create_attempts")["createAttempts"].get(args[0].lower(), 0))
+elif cmd == "held":
+    print(get_json("/_fake/held")["held"])
 elif cmd == "writes":
     reqs = v3(get_json("/_fake/requests")["requests"])
     print(len([r for r in reqs if r.get("method", "").upper() == "POST"]))
@@ -591,6 +596,23 @@ fake_request_count() {
 # fake_write_count: POST requests to /v3 (creates, moves, status changes).
 fake_write_count() {
 	FAKE_URL=$FAKE_URL "$L2I_PY" -c "$_FAKE_PY" writes
+}
+
+# fake_create_attempts EMAIL: how many creates for EMAIL (case-insensitive)
+# reached the fake, whatever their answer ("already exists", a fault, a
+# 401...): counted on arrival, so one still held counts.  0 if none.
+fake_create_attempts() {
+	FAKE_URL=$FAKE_URL "$L2I_PY" -c "$_FAKE_PY" attempts "$1"
+}
+
+# fake_held: how many requests a "hold" fault parks at the fake now.
+fake_held() {
+	FAKE_URL=$FAKE_URL "$L2I_PY" -c "$_FAKE_PY" held
+}
+
+# fake_release: let every request parked by a "hold" fault go on.
+fake_release() {
+	fake_post /_fake/release >/dev/null
 }
 
 # --- the run lock ------------------------------------------------------------

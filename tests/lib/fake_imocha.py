@@ -47,6 +47,8 @@ latency, API key (401), rate limit (429), fault queue, endpoint.
            associated with your account."]}  given (non-null), not a BU id
        400 {"errors":["The user is already exists"]}  e-mail known
            (case-insensitive); createCount unchanged
+       Every create that arrives is counted as an ATTEMPT of its e-mail
+       (see createAttempts below), whatever its answer.
        200 echo of the request body (re-serialised compactly); the user is
            stored with the e-mail as sent, BU defaulting to the first BU,
            status "Active", createCount + 1.
@@ -74,12 +76,32 @@ latency, API key (401), rate limit (429), fault queue, endpoint.
 CONTROL API under /_fake/ (no key; never delayed, rate-limited or faulted;
 not recorded in the request log). Bad control input: 400 {"error":"why"}.
   GET  /_fake/users     {"users":[{"email","fullName","businessunitId",
-                        "status","createCount"}...]} by lower-cased e-mail.
+                        "status","createCount","createAttempts"}...]} by
+                        lower-cased e-mail.
                         createCount = successful creates of that e-mail.
+                        createAttempts = create requests for that e-mail
+                        (as /_fake/create_attempts counts them): "already
+                        exists" answers, failures and retries included.
+  GET  /_fake/create_attempts
+                        {"createAttempts":{"<lower-cased e-mail>":n,...}}
+                        for every e-mail a create was attempted for, users
+                        or not (a refused create makes no user).  A create
+                        attempt is a POST /v3/accounts/user/create whose
+                        body is a JSON object with a non-empty string
+                        e-mail ("email" key, any case), keyed on that
+                        e-mail lower-cased.  It is counted ON ARRIVAL, when
+                        the request enters the request log: before the
+                        latency, key, rate-limit and fault checks, so a
+                        create still held (--latency-ms, a "hold" or
+                        "delay_ms" fault) is already counted, and one
+                        answered 401, 429, 400 ("already exists" included),
+                        a fault's status, or dropped counts too.
   POST /_fake/users     {"users":[{"email","fullName"?,"businessunitId"?,
                         "status"?}]} preloads users already in iMocha
                         (createCount 0; defaults "", first BU, "Active";
                         a known e-mail is overwritten, its createCount kept).
+                        A preload is not an attempt: createAttempts is
+                        whatever creates arrived for the e-mail (usually 0).
   GET  /_fake/requests  {"requests":[{"seq","time","method","path",
                         "headers_api_key_present","body","status","fault"}]}
                         /v3 requests in arrival order. seq from 1; time is
@@ -88,13 +110,19 @@ not recorded in the request log). Bad control input: 400 {"error":"why"}.
                         status = answered code, null if dropped (or still in
                         progress); fault = null, "rate_limit" or the fault
                         kind that hit it: "status", "drop_before",
-                        "drop_after", "delay_ms", "raw_body",
+                        "drop_after", "delay_ms", "hold", "raw_body",
                         "huge_body_bytes", "endless_body".
   POST /_fake/faults    {"faults":[FAULT...]} appends one-shot faults.
                         Answers {"queued":N,"pending":M}.
   GET  /_fake/faults    {"faults":[FAULT with "count" = hits left...]}
-  POST /_fake/reset     clears users, requests (hence stats), faults and the
-                        rate-limit window; the BU list stays.
+  GET  /_fake/held      {"held":n}: requests parked by a "hold" fault now.
+  POST /_fake/release   lets every request parked by a "hold" fault go on;
+                        answers {"released":n}.  Holds made later wait for
+                        the next release.
+  POST /_fake/reset     clears users, create attempts, requests (hence
+                        stats), faults and the rate-limit window, and drops
+                        held requests (connection closed, nothing processed
+                        or answered); the BU list stays.
   GET  /_fake/stats     {"per_second":{"<unix second>":n},"max_per_second":n,
                         "total":n,"status_counts":{"200":n,...},"dropped":n}
                         over every /v3 request in the log (401s, 429s and
@@ -115,6 +143,11 @@ FAULT = {"path": exact /v3 path or "*" (default "*"),
   "drop": "after"   process the request (really create etc.), then close
                     without answering.
   "delay_ms": N     process now, send the normal answer N ms later.
+  "hold": true [, "hold_ms": N (default 60000)]
+                    park the request, unprocessed and unanswered, until
+                    POST /_fake/release (or N ms pass), then process and
+                    answer it normally.  For tests that look at the agent
+                    while a request of its is known to be unanswered.
   "raw_body": TEXT [, "raw_status": CODE (default 200)]
                     answer exactly TEXT, without processing. A JSON
                     escape \udc80-\udcff in TEXT sends that one raw
@@ -158,10 +191,13 @@ ERR_EXISTS = "The user is already exists"
 ERR_NO_USER = "User does not exist"
 ERR_STATUS = "Status must be either 'Active' or 'Inactive'"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ACTIONS = ("status", "drop", "delay_ms", "raw_body", "huge_body_bytes",
-           "endless_body")
+ACTIONS = ("status", "drop", "delay_ms", "hold", "raw_body",
+           "huge_body_bytes", "endless_body")
 FAULT_KEYS = set(ACTIONS) | {"path", "email", "count", "body", "retry_after",
-                             "raw_status", "chunk_bytes", "interval_ms"}
+                             "raw_status", "chunk_bytes", "interval_ms",
+                             "hold_ms"}
+CREATE_PATH = "/v3/accounts/user/create"
+HOLD_MS = 60000
 ENDLESS_LENGTH = 1 << 40
 ENDLESS_SECONDS = 60.0
 
@@ -220,12 +256,19 @@ class State:
 
     def __init__(self, bus, rate_limit):
         self.lock = threading.Lock()
+        # "hold" faults wait on this until the release generation moves;
+        # reset_gen tells them a reset, not a release, woke them.
+        self.released = threading.Condition(self.lock)
+        self.release_gen = 0
+        self.reset_gen = 0
+        self.held = 0
         self.bus = bus
         self.rate_limit = rate_limit
         self.reset()
 
     def reset(self):
         self.users = {}
+        self.attempts = collections.Counter()
         self.requests = []
         self.faults = []
         self.window = collections.deque()
@@ -233,15 +276,46 @@ class State:
     def bu_ids(self):
         return {b[0] for b in self.bus}
 
-    def record(self, method, path, key_present, body):
+    def record(self, method, path, key_present, body, parsed):
+        """Log a /v3 request on arrival; count it if it is a create attempt."""
         entry = {"seq": 0, "time": time.time(),
                  "method": method, "path": path,
                  "headers_api_key_present": key_present, "body": body,
                  "status": None, "fault": None}
+        email = None
+        if method == "POST" and path == CREATE_PATH and \
+                isinstance(parsed, dict):
+            email = field(parsed, "email")
+            if not isinstance(email, str) or not email:
+                email = None
         with self.lock:
             entry["seq"] = len(self.requests) + 1
             self.requests.append(entry)
+            if email is not None:
+                self.attempts[email.lower()] += 1
         return entry
+
+    def hold(self, ms):
+        """Wait for the next release (or MS ms): True, the caller goes on;
+        False if a reset came first: the caller drops the request."""
+        with self.released:
+            gen, reset_gen = self.release_gen, self.reset_gen
+            self.held += 1
+            try:
+                self.released.wait_for(lambda: self.release_gen != gen,
+                                       timeout=ms / 1000.0)
+            finally:
+                self.held -= 1
+            return self.reset_gen == reset_gen
+
+    def release(self, by_reset=False):
+        with self.released:
+            n = self.held
+            self.release_gen += 1
+            if by_reset:
+                self.reset_gen += 1
+            self.released.notify_all()
+        return {"released": n}
 
     def admit(self):
         if not self.rate_limit:
@@ -351,8 +425,13 @@ class State:
 
     def list_users(self):
         with self.lock:
-            users = [dict(self.users[k]) for k in sorted(self.users)]
+            users = [dict(self.users[k], createAttempts=self.attempts[k])
+                     for k in sorted(self.users)]
         return {"users": users}
+
+    def list_attempts(self):
+        with self.lock:
+            return {"createAttempts": dict(sorted(self.attempts.items()))}
 
     def preload(self, body):
         users = body.get("users") if isinstance(body, dict) else None
@@ -412,7 +491,8 @@ def check_fault(f):
     if "email" in f and not isinstance(f["email"], str):
         raise ValueError("email must be a string")
     ints = {"count": 1, "status": 100, "delay_ms": 0, "raw_status": 100,
-            "huge_body_bytes": 0, "chunk_bytes": 1, "interval_ms": 0}
+            "huge_body_bytes": 0, "chunk_bytes": 1, "interval_ms": 0,
+            "hold_ms": 0}
     for k, low in ints.items():
         if k in f and (not is_int(f[k]) or f[k] < low):
             raise ValueError("%s must be an integer >= %d" % (k, low))
@@ -422,6 +502,10 @@ def check_fault(f):
         raise ValueError("raw_body must be a string")
     if "endless_body" in f and f["endless_body"] is not True:
         raise ValueError("endless_body must be true")
+    if "hold" in f and f["hold"] is not True:
+        raise ValueError("hold must be true")
+    if "hold_ms" in f and "hold" not in f:
+        raise ValueError("hold_ms goes with hold")
     return f
 
 
@@ -570,9 +654,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200, st.add_faults(body))
             elif route == ("GET", "/_fake/faults"):
                 self.reply(200, st.list_faults())
+            elif route == ("GET", "/_fake/create_attempts"):
+                self.reply(200, st.list_attempts())
+            elif route == ("GET", "/_fake/held"):
+                with st.lock:
+                    held = st.held
+                self.reply(200, {"held": held})
+            elif route == ("POST", "/_fake/release"):
+                self.reply(200, st.release())
             elif route == ("POST", "/_fake/reset"):
                 with st.lock:
                     st.reset()
+                st.release(by_reset=True)
                 self.reply(200, {"reset": True})
             elif route == ("GET", "/_fake/stats"):
                 self.reply(200, st.stats())
@@ -584,7 +677,7 @@ class Handler(BaseHTTPRequestHandler):
     def v3(self, path, raw, key):
         st = self.server.state
         body, logged = parse_body(raw)
-        entry = st.record(self.command, path, key is not None, logged)
+        entry = st.record(self.command, path, key is not None, logged, body)
         if self.server.latency:
             time.sleep(self.server.latency)
         try:
@@ -641,6 +734,11 @@ class Handler(BaseHTTPRequestHandler):
             code, obj = self.endpoint(path, body)
             time.sleep(f["delay_ms"] / 1000.0)
             self.reply(code, obj)
+        elif kind == "hold":
+            if self.server.state.hold(f.get("hold_ms", HOLD_MS)):
+                self.reply(*self.endpoint(path, body))
+            else:
+                self.close_connection = True
         elif kind == "raw_body":
             self.reply(f.get("raw_status", 200), None,
                        raw=f["raw_body"].encode("utf-8", "surrogateescape"))
