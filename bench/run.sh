@@ -167,6 +167,14 @@ say "settling sync"
 agent - settle "$T/main.ini" sync
 fact settle_seconds "$M_SECONDS"
 fact settle_writes "$(writes_main)"
+# Incremental reads are used only once an audit saw the server report a
+# user change rightly (SPEC.md, Trust): one display-name change, audited.
+say "audit: trusting the server's incremental reads"
+printf 'dn: uid=user00001,%s\nchangetype: modify\nreplace: cn\ncn: Audited\n\n' "$MAIN_BASE" |
+    slapd_modify "$T/ldap" || die "ldapmodify failed"
+agent - audit "$T/main.ini" sync
+grep -q "they are trusted from now on" "$T/runs/audit.err" ||
+    die "the audit did not trust the server: $(cat "$T/runs/audit.err")"
 
 FULL=
 "$L2I_BIN" --help 2>&1 | grep -q -- --full && FULL=--full

@@ -22,6 +22,7 @@
 #include "mapping.h"
 #include "output.h"
 #include "state.h"
+#include "state_audit.h"
 #include "syncrun.h"
 
 #define DEFAULT_CONFIG "/etc/ldap2imocha/ldap2imocha.ini"
@@ -50,6 +51,8 @@ static const char usage_text[] =
 "                       units; report each (with -v, print the effective config,\n"
 "                       secrets redacted)\n"
 "  business-units       list iMocha's business units (id and name)\n"
+"  reset-trust          forget what audits found of the directory servers'\n"
+"                       incremental reads; they are audited again before use\n"
 "  adopt FILE           record the users of iMocha's CSV user export (columns email,\n"
 "                       business_unit, status) as managed, so they are never created\n"
 "                       again and those out of scope can be deactivated\n"
@@ -172,6 +175,37 @@ out:
 	return rc;
 }
 
+/* reset-trust writes the store: under the lock, like a sync. */
+static int
+cmd_reset_trust(const struct config *cfg)
+{
+	struct state *st = NULL;
+	pid_t holder;
+	size_t n;
+	int rc = EXIT_CONFIG, lk;
+
+	if (access(cfg->state_file, F_OK) == -1) {
+		log_errorx("no state store at %s yet: no verdict to clear", cfg->state_file);
+		return EXIT_CONFIG;
+	}
+	if (state_open(cfg->state_file, &st) == -1)
+		goto out;
+	if ((lk = state_lock(st, &holder)) == 1) {
+		log_errorx("another ldap2imocha run (PID %ld) holds the lock on %s; try again "
+		    "when it ends", (long)holder, cfg->state_file);
+		rc = EXIT_LOCKED;
+		goto out;
+	}
+	if (lk == -1 || state_audit_reset(st, &n) == -1)
+		goto out;
+	log_info("cleared the audit verdicts of %zu directory servers: their incremental "
+	    "reads are audited again before they are used", n);
+	rc = EXIT_DONE;
+out:
+	state_close(st);
+	return rc;
+}
+
 /* history only reads, like status: no lock, and no store created. */
 static int
 cmd_history(const struct config *cfg, const struct cli *cli)
@@ -283,6 +317,8 @@ run_command(const struct cli *cli, struct config *cfg)
 		return cmd_check(cfg, cli->verbosity > 0);
 	if (strcmp(cli->command, "business-units") == 0)
 		return cmd_business_units(cfg);
+	if (strcmp(cli->command, "reset-trust") == 0)
+		return cmd_reset_trust(cfg);
 	if (strcmp(cli->command, "adopt") == 0)
 		return cli->file ? adopt_run(cfg, cli->file) : usage_error("adopt needs a FILE", NULL);
 	return usage_error("unknown command", cli->command);
@@ -292,7 +328,7 @@ static bool
 command_known(const char *command)
 {
 	static const char *const known[] = { "plan", "sync", "daemon", "status", "check",
-	    "business-units", "adopt", "history", NULL };
+	    "business-units", "adopt", "history", "reset-trust", NULL };
 
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(command, known[i]) == 0)

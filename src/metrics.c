@@ -150,6 +150,12 @@ format_state(FILE *fp, const struct metrics *m)
 	sample_long(fp, dir, "kind", "read", s->mirror_total);
 	sample_long(fp, dir, "kind", "in_scope", s->mirror_in_scope);
 	sample_long(fp, dir, "kind", "skipped", s->mirror_skipped);
+	family(fp, "ldap2imocha_audit_misses_total", "counter", "Changes that audits found "
+	    "the directory server's incremental reads missed.");
+	sample_long(fp, "ldap2imocha_audit_misses_total", NULL, NULL, s->audit_misses);
+	family(fp, "ldap2imocha_servers_distrusted", "gauge", "Directory servers whose "
+	    "incremental reads an audit rejected (read in full until reset-trust).");
+	sample_long(fp, "ldap2imocha_servers_distrusted", NULL, NULL, s->servers_distrusted);
 }
 
 static void

@@ -204,6 +204,9 @@ status_json(FILE *fp, const struct status_report *rep)
 	cJSON_AddNumberToObject(dir, "entries", (double)rep->summary.mirror_total);
 	cJSON_AddNumberToObject(dir, "in_scope", (double)rep->summary.mirror_in_scope);
 	cJSON_AddNumberToObject(dir, "skipped", (double)rep->summary.mirror_skipped);
+	cJSON_AddNumberToObject(dir, "audit_misses", (double)rep->summary.audit_misses);
+	cJSON_AddNumberToObject(dir, "servers_distrusted",
+	    (double)rep->summary.servers_distrusted);
 	for (int i = 0; i < LIFE_STATES; i++) {
 		char *key = xasprintf("last_%s", lifecycle_names[i]);
 
@@ -248,6 +251,9 @@ status_text(FILE *fp, const struct status_report *rep)
 			    rep->last[i].action, rep->last[i].email, rep->last[i].at);
 	fprintf(fp, "directory (last complete read): %ld entries, %ld in scope, %ld skipped\n",
 	    s->mirror_total, s->mirror_in_scope, s->mirror_skipped);
+	fprintf(fp, "audits of incremental reads: %ld missed changes found, %ld servers not "
+	    "trusted%s\n", s->audit_misses, s->servers_distrusted, s->servers_distrusted > 0 ?
+	    " (their reads are in full; 'ldap2imocha reset-trust' clears the verdicts)" : "");
 	fprintf(fp, "last runs:\n");
 	if (rep->nruns == 0)
 		fprintf(fp, "  none yet\n");

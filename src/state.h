@@ -83,6 +83,8 @@ struct failure_record {
 struct state_summary {
 	long active, inactive, pending, failed;	/* known users by lifecycle state */
 	long mirror_total, mirror_in_scope, mirror_skipped;
+	long audit_misses;		/* changes audits found incremental reads missed */
+	long servers_distrusted;	/* servers whose incremental reads an audit rejected */
 };
 
 int state_open(const char *path, struct state **out);

@@ -307,9 +307,13 @@ state_summary(struct state *st, struct state_summary *out)
 	    "(SELECT COUNT(*) FROM (" FAILURES_SQL ")), "
 	    "(SELECT COUNT(*) FROM directory_entry), "
 	    "(SELECT COUNT(*) FROM directory_entry WHERE in_scope = 1), "
-	    "(SELECT COUNT(*) FROM directory_entry WHERE problem IS NOT NULL)";
+	    "(SELECT COUNT(*) FROM directory_entry WHERE problem IS NOT NULL), "
+	    "coalesce((SELECT CAST(value AS INTEGER) FROM meta "
+	    " WHERE key = 'audit_misses_total'), 0), "
+	    "(SELECT COUNT(*) FROM meta WHERE key LIKE 'audit:%' AND value LIKE 'untrusted%')";
 	long *f[] = { &out->active, &out->inactive, &out->pending, &out->failed,
-	    &out->mirror_total, &out->mirror_in_scope, &out->mirror_skipped };
+	    &out->mirror_total, &out->mirror_in_scope, &out->mirror_skipped,
+	    &out->audit_misses, &out->servers_distrusted };
 	sqlite3_stmt *stmt = NULL;
 	int rc = -1;
 

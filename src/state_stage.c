@@ -495,6 +495,12 @@ stage_make_whole(struct state_stage *sg)
 }
 
 int
+state_stage_whole(struct state_stage *sg)
+{
+	return stage_make_whole(sg);
+}
+
+int
 state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out)
 {
 	size_t mirror;

@@ -64,6 +64,9 @@ int state_stage_put(struct state_stage *sg, const struct desired_user *d,
 int state_stage_keep(struct state_stage *sg, const struct desired_user *d);
 int state_stage_gone(struct state_stage *sg, const char *uuid);
 int state_stage_present(struct state_stage *sg, const char *uuid);
+/* Every row in the stage (kept mirror rows copied in), indexed and marked.
+ * 0, or -1 logged. */
+int state_stage_whole(struct state_stage *sg);
 /* The read brought no entry at all so far. */
 bool state_stage_read_nothing(const struct state_stage *sg);
 /* The counts so far (before _finish: what the read brought). */

@@ -1,5 +1,5 @@
 /* syncread.c: see syncread.h. */
-#include "syncread.h"
+#include "syncread_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,6 +39,16 @@ static char *
 fp_text(const struct fp *f)
 {
 	return xasprintf("%016" PRIx64, f->h);
+}
+
+char *
+syncread_fingerprint(const char *const *parts, size_t n)
+{
+	struct fp f = { 14695981039346656037ULL };
+
+	for (size_t i = 0; i < n; i++)
+		fp_add(&f, parts[i]);
+	return fp_text(&f);
 }
 
 /* Everything that decides which users are read and where they map. */
@@ -86,8 +96,8 @@ ou_fingerprint(struct dir_snapshot *snap)
 	return fp_text(&f);
 }
 
-static char *
-meta(struct state *st, const char *key)
+char *
+syncread_meta_get(struct state *st, const char *key)
 {
 	char *v = NULL;
 
@@ -115,7 +125,7 @@ bus_fingerprint(const struct imocha_bu_list *bus)
 static bool
 meta_differs(struct state *st, const char *key, const char *now)
 {
-	char *stored = meta(st, key);
+	char *stored = syncread_meta_get(st, key);
 	bool differs = stored == NULL || strcmp(stored, now) != 0;
 
 	free(stored);
@@ -128,7 +138,7 @@ static const char *
 full_read_reason(const struct config *cfg, struct state *st, const struct dir_read *rd,
     const char *forced, char **cookie_out)
 {
-	char *cookie = meta(st, META_COOKIE), *last = meta(st, META_LAST_FULL);
+	char *cookie = syncread_meta_get(st, META_COOKIE), *last = syncread_meta_get(st, META_LAST_FULL);
 	const char *why = NULL;
 	long long at = last ? strtoll(last, NULL, 10) : 0;
 
@@ -194,8 +204,8 @@ read_users_paged(struct ldapsrc *src, struct state *st, struct dir_read *rd)
 /* The users through content sync; a server without it is read paged
  * instead, and a cookie the server finds too old is dropped for a full
  * refresh.  Either way what the stage got so far is thrown away. */
-static int
-read_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_read *rd)
+int
+syncread_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct dir_read *rd)
 {
 	struct dirstage ds;
 	struct dir_sink sink;
@@ -307,11 +317,11 @@ disabled_found(void *ctx, const char *id)
  * (modifyTimestamp, with a margin for the clocks) are taken as gone; like
  * every leaver they are confirmed before anything is done.
  */
-static int
-read_newly_disabled(struct ldapsrc *src, const struct config *cfg, struct state *st,
+int
+syncread_newly_disabled(struct ldapsrc *src, const struct config *cfg, struct state *st,
     struct dir_read *rd)
 {
-	char *last = meta(st, META_LAST_READ);
+	char *last = syncread_meta_get(st, META_LAST_READ);
 	struct disabled_ctx c = { rd, 0 };
 	int rc = 0;
 
@@ -325,14 +335,75 @@ read_newly_disabled(struct ldapsrc *src, const struct config *cfg, struct state 
 	return rc;
 }
 
+/* The stored cookie may be compared with a full read now: the settings,
+ * OUs and business units are those it was read under. */
+static bool
+audit_comparable(struct state *st, const struct dir_read *rd, const char *stored)
+{
+	return stored != NULL && !meta_differs(st, META_SCOPE, rd->scope_fingerprint) &&
+	    !meta_differs(st, META_OUS, rd->ou_fingerprint) &&
+	    !meta_differs(st, META_BUS, rd->bu_fingerprint);
+}
+
+/*
+ * A server whose content sync may be used: incrementally when it is
+ * trusted (or content_sync = yes), else in full; and an audit (an
+ * incremental read, then a full one, compared: syncaudit.c) when a read
+ * in full is due anyway, or the server is not trusted yet.  *why says why
+ * the read is in full, NULL when it is incremental.
+ */
+static int
+read_users_content_sync(struct ldapsrc *src, const struct config *cfg, struct state *st,
+    const char *full_because, const struct dir_server *srv, struct dir_read *rd,
+    const char **why)
+{
+	char *cookie = NULL, *stored;
+	bool distrusted;
+	int rc;
+
+	syncaudit_load(cfg, st, ldapsrc_uri(src), &rd->audit);
+	distrusted = rd->audit.verdict == AUDIT_UNTRUSTED &&
+	    cfg->content_sync == CONTENT_SYNC_AUTO;
+	if (rd->audit.verdict == AUDIT_UNTRUSTED)
+		log_warnx("LDAP %s: an audit found this server's incremental reads wrong (%s); %s",
+		    ldapsrc_uri(src), rd->audit.detail, distrusted ?
+		    "they are not used ([ldap] content_sync = auto); 'ldap2imocha reset-trust' "
+		    "clears the verdict" : "they are used all the same ([ldap] content_sync = yes)");
+	*why = full_read_reason(cfg, st, rd, full_because, &cookie);
+	if (distrusted && *why == NULL)
+		*why = "an audit found this server's incremental reads wrong (content_sync = auto)";
+	stored = syncread_meta_get(st, META_COOKIE);
+	/* An audit on the full reads that come anyway (--full too), and on
+	 * every read of a server not trusted yet; not when the trust rules
+	 * already found this run's incremental read wrong. */
+	if ((full_because == NULL || strcmp(full_because, SYNCREAD_FULL_ASKED) == 0) &&
+	    !distrusted && audit_comparable(st, rd, stored) &&
+	    (*why != NULL || rd->audit.verdict == AUDIT_NONE)) {
+		if (*why == NULL)
+			*why = "auditing the server's incremental reads (not trusted yet)";
+		rc = syncaudit_run(src, cfg, st, stored, srv, rd);
+	} else {
+		if (distrusted) {
+			free(cookie);
+			cookie = NULL;
+		}
+		rd->incremental = cookie != NULL;
+		rc = syncread_users_sync(src, st, cookie, rd);
+		if (rc == 0 && rd->incremental && srv->family != DIR_FAMILY_OPENLDAP)
+			rc = syncread_newly_disabled(src, cfg, st, rd);
+	}
+	free(stored);
+	free(cookie);
+	return rc;
+}
+
 /* The decision, then the users into the stage. */
 static int
 read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
-    const char *full_because, struct dir_read *rd)
+    const char *full_because, char *first, struct dir_read *rd)
 {
 	const char *why;
 	struct dir_server srv = { 0 };
-	char *cookie = NULL;
 	bool fatal = false;
 	int rc;
 
@@ -345,13 +416,10 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
 		dir_server_release(&srv);
 		return -1;
 	}
-	if (why == NULL) {
-		why = full_read_reason(cfg, st, rd, full_because, &cookie);
-		rd->incremental = cookie != NULL;
-		rc = read_users_sync(src, st, cookie, rd);
-		if (rc == 0 && rd->incremental && srv.family != DIR_FAMILY_OPENLDAP)
-			rc = read_newly_disabled(src, cfg, st, rd);
-	} else
+	if (why == NULL)
+		rc = first != NULL ? syncaudit_recheck(src, st, first, rd) :
+		    read_users_content_sync(src, cfg, st, full_because, &srv, rd, &why);
+	else
 		rc = read_users_paged(src, st, rd);
 	/* Chosen incremental, read in full: the server would not send changes
 	 * only (read_users_sync said why). */
@@ -360,7 +428,6 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
 	if (rc == 0)
 		log_info("directory read %s%s%s", rd->incremental ? "incremental" : "in full",
 		    !rd->incremental ? ": " : "", !rd->incremental ? why : "");
-	free(cookie);
 	dir_server_release(&srv);
 	return rc;
 }
@@ -369,6 +436,8 @@ int
 syncread_users(const struct config *cfg, struct state *st, const char *full_because,
     const struct imocha_bu_list *bus, struct dir_read *rd)
 {
+	char *first;
+	bool recheck;
 	int rc = -1;
 
 	/* A read again replaces what the last one made. */
@@ -376,7 +445,14 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 	rd->present_phase = false;
 	rd->state_failed = false;
 	free(rd->bu_fingerprint);
-	free(rd->cookie);
+	/* Read again in full because this run's incremental read proved
+	 * wrong (trust.h): its finished stage and cookie are the first half
+	 * of an audit. */
+	recheck = full_because != NULL && strcmp(full_because, SYNCREAD_FULL_ASKED) != 0 &&
+	    rd->incremental && rd->stage != NULL && rd->cookie != NULL;
+	first = recheck ? rd->cookie : NULL;
+	if (!recheck)
+		free(rd->cookie);
 	rd->cookie = NULL;
 	mapping_free(rd->map);
 	rd->bu_fingerprint = bus_fingerprint(bus);
@@ -384,11 +460,12 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 	/* A connection of its own: the OUs' may have gone idle while iMocha
 	 * was asked for its business units, and servers close idle ones. */
 	if (rd->src != NULL || ldapsrc_open(cfg, &rd->src) == 0) {
-		rc = read_users(rd->src, cfg, st, full_because, rd);
+		rc = read_users(rd->src, cfg, st, full_because, first, rd);
 		dir_references_release(&rd->refs);
 		dir_references_add(&rd->refs, &rd->ou_refs);
 		dir_references_add(&rd->refs, ldapsrc_references(rd->src));
-	}
+	} else
+		free(first);
 	if (rc == -1)
 		return rd->state_failed ? -2 : -1;
 	/* Nothing at all, not even base_dn: an account without read rights
@@ -426,6 +503,10 @@ syncread_meta(const struct dir_read *rd, struct state_meta m[SYNCREAD_META_MAX])
 	m[n++] = (struct state_meta){ META_SCOPE, rd->scope_fingerprint };
 	m[n++] = (struct state_meta){ META_BUS, rd->bu_fingerprint };
 	m[n++] = (struct state_meta){ META_LAST_READ, rd->read_at };
+	if (rd->audit.changed)
+		m[n++] = (struct state_meta){ rd->audit.key, rd->audit.value };
+	if (rd->audit.misses_total != NULL)
+		m[n++] = (struct state_meta){ META_MISSES_TOTAL, rd->audit.misses_total };
 	if (!rd->incremental)
 		m[n++] = (struct state_meta){ META_LAST_FULL, rd->read_at };
 	return n;
@@ -434,6 +515,10 @@ syncread_meta(const struct dir_read *rd, struct state_meta m[SYNCREAD_META_MAX])
 void
 syncread_release(struct dir_read *rd)
 {
+	free(rd->audit.key);
+	free(rd->audit.detail);
+	free(rd->audit.value);
+	free(rd->audit.misses_total);
 	syncread_close(rd);
 	dir_references_release(&rd->refs);
 	dir_references_release(&rd->ou_refs);

@@ -25,6 +25,24 @@
 
 struct ldapsrc;
 
+/* What the agent believes of a server's incremental reads, and what this
+ * run's audit found (syncaudit.c).  key names the server, base and filter. */
+enum audit_verdict {
+	AUDIT_NONE,		/* not audited with a user change yet: not trusted */
+	AUDIT_TRUSTED,		/* an audit saw it report user changes rightly */
+	AUDIT_UNTRUSTED,	/* an audit found it miss changes */
+};
+
+struct dir_audit {
+	char *key;		/* the meta key of the verdict */
+	enum audit_verdict verdict;
+	char *detail;		/* AUDIT_UNTRUSTED: what was found, for messages */
+	bool changed;		/* this run changed the verdict: store value */
+	char *value;		/* the verdict to store */
+	size_t misses;		/* this run's */
+	char *misses_total;	/* the count to store with the mirror, or NULL */
+};
+
 struct dir_read {
 	struct state_stage *stage;	/* what was read, as desired rows */
 	struct mapping *map;		/* built from ous and the BU list */
@@ -38,6 +56,7 @@ struct dir_read {
 					 * asked to confirm leavers (syncread_close) */
 	char *cookie;			/* to store with the mirror; NULL: none */
 	char read_at[24];		/* when the users' read began (time_t, decimal) */
+	struct dir_audit audit;
 	char *ou_fingerprint;
 	char *scope_fingerprint;	/* the config's directory and mapping keys */
 	char *bu_fingerprint;		/* iMocha's BU list */
@@ -57,12 +76,14 @@ int syncread_ous(const struct config *cfg, struct dir_read *out);
  * Returns 0; -1 after logging that the read failed or was incomplete, or
  * -2 after logging that the state store failed under it: either way
  * nothing may change.  Release rd in every case. */
+/* The full_because of an operator's --full: such a read audits too. */
+#define SYNCREAD_FULL_ASKED "--full"
 int syncread_users(const struct config *cfg, struct state *st, const char *full_because,
     const struct imocha_bu_list *bus, struct dir_read *rd);
 /* Done with the directory: close the users' connection. */
 void syncread_close(struct dir_read *rd);
 /* The meta keys that describe a mirror written from rd. */
-#define SYNCREAD_META_MAX 6
+#define SYNCREAD_META_MAX 8
 size_t syncread_meta(const struct dir_read *rd, struct state_meta meta[SYNCREAD_META_MAX]);
 void syncread_release(struct dir_read *rd);
 

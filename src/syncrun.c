@@ -314,7 +314,7 @@ pass_read(struct pass *p)
 		return rc;
 	if (pass_stopping(p))
 		return PASS_STOPPED;
-	return pass_read_users(p, p->opt->full ? "--full" : NULL);
+	return pass_read_users(p, p->opt->full ? SYNCREAD_FULL_ASKED : NULL);
 }
 
 /*

@@ -34,6 +34,19 @@ check_eq "first run creates every user" "$(fake_users_emails | wc -l)" 8
 check "a cookie is stored with the mirror" \
     test -n "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key='sync_cookie'")"
 
+# Incremental reads are used only after an audit saw the server report a
+# user change rightly (SPEC.md, Trust).
+run_agent -c "$T/agent.ini" sync
+check_contains "no change yet: the run audits, and reads in full" "$(cat "$T/err")" \
+    "directory read in full: auditing the server's incremental reads (not trusted yet)"
+check_contains "no change yet: nothing to judge the server by" "$(cat "$T/err")" \
+    "no user change yet to judge them by"
+slapd_earn_trust "$T/ldap" "uid=user00008,ou=Sales,$P" "$T/agent.ini"
+check_contains "a change: the audit trusts the server" "$(cat "$T/err")" \
+    "they are trusted from now on"
+check_eq "the verdict is kept" \
+    "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key LIKE 'audit:%'")" trusted
+
 w=$(fake_write_count)
 sync_ok
 check_contains "second run reads incrementally" "$(cat "$T/err")" "directory read incremental"

@@ -23,12 +23,25 @@ P=ou=People,dc=example,dc=com
     slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
 CFG_URI=$LIAR_URI write_config "$T/agent.ini"
 field() { fake_user_field "$1@example.com" "$2"; }
+# retrust: a lie cost the server its trust, as it must; clear the verdict
+# and let an honest audit trust it again, for the next case.
+retrust() {
+	run_agent -c "$T/agent.ini" reset-trust
+	check_eq "reset-trust: exit 0" "$RC" 0
+	slapd_earn_trust "$T/ldap" "uid=user00001,ou=Engineering,$P" "$T/agent.ini"
+	check_contains "trusted again after an honest audit" "$(cat "$T/err")" \
+	    "they are trusted from now on"
+}
 statuses() { fake_request_count POST /v3/accounts/user/status; }
 sync_run() { run_agent -c "$T/agent.ini" sync "$@"; }
 
 sync_run
 check_eq "first run: exit 0" "$RC" 0
 check_eq "first run creates the 40 users" "$(fake_users_emails | wc -l)" 40
+# Incremental reads are used only once an audit saw the server report a
+# user change rightly.
+slapd_earn_trust "$T/ldap" "uid=user00001,ou=Engineering,$P" "$T/agent.ini"
+check_contains "an audit trusts the honest server" "$(cat "$T/err")" "they are trusted from now on"
 sync_run
 check_contains "through a faithful proxy the server is OpenLDAP: incremental" \
     "$(cat "$T/err")" "directory read incremental"
@@ -50,7 +63,15 @@ check_contains "refreshDeletes FALSE: the 39 said gone are found in scope" "$(ca
     "the incremental read said 39 users left who are still in scope"
 check_contains "refreshDeletes FALSE: so the run reads in full" "$(cat "$T/err")" \
     "reading the directory in full after all"
+check_eq "refreshDeletes FALSE: the lie costs the server its trust" \
+    "$(sqlite3 "$T/state.db" "SELECT substr(value, 1, 9) FROM meta WHERE key LIKE 'audit:%'")" untrusted
+check_eq "refreshDeletes FALSE: the misses are counted" \
+    "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'audit_misses_total'")" 39
 liar_set "$T/liar" ""
+sync_run
+check_contains "distrusted: the next run reads in full, naming the key" "$(cat "$T/err")" \
+    "they are not used ([ldap] content_sync = auto); 'ldap2imocha reset-trust' clears the verdict"
+retrust
 
 # --- changed entries without entryUUID ----------------------------------------
 for u in 3 4 5; do
@@ -122,6 +143,10 @@ check_contains "content_sync = yes: its content sync is used" "$(cat "$T/err")" 
     "directory read incremental"
 check_eq "content_sync = yes, refreshDeletes FALSE: nobody deactivated" "$(($(statuses) - s))" 0
 liar_set "$T/liar" ""
+run_agent -c "$T/yes.ini" sync
+check_contains "content_sync = yes, distrusted: used all the same, with a warning" \
+    "$(cat "$T/err")" "they are used all the same ([ldap] content_sync = yes)"
+retrust
 
 # --- plan reads as sync would, and shows what sync then does ------------------
 slapd_delete "$T/ldap" "uid=user00008,ou=Engineering,$P"
@@ -195,6 +220,38 @@ run_agent -c "$T/day.ini" sync --plan "$T/day.plan" --force
 check_eq "the reviewed plan applied with --force: exit 0" "$RC" 0
 check_eq "the reviewed plan applied: deactivated" "$(field user00011 status)" Inactive
 
+# --- lies of omission: the audit of a full read finds them ----------------------
+slapd_delete "$T/ldap" "uid=user00014,ou=Engineering,$P"
+liar_set "$T/liar" drop_deletes
+sync_run
+check_eq "an unreported deletion: exit 0" "$RC" 0
+check "an unreported deletion: the lie was told" test "$(liar_told "$T/liar" drop_deletes)" -ge 1
+check_eq "an unreported deletion: missed by the incremental read" "$(field user00014 status)" Active
+sync_run --full
+check_contains "the audit of the next full read finds the miss" "$(cat "$T/err")" \
+    "audit of its incremental reads: 1 changes a full read shows were missing, e.g. uid=user00014"
+check_eq "the full read deactivates the leaver" "$(field user00014 status)" Inactive
+liar_set "$T/liar" ""
+sync_run
+check_contains "distrusted after the audit: reads in full" "$(cat "$T/err")" \
+    "directory read in full: an audit found this server's incremental reads wrong"
+run_agent -c "$T/agent.ini" status --json
+check_eq "status --json counts the misses and the distrusted server" \
+    "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["directory"]; print(d["audit_misses"] >= 1, d["servers_distrusted"])' "$T/out")" \
+    "True 1"
+retrust
+# FreeIPA's changelog: incremental reads that report no user change at all
+gen_users 1 Engineering 60 | slapd_add "$T/ldap"
+liar_set "$T/liar" report_nothing
+sync_run
+check_eq "a changelog that reports nothing: the joiner is missed" "$(field user00060 createCount)" ""
+sync_run --full
+check_contains "the audit finds that miss too" "$(cat "$T/err")" \
+    "changes a full read shows were missing, e.g. uid=user00060"
+check_eq "and the full read creates the joiner" "$(field user00060 createCount)" 1
+liar_set "$T/liar" ""
+retrust
+
 # --- an account that can read nothing is an LDAP failure, --force or not ------
 SLAPD_ANON_NOREAD=1 slapd_start "$T/blind" || { not_ok "blind slapd starts"; t_done; }
 { gen_ou Sales; gen_users 3 Sales 500; } | slapd_add "$T/blind"
@@ -240,6 +297,7 @@ CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" CFG_LDAP_EXTRA="content_sy
 disabled_filter = (employeeType=disabled)" write_config "$T/dis.ini"
 liar_set "$T/liar" pose_as_389
 run_agent -c "$T/dis.ini" sync
+slapd_earn_trust "$T/ldap" "uid=user00001,ou=Engineering,$P" "$T/dis.ini"
 run_agent -c "$T/dis.ini" sync
 check_contains "disabled_filter set, posing as 389: incremental" "$(cat "$T/err")" \
     "directory read incremental"

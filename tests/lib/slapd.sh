@@ -404,3 +404,14 @@ gen_ou() {
 	printf 'dn: ou=%s,%s\nobjectClass: organizationalUnit\nou: %s\n\n' \
 	    "$1" "${2:-ou=People,$SLAPD_SUFFIX}" "$1"
 }
+
+# slapd_earn_trust DIR DN CONFIG: the agent uses a server's incremental
+# reads only after an audit saw them report a user change rightly
+# (SPEC.md, Trust).  Change DN's cn (a display name: nothing is sent to
+# iMocha for it) and sync with CONFIG: that run audits and, the server
+# being honest, trusts it.  RC and $T/err as run_agent leaves them.
+slapd_earn_trust() {
+	printf 'dn: %s\nchangetype: modify\nreplace: cn\ncn: Audited %s\n\n' "$2" "$(rand_hex 3)" |
+	    slapd_modify "$1"
+	run_agent -c "$3" sync
+}

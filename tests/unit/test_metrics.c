@@ -165,10 +165,12 @@ test_format_full(void)
 	m.totals.runs[RUN_OUTCOME_UNFINISHED] = 1;
 	m.totals.api = (struct run_api_calls){ 100, 4, 3, 2, 1 };
 	m.summary = (struct state_summary){ .active = 50, .inactive = 7, .pending = 1,
-	    .failed = 2, .mirror_total = 60, .mirror_in_scope = 58, .mirror_skipped = 2 };
+	    .failed = 2, .mirror_total = 60, .mirror_in_scope = 58, .mirror_skipped = 2,
+	    .audit_misses = 3, .servers_distrusted = 1 };
 	text = format(&m);
-	/* 8 outcomes + 4 last-run gauges + 4 user states + 3 kinds + 5 answers */
-	CHECK_INT(check_exposition(text), 24);
+	/* 8 outcomes + 4 last-run gauges + 4 user states + 3 kinds + 2 audit
+	 * + 5 answers */
+	CHECK_INT(check_exposition(text), 26);
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"done\"} 12\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"locked\"} 2\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"unfinished\"} 1\n") != NULL);
@@ -179,6 +181,8 @@ test_format_full(void)
 	CHECK(strstr(text, "\nldap2imocha_last_run_exit_status 1\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_users{state=\"inactive\"} 7\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_directory_entries{kind=\"in_scope\"} 58\n") != NULL);
+	CHECK(strstr(text, "\nldap2imocha_audit_misses_total 3\n") != NULL);
+	CHECK(strstr(text, "\nldap2imocha_servers_distrusted 1\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_api_calls_total{outcome=\"429\"} 3\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_api_calls_total{outcome=\"transport\"} 1\n") != NULL);
 	free(text);
@@ -194,7 +198,7 @@ test_format_empty(void)
 
 	memset(&m, 0, sizeof m);
 	text = format(&m);
-	CHECK_INT(check_exposition(text), 20);
+	CHECK_INT(check_exposition(text), 22);
 	CHECK(strstr(text, "# TYPE ldap2imocha_last_success_timestamp_seconds gauge\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_last_run_timestamp_seconds ") == NULL);
 	CHECK(strstr(text, "\nldap2imocha_last_run_exit_status ") == NULL);
@@ -261,7 +265,7 @@ test_write_store(void)
 	st = store_with_runs(db);
 	metrics_write(&cfg, st);
 	text = slurp(prom);
-	CHECK_INT(check_exposition(text), 23);	/* no success yet: 24 - 1 */
+	CHECK_INT(check_exposition(text), 25);	/* no success yet: 26 - 1 */
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"partial\"} 1\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"locked\"} 1\n") != NULL);
 	CHECK(strstr(text, "\nldap2imocha_runs_total{outcome=\"unfinished\"} 2\n") != NULL);
