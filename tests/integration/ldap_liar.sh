@@ -2,7 +2,8 @@
 # ldap_liar: the lying LDAP proxy (tests/lib/ldap_liar.py, liar.sh) in
 # front of a real slapd with syncprov, driven by ldapsearch.  With no lie
 # it answers byte for byte what slapd answers; each lie changes exactly
-# what it should, and is logged only when really told.
+# what it should, and is logged only when really told.  result=N changes a
+# search's result code, the rest of the answer kept.
 . "$L2I_TOP/tests/lib/common.sh"
 . "$L2I_TOP/tests/lib/slapd.sh"
 . "$L2I_TOP/tests/lib/liar.sh"
@@ -155,6 +156,75 @@ refresh "$LIAR_URI" "" uid >"$T/rn0" 2>&1
 check_eq "report_nothing: a refresh without a cookie is left alone" \
     "$(dns_of "$T/rn0")" 3
 check_eq "report_nothing: and that is not logged" "$(told report_nothing)" 1
+
+# --- result=N ---------------------------------------------------------------
+# result_of FILE: the search's result line; all_but_result FILE: the rest.
+result_of() { grep '^result: ' "$1"; }
+all_but_result() { grep -v '^result: \|^ref: ' "$1"; }
+liar_set "$L" result=4
+rc=0
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/r4" 2>&1 || rc=$?
+check_eq "result=4: the sync search ends with Size limit exceeded" \
+    "$rc $(result_of "$T/r4")" "4 result: 4 Size limit exceeded"
+check_eq "result=4: and slapd said success" \
+    "$(result_of "$T/direct1")" "result: 0 Success"
+check_eq "result=4: every other line is slapd's" \
+    "$(all_but_result "$T/r4")" "$(all_but_result "$T/direct1")"
+check_eq "result=4: the Sync Done control and its cookie are kept" \
+    "$(done_value "$T/r4")" "$(done_value "$T/direct1")"
+check_eq "result=4: logged once" "$(grep '^result' "$L/log")" "result 4"
+rc=0
+search "$LIAR_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/r4p" 2>&1 || rc=$?
+search "$SLAPD_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/r4pd" 2>&1
+check "result=4 alone: a search without the Sync Request control is slapd's" \
+    cmp "$T/r4pd" "$T/r4p"
+check_eq "result=4 alone: and not logged" "$rc $(told result)" "0 1"
+
+liar_set "$L" result=10
+rc=0
+refresh "$LIAR_URI" "" uid >"$T/r10" 2>&1 || rc=$?
+refresh "$SLAPD_URI" "" uid >"$T/r10d" 2>&1
+check_eq "result=10: a referral, to the default URL" \
+    "$rc $(result_of "$T/r10") $(grep '^ref: ' "$T/r10")" \
+    "10 result: 10 Referral ref: ldap://elsewhere.example.com/ou=People,dc=example,dc=com"
+check_eq "result=10: every other line is slapd's" \
+    "$(all_but_result "$T/r10")" "$(all_but_result "$T/r10d")"
+liar_set "$L" "result=10,ldap://other.example.com/ou=Sales,dc=example,dc=com"
+refresh "$LIAR_URI" "" uid >"$T/r10u" 2>&1
+check_eq "result=10,URL: the URL given, commas and all" \
+    "$(result_of "$T/r10u") $(grep '^ref: ' "$T/r10u")" \
+    "result: 10 Referral ref: ldap://other.example.com/ou=Sales,dc=example,dc=com"
+check_eq "result=10: logged per rewrite" "$(grep -c '^result 10$' "$L/log")" 2
+
+liar_set "$L" "result=3 any_search"
+rc=0
+search "$LIAR_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/r3p" 2>&1 || rc=$?
+check_eq "result=3 any_search: a paged search ends with Time limit exceeded" \
+    "$rc $(result_of "$T/r3p")" "3 result: 3 Time limit exceeded"
+check_eq "result=3 any_search: after its first page, as slapd sent it" \
+    "$(dns_of "$T/r3p") $(grep -c '^pagedresults: cookie=.' "$T/r3p")" "2 1"
+liar_set "$L" "result=3 any_search result_filter=organizationalUnit"
+rc=0
+search "$LIAR_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/r3f" 2>&1 || rc=$?
+search "$SLAPD_URI" -E pr=2/noprompt "(objectClass=inetOrgPerson)" uid >"$T/r3fd" 2>&1
+check "result_filter: a search whose filter does not hold the text is slapd's" \
+    cmp "$T/r3fd" "$T/r3f"
+search "$LIAR_URI" -E pr=2/noprompt "(objectClass=OrganizationalUnit)" ou >"$T/r3o" 2>&1 || rc=$?
+check_eq "result_filter: one that does is rewritten, whatever the case" \
+    "$rc $(result_of "$T/r3o")" "3 result: 3 Time limit exceeded"
+check_eq "result_filter: logged only for that one" "$(grep -c '^result 3$' "$L/log")" 2
+liar_set "$L" "result=3,any_search refresh_deletes_false"
+rc=0
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/r3s" 2>&1 || rc=$?
+check_eq "result=3 with refresh_deletes_false: both lies in one message" \
+    "$rc $(result_of "$T/r3s") $(done_value "$T/r3s")" \
+    "3 result: 3 Time limit exceeded cookie=$(cookie_of "$T/direct1") deletes=absent"
+check_eq "result=3: logged per rewrite" "$(grep -c '^result 3$' "$L/log")" 3
+liar_set "$L" ""
+rc=0
+refresh "$LIAR_URI" "$c0" uid entryUUID entryCSN description >"$T/r0" 2>&1 || rc=$?
+check "without the word: slapd's answer again, byte for byte" cmp "$T/direct1" "$T/r0"
+check_eq "without the word: nothing more logged" "$rc $(told result)" "0 6"
 
 # --- drop_after -------------------------------------------------------------
 liar_set "$L" drop_after=2

@@ -22,7 +22,7 @@ COMMAND LINE
                     starts with the word that told it.
   SIGTERM / SIGINT: exit at once (connections are simply dropped).
 
-MODE FILE: words separated by white space or commas.
+MODE FILE: words separated by white space or commas (result=N,URL aside).
   refresh_deletes_false  389's refresh: the Sync Done control of a
         SearchResultDone is rewritten with refreshDeletes FALSE (the
         BOOLEAN omitted, the cookie kept); every "present" message is
@@ -65,6 +65,26 @@ MODE FILE: words separated by white space or commas.
   pose_as_unknown  the same, but no vendor attribute is added (a server
         of no known family).  Log: "pose_as_unknown".  With both words,
         pose_as_389 wins.
+  result=N[,URL]  the SearchResultDone of a search carrying the Sync
+        Request control gets resultCode N (decimal) instead of slapd's;
+        matchedDN and diagnosticMessage stay slapd's, and so do the
+        message's controls (the Sync Done control and its cookie).  For
+        N = 10 (referral) the referral field [3] holds URL (default
+        ldap://elsewhere.example.com/ou=People,dc=example,dc=com); for any
+        other N a referral field slapd sent is dropped (an LDAPResult
+        carries one only with code 10), and a URL given is ignored, said
+        on stderr.  The URL may hold commas: when the comma-separated
+        piece after "result=N" holds "://", it and the rest of that
+        white-space separated word are the URL; otherwise they are more
+        words ("result=4,any_search").  Log: "result N", once per
+        SearchResultDone rewritten.
+  any_search  result=N rewrites the SearchResultDone of every search
+        (paged reads, the root DSE, reads by DN...), not only sync ones.
+  result_filter=TEXT  result=N rewrites only searches whose filter holds
+        TEXT (compared without regard to case with the filter's BER bytes,
+        which hold its attribute names and values as sent): with
+        any_search, "result_filter=inetOrgPerson" picks the agent's user
+        read out of its OU read ("organizationalUnit") and root DSE read.
   Unknown words are reported on stderr and ignored.
 
 Everything else (binds, paged searches...) passes unchanged.
@@ -97,7 +117,12 @@ STRIP_ATTRS = {b"entryuuid", b"entrycsn", b"nsuniqueid",
                b"createtimestamp", b"modifytimestamp"}
 
 WORDS = {"refresh_deletes_false", "strip_operational", "drop_deletes",
-         "report_nothing", "sync_only", "pose_as_389", "pose_as_unknown"}
+         "report_nothing", "sync_only", "pose_as_389", "pose_as_unknown",
+         "any_search"}
+
+# result=10 without a URL: where the referral points.
+DEFAULT_REFERRAL = b"ldap://elsewhere.example.com/ou=People,dc=example,dc=com"
+LDAP_REFERRAL = 10
 
 # pose_as_389: what 389 Directory Server says of itself in its root DSE.
 VENDOR_389 = [(b"vendorName", b"389 Project"),
@@ -365,6 +390,14 @@ def strip_entry(msg):
     return enc(OP_SEARCH_ENTRY, dn_tlv + enc(0x30, b"".join(kept))), removed
 
 
+def search_filter(msg):
+    """A SearchRequest's filter, its BER TLV as sent."""
+    parts = children(msg.raw, msg.op_vs, msg.op_ve)
+    if len(parts) < 8:
+        raise BerError("bad SearchRequest")
+    return bytes(msg.raw[parts[5][2]:parts[6][2]])
+
+
 def dse_request(msg):
     """For a SearchRequest whose base is the empty DN (a root DSE read):
     (types_only, set of the requested attribute names, lowercased);
@@ -452,6 +485,31 @@ def sync_done_false(value):
     return enc(0x30, cookie)
 
 
+def enc_enum(n):
+    """An ENUMERATED's TLV: n in the shortest two's complement form."""
+    return enc(0x0A, n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True))
+
+
+def rewrite_result(msg, code, url):
+    """The SearchResultDone's protocolOp TLV with resultCode code; for
+    code 10 the referral [3] is url, for any other a referral is dropped.
+    matchedDN, diagnosticMessage and anything after are kept as sent."""
+    raw = msg.raw
+    parts = children(raw, msg.op_vs, msg.op_ve)
+    if len(parts) < 3 or parts[0][0] != 0x0A or parts[1][0] != 0x04 \
+            or parts[2][0] != 0x04:
+        raise BerError("bad SearchResultDone")
+    body = enc_enum(code)
+    for i, (t, vs, ve) in enumerate(parts[1:], 1):
+        start = parts[i - 1][2]     # a TLV starts where the last one ended
+        if t == 0xA3:
+            continue                # slapd's own referral: replaced/dropped
+        body += raw[start:ve]
+        if i == 2 and code == LDAP_REFERRAL:
+            body += enc(0xA3, enc(0x04, url))
+    return enc(OP_SEARCH_DONE, body)
+
+
 # --- the proxy ------------------------------------------------------------
 
 class Log:
@@ -474,37 +532,69 @@ def err(text):
 
 
 def read_mode(path):
+    """(words, counts, result): the plain words, {count word: N}, and
+    (N, URL bytes, result_filter's TEXT lowercased or None) for
+    result=N[,URL], or None."""
     words = set()
     counts = {}
+    result = None
+    match = None
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError:
-        return words, counts
-    for w in text.replace(",", " ").split():
+        return words, counts, None
+    tokens = []
+    for big in text.split():
+        pieces = big.split(",")
+        i = 0
+        while i < len(pieces):
+            w = pieces[i]
+            i += 1
+            if w.startswith("result=") and i < len(pieces) and "://" in pieces[i]:
+                # result=N,URL: the URL, commas and all, is the rest of
+                # the white-space separated word.
+                tokens.append((w, ",".join(pieces[i:])))
+                break
+            if w:
+                tokens.append((w, None))
+    for w, url in tokens:
         name, eq, arg = w.partition("=")
         if name in COUNT_WORDS and eq and arg.isdigit():
             counts[name] = int(arg)
+        elif name == "result" and eq and arg.isdigit() and int(arg) < 2 ** 31:
+            code = int(arg)
+            if url is not None and code != LDAP_REFERRAL:
+                err("mode file: %s: the URL is ignored, a referral needs "
+                    "result=%d" % (w, LDAP_REFERRAL))
+            result = (code, url.encode("utf-8") if url else DEFAULT_REFERRAL)
+        elif name == "result_filter" and eq and arg:
+            match = arg.encode("utf-8").lower()
         elif name in WORDS and not eq:
             words.add(name)
         else:
-            err("mode file: ignoring unknown word %r" % w)
-    return words, counts
+            err("mode file: ignoring unknown word %r"
+                % (w if url is None else w + "," + url))
+    if result is not None:
+        result += (match,)
+    return words, counts, result
 
 
 class Conn:
-    def __init__(self, client, upstream, words, counts, log, cid):
+    def __init__(self, client, upstream, words, counts, result, log, cid):
         self.client = client
         self.up = upstream
         self.words = words
         self.counts = counts
+        self.result = result        # (code, referral URL, match) or None
+        self.filter_hits = set()    # msgids whose filter holds the match
         self.log = log
         self.cid = cid
         self.lock = threading.Lock()
         self.closed = False
         self.requests = {}          # msgid -> (is_sync, has_cookie)
         self.starttls_id = None     # msgid of a StartTLS request
-        self.raw = not words and not counts
+        self.raw = not words and not counts and not result
         self.forwarded = 0          # entries forwarded that count
         self.stalled = False
         self.dropped = {}           # msgid -> report_nothing drops
@@ -553,6 +643,9 @@ class Conn:
                     pos = end
                     if msg.op == OP_SEARCH_REQUEST:
                         self.requests[msg.msgid] = sync_request(msg)
+                        if self.result and self.result[2] is not None:
+                            if self.result[2] in search_filter(msg).lower():
+                                self.filter_hits.add(msg.msgid)
                         if self.pose:
                             dse = dse_request(msg)
                             if dse is not None:
@@ -707,6 +800,15 @@ class Conn:
             n = self.dropped.pop(msg.msgid, 0)
             if n:
                 self.log.lie("report_nothing %d" % n)
+            op_tlv = None
+            controls = None
+            hit = msg.msgid in self.filter_hits
+            self.filter_hits.discard(msg.msgid)
+            if self.result and (is_sync or "any_search" in w) and \
+                    (self.result[2] is None or hit):
+                code, url, _ = self.result
+                op_tlv = rewrite_result(msg, code, url)
+                self.log.lie("result %d" % code)
             if "refresh_deletes_false" in w:
                 c = msg.control(OID_SYNC_DONE)
                 if c is not None:
@@ -714,8 +816,10 @@ class Conn:
                     if new is not None:
                         c[2] = new
                         self.log.lie("refresh_deletes_false done")
-                        return msg.rebuild(controls=msg.get_controls())
-            return msg.raw
+                        controls = msg.get_controls()
+            if op_tlv is None and controls is None:
+                return msg.raw
+            return msg.rebuild(op_tlv=op_tlv, controls=controls)
         return msg.raw
 
 
@@ -746,7 +850,7 @@ def main():
     while True:
         client, _ = ls.accept()
         cid += 1
-        words, counts = read_mode(a.mode_file)
+        words, counts, result = read_mode(a.mode_file)
         try:
             up = socket.create_connection(upstream, timeout=10)
             up.settimeout(None)
@@ -756,7 +860,7 @@ def main():
             continue
         for s in (client, up):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Conn(client, up, words, counts, log, cid).run()
+        Conn(client, up, words, counts, result, log, cid).run()
 
 
 if __name__ == "__main__":
