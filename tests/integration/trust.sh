@@ -163,6 +163,21 @@ sync_run
 check_eq "sync after plan: exit 0" "$RC" 0
 check_eq "sync after plan: the deletion as planned" "$(field user00008 status)" Inactive
 check_eq "sync after plan: the joiner as planned" "$(field user00300 createCount)" 1
+# The same for a full read (which also audits).
+slapd_delete "$T/ldap" "uid=user00007,ou=Engineering,$P"
+gen_users 1 Sales 301 | slapd_add "$T/ldap"
+run_agent -c "$T/agent.ini" plan --full --json
+check_contains "plan --full: a full read" "$(cat "$T/err")" "directory read in full: --full"
+plan_actions=$(/usr/bin/python3 -c 'import json,sys
+p = json.load(open(sys.argv[1]))
+print(" ".join(sorted(c["action"] + ":" + c["email"] for c in p["changes"])))' "$T/out")
+check_eq "plan --full: the deletion and the joiner" "$plan_actions" \
+    "create:user00301@example.com deactivate:user00007@example.com"
+w=$(fake_write_count)
+sync_run --full
+check_eq "sync --full after plan --full: exactly those two writes" "$(($(fake_write_count) - w))" 2
+check_eq "sync --full after plan --full: as planned" \
+    "$(field user00007 status) $(field user00301 createCount)" "Inactive 1"
 
 # --- limits are judged on a full read -----------------------------------------
 slapd_delete "$T/ldap" "uid=user00009,ou=Engineering,$P" "uid=user00010,ou=Engineering,$P"
@@ -198,15 +213,15 @@ check_eq "neither sent anything" "$(fake_write_count)" "$w"
 liar_set "$T/liar" ""
 
 # --- a rolling 24-hour cap on deactivations ------------------------------------
-# Four deactivations were sent in this test so far (user00006, 8, 9, 10).
+# Five deactivations were sent in this test so far (user00006 to 10).
 slapd_delete "$T/ldap" "uid=user00011,ou=Engineering,$P"
 CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
-max_deactivations_per_day = 4" write_config "$T/day.ini"
+max_deactivations_per_day = 5" write_config "$T/day.ini"
 s=$(statuses)
 run_agent -c "$T/day.ini" sync
 check_eq "over max_deactivations_per_day: exit 5" "$RC" 5
 check_contains "names the daily cap and the last day's count" "$(cat "$T/err")" \
-    "max_deactivations_per_day stops this run: 1 deactivations planned and 4 sent in the last 24 hours, 4 allowed"
+    "max_deactivations_per_day stops this run: 1 deactivations planned and 5 sent in the last 24 hours, 5 allowed"
 check_contains "advises a reviewed plan, applied as reviewed" "$(cat "$T/err")" \
     "'ldap2imocha plan --out FILE', then apply exactly that plan with 'ldap2imocha sync --plan FILE --force'"
 check_eq "over the daily cap: nobody deactivated" "$(($(statuses) - s))" 0
@@ -292,6 +307,19 @@ run_agent -c "$T/ref.ini" sync
 check_eq "the next run: exit 0" "$RC" 0
 check_contains "the next run holds them again" "$(cat "$T/err")" "held user00021@example.com"
 check_eq "still active" "$(field user00021 status)" Active
+# --- a reference that only the confirmation meets -----------------------------
+# The referral turns up between the read and the confirmation: the proxy
+# lets only the confirmation searches (their filters name entryUUID) see it.
+slapd_delete "$T/ldap" "uid=user00023,ou=Sales,$P"
+liar_set "$T/liar" refs_only_filter=entryuuid
+run_agent -c "$T/ref.ini" sync
+check_eq "a reference met only by the confirmation: exit 0" "$RC" 0
+check "the read's references were hidden" test "$(liar_told "$T/liar" refs_only_filter)" -ge 1
+check_contains "the confirmation's reference holds the leaver under it" "$(cat "$T/err")" \
+    "held user00023@example.com (uid=user00023,ou=Sales,$P): the directory server could not confirm"
+check_eq "held: user00023 stays active" "$(field user00023 status)" Active
+liar_set "$T/liar" ""
+
 # --- a user disabled where the server does not report it leaving the filter --
 CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000" CFG_LDAP_EXTRA="content_sync = yes
 disabled_filter = (employeeType=disabled)" write_config "$T/dis.ini"

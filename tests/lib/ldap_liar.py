@@ -85,6 +85,11 @@ MODE FILE: words separated by white space or commas (result=N,URL aside).
         which hold its attribute names and values as sent): with
         any_search, "result_filter=inetOrgPerson" picks the agent's user
         read out of its OU read ("organizationalUnit") and root DSE read.
+  refs_only_filter=TEXT  search continuation references reach the
+        client only in searches whose filter holds TEXT (compared as
+        result_filter does); every other search's are dropped: a part of
+        the directory that turns into a referral between two searches.
+        Log: "refs_only_filter DN-less" once per reference dropped.
   Unknown words are reported on stderr and ignored.
 
 Everything else (binds, paged searches...) passes unchanged.
@@ -568,6 +573,8 @@ def read_mode(path):
                 err("mode file: %s: the URL is ignored, a referral needs "
                     "result=%d" % (w, LDAP_REFERRAL))
             result = (code, url.encode("utf-8") if url else DEFAULT_REFERRAL)
+        elif name == "refs_only_filter" and eq and arg:
+            words.add("refs_only_filter=" + arg.lower())
         elif name == "result_filter" and eq and arg:
             match = arg.encode("utf-8").lower()
         elif name in WORDS and not eq:
@@ -588,6 +595,7 @@ class Conn:
         self.counts = counts
         self.result = result        # (code, referral URL, match) or None
         self.filter_hits = set()    # msgids whose filter holds the match
+        self.refs_hidden = set()    # msgids whose references are dropped
         self.log = log
         self.cid = cid
         self.lock = threading.Lock()
@@ -646,6 +654,10 @@ class Conn:
                         if self.result and self.result[2] is not None:
                             if self.result[2] in search_filter(msg).lower():
                                 self.filter_hits.add(msg.msgid)
+                        for rw in self.words:
+                            if rw.startswith("refs_only_filter=") and \
+                                    rw[17:].encode("utf-8") not in search_filter(msg).lower():
+                                self.refs_hidden.add(msg.msgid)
                         if self.pose:
                             dse = dse_request(msg)
                             if dse is not None:
@@ -768,6 +780,9 @@ class Conn:
                 self.forwarded += 1
             return out
         if op == OP_SEARCH_REF:
+            if msg.msgid in self.refs_hidden:
+                self.log.lie("refs_only_filter DN-less")
+                return None
             if silent:
                 self.dropped[msg.msgid] = self.dropped.get(msg.msgid, 0) + 1
                 return None
@@ -797,6 +812,7 @@ class Conn:
         if op == OP_SEARCH_DONE:
             self.requests.pop(msg.msgid, None)
             self.dse_reqs.pop(msg.msgid, None)
+            self.refs_hidden.discard(msg.msgid)
             n = self.dropped.pop(msg.msgid, 0)
             if n:
                 self.log.lie("report_nothing %d" % n)
