@@ -22,14 +22,7 @@
 . "$L2I_TOP/tests/lib/liar.sh"
 require_cmd sqlite3 sqlite3
 t_setup
-SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
-fake_start "$T/fake" --bu 1:Engineering --bu 2:Sales ||
-    { not_ok "fake iMocha starts"; t_done; }
-liar_start "$T/liar" "$SLAPD_URI" || { not_ok "the lying proxy starts"; t_done; }
-P=ou=People,dc=example,dc=com
-{ gen_ou Engineering; gen_ou Sales; gen_users 9 Engineering 1; gen_users 3 Sales 10; } |
-    slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
-CFG_URI=$LIAR_URI write_config "$T/agent.ini"
+liar_rig 9 3
 CFG_URI=$LIAR_URI CFG_LDAP_EXTRA="content_sync = no" write_config "$T/paged.ini"
 
 field() { fake_user_field "$1@example.com" "$2"; }

@@ -14,14 +14,7 @@
 . "$L2I_TOP/tests/lib/slapd.sh"
 . "$L2I_TOP/tests/lib/liar.sh"
 t_setup
-SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
-fake_start "$T/fake" --bu 1:Engineering --bu 2:Sales ||
-    { not_ok "fake iMocha starts"; t_done; }
-liar_start "$T/liar" "$SLAPD_URI" || { not_ok "the lying proxy starts"; t_done; }
-P=ou=People,dc=example,dc=com
-{ gen_ou Engineering; gen_ou Sales; gen_users 20 Engineering 1; gen_users 20 Sales 21; } |
-    slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
-CFG_URI=$LIAR_URI write_config "$T/agent.ini"
+liar_rig 20 20
 field() { fake_user_field "$1@example.com" "$2"; }
 # retrust: a lie cost the server its trust, as it must; clear the verdict
 # and let an honest audit trust it again, for the next case.

@@ -82,3 +82,21 @@ liar_told() {
 liar_stop() {
 	_t_stop_pidfile "$1/pid" ldap_liar.py
 }
+
+# liar_rig N_ENG N_SALES: the rig of the trust tests: a slapd with syncprov
+# in $T/ldap, the fake iMocha (BUs 1 Engineering, 2 Sales) in $T/fake,
+# the liar in $T/liar in front of slapd, N_ENG users in ou=Engineering
+# from user00001 and N_SALES in ou=Sales after them, and $T/agent.ini
+# reading through the liar.  Sets P (ou=People,...).  Ends the test
+# (skip or not ok) when a part does not start.
+liar_rig() {
+	SLAPD_SYNCPROV=1 slapd_start "$T/ldap" || skip_all "slapd could not start"
+	fake_start "$T/fake" --bu 1:Engineering --bu 2:Sales ||
+	    { not_ok "fake iMocha starts"; t_done; }
+	liar_start "$T/liar" "$SLAPD_URI" || { not_ok "the lying proxy starts"; t_done; }
+	P=ou=People,dc=example,dc=com
+	{ gen_ou Engineering; gen_ou Sales; gen_users "$1" Engineering 1
+	  gen_users "$2" Sales $(($1 + 1)); } |
+	    slapd_add "$T/ldap" || { not_ok "directory loads"; t_done; }
+	CFG_URI=$LIAR_URI write_config "$T/agent.ini"
+}
