@@ -182,6 +182,10 @@ check_eq "over max_deactivations on an incremental read: exit 5" "$RC" 5
 check_contains "the limit is judged again on a full read" "$(cat "$T/err")" \
     "limits are judged on a full read"
 check_eq "over the limit: nobody deactivated" "$(($(statuses) - s))" 0
+run_agent -c "$T/limit.ini" plan --out "$T/limit.plan"
+run_agent -c "$T/limit.ini" sync --plan "$T/limit.plan"
+check_eq "over max_deactivations with --plan FILE: exit 5 too" "$RC" 5
+check_eq "--plan over the limit: nobody deactivated" "$(($(statuses) - s))" 0
 CFG_URI=$LIAR_URI CFG_SYNC_EXTRA="max_creates = 1000
 max_deactivations = 2" write_config "$T/limit.ini"
 run_agent -c "$T/limit.ini" sync
