@@ -19,23 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "desired_user.h"
 #include "directory.h"
 #include "mapping.h"
 #include "state.h"
-
-struct desired_user {
-	char *entry_id;		/* NULL when the entry had no usable id */
-	char *uuid;		/* entryUUID, NULL if the server has none */
-	char *dn;
-	char *email;		/* chosen value, original case; NULL if none */
-	char *email_key;	/* lower case; NULL if no e-mail */
-	char *name;
-	int64_t bu_id;		/* BU_NONE when not placed */
-	char *bu_name;
-	char *problem;		/* NULL: usable; else why it is skipped */
-	bool id_shared;		/* another entry has the same id: no mirror row */
-	char *name_was;		/* the name the last read had, when it changed; else NULL */
-};
 
 struct desired_set {
 	struct desired_user *users;	/* ordered by email_key (NULL keys last) */
@@ -55,9 +42,6 @@ void desired_merge(const struct dir_delta *delta, const struct mapping *map,
     const struct mirror_entry *prev, size_t nprev, const struct imocha_bu_list *bus,
     struct desired_set *out);
 void desired_release(struct desired_set *set);
-void desired_user_release(struct desired_user *d);
-/* A deep copy of d. */
-void desired_user_copy(struct desired_user *out, const struct desired_user *d);
 /* One entry as a desired user: its values (known: its mirror row, or
  * NULL), its business unit through map, or why it is skipped (sharing with
  * other entries aside: that needs the whole set). */

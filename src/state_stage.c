@@ -6,6 +6,7 @@
  */
 #include "state_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

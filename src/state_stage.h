@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "desired.h"
+#include "desired_user.h"
 #include "state.h"
 
 struct state_stage;
