@@ -41,24 +41,26 @@ CFLAGS   += -std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) $(WARN) $(H
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
-# The modules, one concern each (STYLE.md).  main.c is the CLI only.
-LIB_SRCS := $(filter-out src/main.c,$(sort $(wildcard src/*.c)))
+# The modules, one concern each (STYLE.md), in one folder per layer of
+# src/ (README.md, "Source map").  cli/main.c is the command line only.
+LIB_SRCS := $(filter-out src/cli/main.c,$(sort $(wildcard src/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/schema.o
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/ldap2imocha
 
-$(BUILD)/ldap2imocha: $(BUILD)/main.o $(BUILD)/libl2i.a
+$(BUILD)/ldap2imocha: $(BUILD)/cli/main.o $(BUILD)/libl2i.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libl2i.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The schema files are compiled in: the binary never looks for them at run time.
@@ -69,12 +71,14 @@ $(BUILD)/schema.o: $(BUILD)/schema.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Unit tests link the real modules; a test that needs a seam provides its
-# own fake (tests/unit/fake_*.c), linked ahead of the archive so the fake's
-# symbols win.
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libl2i.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(wildcard tests/unit/fake_$(*:test_%=%).c) $(BUILD)/libl2i.a $(LDLIBS)
+# own fake (tests/unit/LAYER/fake_*.c), linked ahead of the archive so the
+# fake's symbols win.  $* is LAYER/test_NAME.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libl2i.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< \
+	    $(wildcard tests/unit/$(dir $*)fake_$(patsubst test_%,%,$(notdir $*)).c) $(BUILD)/libl2i.a $(LDLIBS)
 
-$(BUILD) $(BUILD)/tests:
+$(BUILD):
 	mkdir -p $@
 
 unit: $(UNIT_BINS)
@@ -130,7 +134,7 @@ clean:
 
 .PHONY: all unit check tests-run demo deps install deb rpm clean
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*/*.d)
 
 # --- Hardening: fuzzing, static checks, valgrind (see tests/fuzz, tools/lint) ---
 # make fuzz [FUZZ_SECONDS=60]  each libFuzzer target (clang, ASan+UBSan) for
@@ -184,7 +188,7 @@ bench: all
 .PHONY: bench
 
 # Static checks over src/ (tools/lint/README.md says what and why).
-LINT_SRCS := $(sort $(wildcard src/*.c))
+LINT_SRCS := $(sort $(wildcard src/*/*.c))
 LINT_DEFS := -D_DEFAULT_SOURCE -D_GNU_SOURCE -DL2I_VERSION='"$(VERSION)"' -Isrc
 lint:
 	cppcheck --enable=warning,style,performance,portability --inline-suppr \

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "desired.h"
-#include "directory.h"
+#include "plan/desired.h"
+#include "model/directory.h"
 #include "fuzz_fixture.h"
-#include "log.h"
-#include "user.h"
-#include "xmem.h"
+#include "util/log.h"
+#include "model/user.h"
+#include "util/xmem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -10,9 +10,9 @@
 
 #include <string.h>
 
-#include "config.h"
-#include "imocha.h"
-#include "mapping.h"
+#include "config/config.h"
+#include "imocha/imocha.h"
+#include "plan/mapping.h"
 
 static struct imocha_bu fixture_bu_items[] = {
 	{ 164373, (char *)"Default BU 1" },

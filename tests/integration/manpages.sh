@@ -11,7 +11,7 @@ require_cmd groff "groff-base (or groff)"
 M8=$L2I_TOP/man/ldap2imocha.8
 M5=$L2I_TOP/man/ldap2imocha.ini.5
 SAMPLE=$L2I_TOP/etc/ldap2imocha.ini.sample
-TABLE=$L2I_TOP/src/config_table.c
+TABLE=$L2I_TOP/src/config/config_table.c
 
 for page in "$M8" "$M5"; do
 	name=$(basename "$page")

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmem.h"
+#include "util/xmem.h"
 
 static int testlib_case_failed;
 static int testlib_any_failed;

@@ -1,0 +1,88 @@
+/*
+ * ldapsrc.h: the LDAP source; with ldapconn.c (connection, TLS, bind) the
+ * only code that speaks libldap.
+ *
+ * A read is one connection (ldapsrc_open tries each configured URI in
+ * turn and binds): first every OU (objectClass=organizationalUnit) under
+ * base_dn, kept in memory (they are few, and the mapping needs them before
+ * the first user), then every in-scope user entry under base_dn,
+ * (&user_filter(!disabled_filter)), with only the needed attributes,
+ * streamed one entry at a time into a sink (directory.h): the reader holds
+ * one page at most, never the directory.  Users come either through RFC
+ * 2696 paging or through RFC 4533 content sync, never both on one search.
+ *
+ * Any ending but a whole read (size or time limit, referral result,
+ * dropped connection, a stop signal, a sink that refuses) logs why once and
+ * returns -1: the caller throws away what the sink got and changes
+ * nothing.
+ */
+#ifndef L2I_LDAPSRC_H
+#define L2I_LDAPSRC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "model/directory.h"
+
+struct ldapsrc;
+
+/* Connect and bind.  0, or -1 logged. */
+int ldapsrc_open(const struct config *cfg, struct ldapsrc **out);
+/* Every OU under base_dn into ous (its users stay empty). */
+int ldapsrc_ous(struct ldapsrc *src, struct dir_snapshot *ous);
+/* Every in-scope user, paged, into sink. */
+int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
+/* The same users through RFC 4533 content sync, refreshOnly: with cookie
+ * NULL every user comes back, with a cookie only what changed since
+ * (entries whole, deletions and a present phase as entryUUIDs).  Returns
+ * 0 and fills *end; 1 when the server does not offer content sync (result
+ * 12: use ldapsrc_users); 2 when the server wants a full refresh (the
+ * cookie is too old: call again with NULL); -1 after logging why the read
+ * is incomplete.  On 1 and 2 the sink may already have had entries: the
+ * caller starts again from an empty one. */
+int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
+    struct dir_sync_end *end);
+/* Is an entry still in scope?  The answer of a confirmation search. */
+enum presence {
+	PRESENCE_UNSURE,	/* the search did not end whole, or a reference may hide it */
+	PRESENCE_GONE,		/* success, no such entry in scope, no reference over it */
+	PRESENCE_IN_SCOPE,	/* found: under base_dn, in the filter, not disabled */
+};
+
+struct confirm_item {
+	const char *id;		/* the entry id as stored (user_id_printable) */
+	const char *dn;		/* its last known DN (for references); NULL: unknown */
+	enum presence presence;	/* set by ldapsrc_confirm */
+};
+
+/* Ask this connection's server whether each item is still in scope: a
+ * subtree search under base_dn for its id within the user filter and not
+ * disabled, in batches of OR filters (SPEC.md, Trust).  Returns 0; -1
+ * when the stop flag ended it.  Items not answered stay UNSURE. */
+int ldapsrc_confirm(struct ldapsrc *src, struct confirm_item *items, size_t n);
+/* The ids of the users under base_dn that match disabled_filter (set) and
+ * changed since (modifyTimestamp), each to found (paged; -1 from found
+ * ends it).  0, or -1 logged: incomplete. */
+int ldapsrc_disabled_since(struct ldapsrc *src, time_t since,
+    int (*found)(void *ctx, const char *id), void *ctx);
+/* What the server says of itself in its root DSE.  Always 0: a server
+ * that hides it is of no known family (out->family UNKNOWN). */
+int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);
+/* base_dn itself can be read (a bind without read rights finds nothing,
+ * not even it, and no error). */
+bool ldapsrc_base_readable(struct ldapsrc *src);
+/* The URI this connection reached (a string of the config). */
+const char *ldapsrc_uri(const struct ldapsrc *src);
+/* Search continuation references the reads of this connection met so far. */
+const struct dir_references *ldapsrc_references(const struct ldapsrc *src);
+void ldapsrc_close(struct ldapsrc *src);
+/* While *flag is non-zero a read in progress ends (as failed) at its next
+ * page or entry: the daemon's SIGTERM must not wait for a whole directory. */
+void ldapsrc_set_stop_flag(const volatile sig_atomic_t *flag);
+/* Connect and bind only (the check command).  0 ok, -1 logged. */
+int ldapsrc_check(const struct config *cfg);
+
+#endif

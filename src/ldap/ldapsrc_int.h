@@ -1,0 +1,71 @@
+/*
+ * ldapsrc_int.h: what the paged reader (ldapsrc.c) shares with the
+ * content-sync reader (ldapsync.c): one entry made into a dir_user, the
+ * OU read, the user filter and attributes.  Not for other modules.
+ */
+#ifndef L2I_LDAPSRC_INT_H
+#define L2I_LDAPSRC_INT_H
+
+#include <ldap.h>
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "model/directory.h"
+
+#define LDAPSRC_USER_ATTRS_MAX 8
+
+struct reader {
+	const struct config *cfg;
+	LDAP *ld;
+	const struct dir_sink *sink;	/* where user entries go */
+	struct dir_snapshot snap;	/* the OUs, and the references ignored */
+	size_t nusers;			/* user entries given to the sink */
+	size_t ous_cap;
+	/* Content sync: an entry sent without its id or entryUUID (389 sends
+	 * changed entries without operational attributes) is not given to
+	 * the sink but read again by its DN once the refresh ends. */
+	bool reread_missing;
+	struct value_list reread_dn, reread_uuid;
+	/* ldapsrc_ids_matching: where each id found goes. */
+	int (*id_found)(void *ctx, const char *id);
+	void *id_ctx;
+};
+
+/* One search: what it is for, and what to make of each entry. */
+struct search {
+	const char *filter;
+	char **attrs;
+	int (*entry)(struct reader *, LDAPMessage *);
+};
+
+/* Run s under base_dn, subtree, with RFC 2696 paging; any ending but a
+ * whole read is logged and -1. */
+int ldapsrc_search_paged(struct reader *r, const struct search *s);
+
+/* One connection for one read (ldapsrc.h). */
+struct ldapsrc {
+	struct reader r;
+	const char *uri;		/* the URI it is connected to, in cfg */
+	sigset_t old_mask;		/* SIGPIPE held while it is open */
+};
+
+/* True once the stop flag is raised: readers end at the next page or entry. */
+bool ldapsrc_stopping(void);
+/* Make entry e a dir_user and give it to r->sink (a problem, not a
+ * failure, when its values cannot be used).  uuid (owned; NULL: take the
+ * entryUUID attribute) names the entry.  -1 when the message cannot be
+ * read or the sink refuses it. */
+int ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid);
+/* Read every OU under base_dn into r->snap.ous, paged.  -1 logged. */
+int ldapsrc_read_ous(struct reader *r);
+/* Record a search continuation reference in r->snap.refs. */
+void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
+/* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
+void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
+/* f in parentheses ("objectClass=person" nests too), owned by the caller. */
+char *ldapsrc_filter_paren(const char *f);
+/* (&user_filter(!disabled_filter)), owned by the caller. */
+char *ldapsrc_user_filter(const struct config *cfg);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * plan.h: the planner, a pure function from what the directory wants
+ * (desired users, ordered by e-mail key) and what iMocha holds as far as
+ * the agent knows (known users, ordered by e-mail key) to the changes that
+ * make iMocha match, plus the verdict of the safety limits.  It reads its
+ * input as two streams and look-ups (struct plan_source): the agent's come
+ * from the state store (plansource.h), the tests' from arrays (plan_build).
+ * No I/O of its own, no clock, no globals: tested with tables and
+ * randomized properties.
+ */
+#ifndef L2I_PLAN_H
+#define L2I_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/change.h"
+#include "config/config.h"
+#include "plan/desired.h"
+#include "state/state.h"
+
+struct plan_settings {
+	bool deactivate;		/* leavers deactivated, returners reactivated */
+	struct limit max_creates;	/* percentage of users in scope */
+	struct limit max_deactivations;	/* percentage of managed active users */
+	/* The rolling 24-hour cap, and the deactivations sent in the 24 hours
+	 * before this run; NULL: no daily cap (the tests' planners). */
+	const struct limit *max_deactivations_per_day;
+	size_t deactivated_last_day;
+};
+
+enum plan_stop {
+	PLAN_GO = 0,
+	PLAN_STOP_CREATES,		/* more creates than max_creates allows */
+	PLAN_STOP_DEACTIVATIONS,	/* more deactivations than max_deactivations */
+	PLAN_STOP_EMPTY_READ,		/* nobody in scope, yet the agent manages users */
+	PLAN_STOP_DEACTIVATIONS_DAY,	/* more than max_deactivations_per_day in 24 hours */
+};
+
+struct plan {
+	struct change *changes;		/* deactivations, reactivations, moves, creates */
+	size_t n;
+	size_t creates, moves, deactivations, reactivations;
+	size_t in_scope;		/* usable users read */
+	size_t skipped;			/* entries read but not usable */
+	size_t managed;			/* users the agent knows in iMocha */
+	size_t managed_active;
+	unsigned long create_limit;	/* resolved limits */
+	unsigned long deactivation_limit;
+	unsigned long day_limit;	/* max_deactivations_per_day resolved */
+	size_t deactivated_last_day;	/* sent in the 24 hours before the run */
+	enum plan_stop stop;		/* the first limit tripped, if any */
+	char **notes;			/* things to tell the operator that need no change */
+	size_t nnotes;
+};
+
+/*
+ * What the planner reads.  next_desired gives the desired users that have
+ * an e-mail, usable or not, in e-mail key order (byte order), several per
+ * key when entries share one; next_known the known users in the same
+ * order.  desired_by_id finds the desired user of an entry id that only
+ * one entry holds (with or without an e-mail); known_by_id a known user
+ * that belongs to an entry id.  Each returns 1 with *out filled and owned
+ * by the planner, 0 when there is none (more), -1 on an error (logged):
+ * the plan is then abandoned.  The counts are over every entry read.
+ */
+struct plan_source {
+	void *ctx;
+	int (*next_desired)(void *ctx, struct desired_user *out);
+	int (*next_known)(void *ctx, struct known_user *out);
+	int (*desired_by_id)(void *ctx, const char *id, struct desired_user *out);
+	int (*known_by_id)(void *ctx, const char *id, struct known_user *out);
+	size_t entries, usable;		/* entries read; those with no problem */
+	size_t managed, managed_active;	/* known users; those active */
+};
+
+/* 0, or -1 when a source call failed (out is then empty). */
+int plan_build_from(const struct plan_source *src, const struct plan_settings *settings,
+    struct plan *out);
+/* The same over arrays (plan_memory.c): want as desired_build makes it,
+ * have ordered by e-mail key. */
+void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
+    const struct plan_settings *settings, struct plan *out);
+void plan_release(struct plan *plan);
+/* Keep only the saved changes (SPEC.md, Saved plans): each must still be
+ * in the plan unchanged (same action, user and business units).  Returns
+ * -1 when all hold, the plan then holding exactly them with its counts and
+ * verdict redone; else the index of the first saved change that no longer
+ * holds, the plan untouched. */
+long plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
+    const struct plan_settings *settings);
+/* Drop the changes of the users whose e-mail keys are in keys (sorted in
+ * byte order): their last failure asks for a delay (retry.h).  Counts and
+ * verdict are redone; returns how many changes were dropped. */
+size_t plan_defer(struct plan *plan, char *const *keys, size_t nkeys,
+    const struct plan_settings *settings);
+/* Keep the changes marked in keep[] (one per change), release the
+ * others, and redo the counts and the verdict. */
+void plan_keep(struct plan *plan, const bool *keep, const struct plan_settings *settings);
+/* One line saying which limit stops the plan, the planned number, and how
+ * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */
+char *plan_stop_message(const struct plan *plan);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * state_audit.c: the audit of incremental reads (SPEC.md, Trust), in the
+ * state connection's TEMP tables beside the read stage.  An audit reads
+ * the directory three times in one run: incrementally (the view that read
+ * gives, merged with the mirror, is kept as audit_incr), in full (the
+ * stage the run then plans from), and incrementally again from the first
+ * read's cookie (what changed meanwhile, kept as audit_since).  A user
+ * whose place in scope, e-mail or business unit differs between the first
+ * two, and whom the third does not name, is a change the incremental read
+ * should have shown and did not: a miss.
+ */
+#include "state/state_int.h"
+
+#include <stdlib.h>
+
+#include "util/log.h"
+#include "state/state_audit.h"
+#include "util/xmem.h"
+
+int
+state_audit_keep_incremental(struct state *st, struct state_stage *sg)
+{
+	static const char sql[] =
+	    "DROP TABLE IF EXISTS temp.audit_incr;"
+	    "DROP TABLE IF EXISTS temp.audit_since;"
+	    "CREATE TEMP TABLE audit_incr AS SELECT entry_id, uuid, dn, email_key, bu_id, "
+	    " problem IS NULL AS usable FROM stage "
+	    " WHERE entry_id IS NOT NULL AND id_shared = 0;"
+	    "CREATE INDEX temp.audit_incr_id ON audit_incr (entry_id);"
+	    "CREATE TEMP TABLE audit_since (uuid TEXT, entry_id TEXT);";
+
+	if (state_stage_whole(sg) == -1)
+		return -1;
+	return state_db_exec(st, sql, "keep the incremental read for the audit");
+}
+
+int
+state_audit_since(struct state *st, const char *uuid, const char *entry_id)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if (state_db_prepare(st, "INSERT INTO audit_since (uuid, entry_id) VALUES (?, ?)",
+	    &stmt, "note a change made during the audit") == -1)
+		return -1;
+	if (state_db_bind_text(stmt, 1, uuid) == SQLITE_OK &&
+	    state_db_bind_text(stmt, 2, entry_id) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_DONE)
+		rc = 0;
+	else
+		state_db_fail(st, "note a change made during the audit");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_audit_compare(struct state *st, struct state_stage *sg, size_t *misses, char **example)
+{
+	/* In scope in the full read, and absent, out of scope or otherwise
+	 * placed in the incremental view; or in scope in the view and not in
+	 * the full read.  Not a miss when the third read names the entry. */
+	static const char sql[] =
+	    "SELECT count(*), min(dn) FROM ("
+	    " SELECT b.dn AS dn, b.uuid AS uuid, b.entry_id AS entry_id FROM stage b "
+	    "  LEFT JOIN audit_incr a ON a.entry_id = b.entry_id "
+	    "  WHERE b.entry_id IS NOT NULL AND b.id_shared = 0 AND b.problem IS NULL "
+	    "  AND (a.entry_id IS NULL OR a.usable = 0 OR a.email_key IS NOT b.email_key "
+	    "   OR a.bu_id IS NOT b.bu_id) "
+	    " UNION ALL "
+	    " SELECT a.dn, a.uuid, a.entry_id FROM audit_incr a WHERE a.usable = 1 "
+	    "  AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.entry_id = a.entry_id "
+	    "   AND b.id_shared = 0 AND b.problem IS NULL)"
+	    ") d WHERE NOT EXISTS (SELECT 1 FROM audit_since s "
+	    " WHERE s.uuid = d.uuid OR s.entry_id = d.entry_id)";
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	*misses = 0;
+	*example = NULL;
+	if (state_stage_whole(sg) == -1 ||
+	    state_db_prepare(st, sql, &stmt, "compare the audit's reads") == -1)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*misses = (size_t)sqlite3_column_int64(stmt, 0);
+		*example = state_db_column_dup(stmt, 1);
+		rc = 0;
+	} else
+		state_db_fail(st, "compare the audit's reads");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+state_audit_reset(struct state *st, size_t *cleared)
+{
+	*cleared = 0;
+	if (state_db_exec(st, "DELETE FROM meta WHERE key LIKE 'audit:%'",
+	    "clear the audit verdicts") == -1)
+		return -1;
+	*cleared = (size_t)sqlite3_changes(st->db);
+	return 0;
+}

@@ -1,0 +1,749 @@
+/*
+ * state_stage.c: see state_stage.h.  The stage is three TEMP tables of the
+ * state connection; PRAGMA temp_store = FILE keeps them in a file that
+ * SQLite deletes itself, so only the page cache is memory.  Statements the
+ * read runs once per entry are prepared once.
+ */
+#include "state/state_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "state/state_stage.h"
+#include "util/xmem.h"
+
+/* Page caches: the mirror's look-ups and the stage's index builds stay
+ * in memory up to this (KiB), then go through the OS page cache.  Larger
+ * caches measured no faster at 100,000 users (BENCHMARKS.md). */
+#define STAGE_CACHE_KIB 4096
+
+/* The marks desired.c puts on entries that share an e-mail or an id. */
+#define SHARED_EMAIL "e-mail address shared with "
+#define SHARED_ID "id shared with "
+
+static const char stage_schema[] =
+    "PRAGMA temp_store = FILE;"
+    "DROP TABLE IF EXISTS temp.stage;"
+    "DROP TABLE IF EXISTS temp.stage_gone;"
+    "DROP TABLE IF EXISTS temp.stage_present;"
+    "CREATE TEMP TABLE stage ("
+    " seq INTEGER PRIMARY KEY,"		/* order of arrival */
+    " entry_id TEXT, uuid TEXT, dn TEXT NOT NULL, email TEXT, email_key TEXT,"
+    " name TEXT, name_was TEXT, bu_id INTEGER, problem TEXT,"
+    " id_shared INTEGER NOT NULL DEFAULT 0,"
+    " matched INTEGER NOT NULL DEFAULT 0,"	/* struct stage_flags */
+    " changed INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TEMP TABLE stage_gone (uuid TEXT PRIMARY KEY);"
+    "CREATE TEMP TABLE stage_present (uuid TEXT PRIMARY KEY);";
+
+/* The stage's indexes are made when the read is whole: one sort each
+ * costs less than keeping them up entry by entry.  An incremental stage
+ * needs those by id and entryUUID before the mirror is merged in. */
+static const char stage_id_index[] =
+    "CREATE INDEX temp.stage_entry_id ON stage (entry_id);";
+static const char stage_uuid_index[] =
+    "CREATE INDEX temp.stage_uuid ON stage (uuid);";
+static const char stage_key_index[] =
+    "CREATE INDEX temp.stage_email_key ON stage (email_key);";
+
+
+#define DESIRED_COLUMNS "entry_id, uuid, dn, email, email_key, name, name_was, bu_id, " \
+	"problem, id_shared"
+#define KNOWN_COLUMNS "email_key, email, full_name, entry_id, bu_id, status, origin"
+
+/* Statements prepared with the stage; those that need its indexes are
+ * prepared when they exist (ST_AFTER_FINISH on). */
+enum {
+	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
+	ST_NEXT_DESIRED, ST_AFTER_FINISH = ST_NEXT_DESIRED, ST_NEXT_KNOWN,
+	ST_DESIRED_BY_ID, ST_KNOWN_BY_ID, ST_COUNT
+};
+
+static const char *const stage_sql[ST_COUNT] = {
+	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid, "
+	    "rowid FROM directory_entry WHERE entry_id = ?",
+	[ST_PUT] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, name_was, "
+	    "bu_id, problem, matched, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_GONE] = "INSERT OR IGNORE INTO stage_gone (uuid) VALUES (?)",
+	[ST_PRESENT] = "INSERT OR IGNORE INTO stage_present (uuid) VALUES (?)",
+	[ST_MATERIALIZE] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, "
+	    "bu_id, problem, matched) SELECT entry_id, uuid, dn, email, lower(email), name, "
+	    "bu_id, problem, 1 FROM directory_entry WHERE rowid = ?",
+	[ST_NEXT_DESIRED] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE email_key IS NOT NULL "
+	    "ORDER BY email_key COLLATE BINARY, seq",
+	[ST_NEXT_KNOWN] = "SELECT " KNOWN_COLUMNS " FROM imocha_user "
+	    "ORDER BY email_key COLLATE BINARY",
+	[ST_DESIRED_BY_ID] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE entry_id = ? "
+	    "AND id_shared = 0 ORDER BY seq LIMIT 1",
+	[ST_KNOWN_BY_ID] = "SELECT " KNOWN_COLUMNS " FROM imocha_user WHERE entry_id = ? "
+	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
+};
+
+/*
+ * A full read of an unchanged directory brings every entry exactly as its
+ * mirror row has it.  Such an entry is not copied into the stage: its
+ * mirror row is kept, one bit per row (by rowid), and copied in only if
+ * the stage must be whole after all (state_stage_finish: a plan is
+ * needed).  Then the usual run costs one look-up per entry and no stage
+ * at all.
+ */
+struct kept_rows {
+	unsigned char *bits;
+	size_t nbits;			/* rowids 0 .. nbits-1 */
+	size_t count;			/* bits set */
+	long long last_rowid;		/* the last mirror row looked up; 0: none */
+};
+
+struct state_stage {
+	struct state *st;
+	sqlite3_stmt *stmt[ST_COUNT];
+	bool incremental;
+	bool in_txn;		/* the read's inserts are one transaction */
+	bool finished;
+	bool whole;		/* every row is in the stage (kept rows copied in) */
+	bool present_phase;	/* (incremental) the server used the present phase */
+	bool mirror_deletes;	/* (after finish) some mirror rows must go */
+	size_t puts;		/* rows put by the read */
+	struct kept_rows kept;
+	struct stage_counts counts;
+};
+
+static int
+stage_exec(struct state_stage *sg, const char *sql, const char *what)
+{
+	return state_db_exec(sg->st, sql, what);
+}
+
+int
+state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
+{
+	struct state_stage *sg = xcalloc(1, sizeof *sg);
+	char pragma[96];
+
+	*out = NULL;
+	sg->st = st;
+	sg->incremental = incremental;
+	snprintf(pragma, sizeof pragma, "PRAGMA main.cache_size = -%d; "
+	    "PRAGMA temp.cache_size = -%d;", STAGE_CACHE_KIB, STAGE_CACHE_KIB);
+	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
+	    stage_exec(sg, pragma, "size the page caches") == -1)
+		goto fail;
+	for (int i = 0; i < ST_AFTER_FINISH; i++)
+		if (state_db_prepare(st, stage_sql[i], &sg->stmt[i], "prepare the read stage") == -1)
+			goto fail;
+	/* Deferred: a read snapshot of the mirror, and the stage's inserts
+	 * in one go; the state file itself is not written. */
+	if (stage_exec(sg, "BEGIN", "begin the read stage") == -1)
+		goto fail;
+	sg->in_txn = true;
+	*out = sg;
+	return 0;
+fail:
+	state_stage_end(sg);
+	return -1;
+}
+
+/* Step a statement that returns no row, then reset it for the next use. */
+static int
+stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+
+	if (rc == -1)
+		state_db_fail(sg->st, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_entry *out)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_MIRROR_ROW];
+	int step, rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (state_db_bind_text(stmt, 1, id) == SQLITE_OK) {
+		step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW)
+			rc = state_db_mirror_row(stmt, out) == 0 ? 1 : -1;
+		else if (step == SQLITE_DONE)
+			rc = 0;
+	}
+	sg->kept.last_rowid = rc == 1 ? sqlite3_column_int64(stmt, 8) : 0;
+	if (rc == -1)
+		state_db_fail(sg->st, "look up a mirror row");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_keep(struct state_stage *sg, const struct desired_user *d)
+{
+	struct kept_rows *k = &sg->kept;
+	long long r = k->last_rowid;
+
+	if (sg->incremental || r <= 0)
+		return 1;
+	if ((size_t)r >= k->nbits) {
+		size_t bytes = k->nbits / 8, want = ((size_t)r + 1) * 2 / 8 + 64;
+
+		k->bits = xreallocarray(k->bits, want, 1);
+		memset(k->bits + bytes, 0, want - bytes);
+		k->nbits = want * 8;
+	}
+	/* Kept twice: two entries with one id.  Put the second in: the
+	 * sharing marks need both rows. */
+	if (k->bits[r / 8] & (1u << (r % 8)))
+		return 1;
+	k->bits[r / 8] |= (unsigned char)(1u << (r % 8));
+	k->count++;
+	k->last_rowid = 0;
+	sg->counts.sent++;
+	sg->counts.usable += d->problem == NULL;
+	return 0;
+}
+
+/* Copy the kept mirror rows into the stage. */
+static int
+stage_copy_kept(struct state_stage *sg)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_MATERIALIZE];
+
+	for (size_t r = 1; r < sg->kept.nbits; r++) {
+		if (!(sg->kept.bits[r / 8] & (1u << (r % 8))))
+			continue;
+		if (sqlite3_bind_int64(stmt, 1, (sqlite3_int64)r) != SQLITE_OK) {
+			state_db_fail(sg->st, "copy kept mirror rows");
+			return -1;
+		}
+		if (stage_step_done(sg, stmt, "copy kept mirror rows") == -1)
+			return -1;
+	}
+	free(sg->kept.bits);
+	sg->kept = (struct kept_rows){ 0 };
+	return 0;
+}
+
+int
+state_stage_put(struct state_stage *sg, const struct desired_user *d,
+    const struct stage_flags *f)
+{
+	sqlite3_stmt *stmt = sg->stmt[ST_PUT];
+	const char *text[] = { d->entry_id, d->uuid, d->dn, d->email, d->email_key, d->name,
+	    d->name_was };
+	int col = 1, ok = SQLITE_OK;
+
+	for (size_t i = 0; i < sizeof text / sizeof *text && ok == SQLITE_OK; i++)
+		ok = state_db_bind_text(stmt, col++, text[i]);
+	if (ok == SQLITE_OK)
+		ok = state_db_bind_bu(stmt, col++, d->bu_id);
+	if (ok == SQLITE_OK)
+		ok = state_db_bind_text(stmt, col++, d->problem);
+	if (ok == SQLITE_OK)
+		ok = sqlite3_bind_int(stmt, col++, f->matched);
+	if (ok == SQLITE_OK)
+		ok = sqlite3_bind_int(stmt, col++, f->changed);
+	if (ok != SQLITE_OK) {
+		state_db_fail(sg->st, "stage an entry");
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return -1;
+	}
+	if (stage_step_done(sg, stmt, "stage an entry") == -1)
+		return -1;
+	sg->puts++;
+	sg->counts.sent++;
+	sg->counts.usable += d->problem == NULL;
+	sg->counts.changed += f->changed && d->entry_id != NULL;
+	sg->counts.relevant += f->relevant;
+	return 0;
+}
+
+static int
+stage_uuid(struct state_stage *sg, int which, const char *uuid, size_t *count)
+{
+	sqlite3_stmt *stmt = sg->stmt[which];
+
+	if (state_db_bind_text(stmt, 1, uuid) != SQLITE_OK) {
+		state_db_fail(sg->st, "stage an entryUUID");
+		return -1;
+	}
+	if (stage_step_done(sg, stmt, "stage an entryUUID") == -1)
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+int
+state_stage_gone(struct state_stage *sg, const char *uuid)
+{
+	return stage_uuid(sg, ST_GONE, uuid, &sg->counts.gone);
+}
+
+int
+state_stage_present(struct state_stage *sg, const char *uuid)
+{
+	return stage_uuid(sg, ST_PRESENT, uuid, &sg->counts.present);
+}
+
+bool
+state_stage_read_nothing(const struct state_stage *sg)
+{
+	return sg->counts.sent == 0 && sg->counts.gone == 0 && sg->counts.present == 0;
+}
+
+void
+state_stage_counts(const struct state_stage *sg, struct stage_counts *out)
+{
+	*out = sg->counts;
+}
+
+/* ---- finishing: merge, marks, counts ---- */
+
+/*
+ * The rows of the mirror the delta left alone, as desired rows: not sent
+ * again (by entryUUID or id), not listed gone, and after a present phase
+ * listed present.  A mark of sharing is dropped, to be made again over
+ * the whole stage if it still holds (desired.c, desired_from_mirror).
+ */
+static int
+stage_merge_mirror(struct state_stage *sg, bool present_phase)
+{
+	static const char merge[] =
+	    "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, bu_id, problem, "
+	    " matched, changed) "
+	    "SELECT m.entry_id, m.uuid, m.dn, m.email, lower(m.email), m.name, m.bu_id, "
+	    " CASE WHEN shared THEN NULL ELSE m.problem END, 1, shared "
+	    "FROM (SELECT *, (substr(problem, 1, " "%zu) = '" SHARED_EMAIL "' OR "
+	    " substr(problem, 1, %zu) = '" SHARED_ID "') IS 1 AS shared "
+	    " FROM directory_entry) AS m "
+	    "WHERE NOT EXISTS (SELECT 1 FROM stage s WHERE s.uuid = m.uuid) "
+	    " AND NOT EXISTS (SELECT 1 FROM stage s WHERE s.entry_id = m.entry_id) "
+	    " AND NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.uuid = m.uuid) "
+	    " AND (%d = 0 OR EXISTS (SELECT 1 FROM stage_present p WHERE p.uuid = m.uuid))";
+	char *sql = xasprintf(merge, strlen(SHARED_EMAIL), strlen(SHARED_ID),
+	    present_phase ? 1 : 0);
+	int rc = stage_exec(sg, sql, "merge the mirror into the read stage");
+
+	free(sql);
+	return rc;
+}
+
+/* Compare row ?1 with its mirror row again, in full. */
+static const char recheck_sql[] = "UPDATE stage SET changed = NOT EXISTS (SELECT 1 "
+    "FROM directory_entry m WHERE m.entry_id = stage.entry_id AND m.dn IS stage.dn "
+    "AND m.email IS stage.email AND m.name IS stage.name AND m.bu_id IS stage.bu_id "
+    "AND m.in_scope = (stage.problem IS NULL) AND m.problem IS stage.problem "
+    "AND m.uuid IS stage.uuid) WHERE seq = ?1";
+
+struct shared_row {
+	long long seq;
+	char *dn;
+	char *key;
+	bool has_problem;
+	char *mark;		/* the problem to set, or NULL */
+};
+
+static void
+shared_rows_free(struct shared_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].dn);
+		free(rows[i].key);
+		free(rows[i].mark);
+	}
+	free(rows);
+}
+
+/* Only a row otherwise usable is marked (desired.c, mark_shared). */
+static void
+shared_mark(struct shared_row *r, const struct shared_row *other, const char *what)
+{
+	if (r->has_problem || r->mark != NULL)
+		return;
+	r->mark = xasprintf("%s%s", what, other->dn);
+}
+
+/*
+ * The rows whose column (email_key or entry_id) another row holds too,
+ * grouped by it in arrival order, each marked with the DN of a neighbour
+ * as desired.c's sort-and-compare does.  They are few: held in memory.
+ */
+static int
+stage_mark_shared(struct state_stage *sg, const char *column, const char *what, bool ids)
+{
+	char *sql = xasprintf("SELECT seq, dn, %s, problem IS NOT NULL FROM stage "
+	    "WHERE %s IN (SELECT %s FROM stage WHERE %s IS NOT NULL GROUP BY %s "
+	    "HAVING count(*) > 1) ORDER BY %s COLLATE BINARY, seq", column, column, column,
+	    column, column, column);
+	struct shared_row *rows = NULL;
+	sqlite3_stmt *stmt = NULL, *upd = NULL, *again = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = -1;
+
+	if (state_db_prepare(sg->st, sql, &stmt, "find shared e-mails and ids") == -1)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		xgrow(&rows, &cap, n + 1, sizeof *rows);
+		rows[n++] = (struct shared_row){ .seq = sqlite3_column_int64(stmt, 0),
+		    .dn = state_db_column_dup(stmt, 1), .key = state_db_column_dup(stmt, 2),
+		    .has_problem = sqlite3_column_int(stmt, 3) != 0 };
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(sg->st, "find shared e-mails and ids");
+		goto out;
+	}
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (strcmp(rows[i].key, rows[i + 1].key) != 0)
+			continue;
+		shared_mark(&rows[i + 1], &rows[i], what);
+		shared_mark(&rows[i], &rows[i + 1], what);
+	}
+	/* A marked row is compared with its mirror row again (one no longer
+	 * shared differs from its marked mirror row already). */
+	if (state_db_prepare(sg->st, "UPDATE stage SET problem = coalesce(?1, problem), "
+	    "id_shared = id_shared OR ?2 WHERE seq = ?3; ", &upd,
+	    "mark shared e-mails and ids") == -1 ||
+	    state_db_prepare(sg->st, recheck_sql, &again, "mark shared e-mails and ids") == -1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (state_db_bind_text(upd, 1, rows[i].mark) != SQLITE_OK ||
+		    sqlite3_bind_int(upd, 2, ids) != SQLITE_OK ||
+		    sqlite3_bind_int64(upd, 3, rows[i].seq) != SQLITE_OK ||
+		    stage_step_done(sg, upd, "mark shared e-mails and ids") == -1 ||
+		    sqlite3_bind_int64(again, 1, rows[i].seq) != SQLITE_OK ||
+		    stage_step_done(sg, again, "mark shared e-mails and ids") == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(upd);
+	sqlite3_finalize(again);
+	shared_rows_free(rows, n);
+	free(sql);
+	return rc;
+}
+
+/* Numbers from a one-row query, into out[0..n). */
+static int
+stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = -1;
+
+	if (state_db_prepare(sg->st, sql, &stmt, "count the read stage") == -1)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++)
+			out[i] = (size_t)sqlite3_column_int64(stmt, i);
+		rc = 0;
+	} else
+		state_db_fail(sg->st, "count the read stage");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* The rest of the statements, now that the indexes exist. */
+static int
+stage_prepare_rest(struct state_stage *sg)
+{
+	for (int i = ST_AFTER_FINISH; i < ST_COUNT; i++)
+		if (state_db_prepare(sg->st, stage_sql[i], &sg->stmt[i],
+		    "prepare the read stage") == -1)
+			return -1;
+	return 0;
+}
+
+/* Everything in the stage, indexed, merged with the mirror (incremental),
+ * marked, counted. */
+static int
+stage_make_whole(struct state_stage *sg)
+{
+	/* One pass over the stage.  Rows with a unique id are unique by id:
+	 * as many of them matched as the mirror has rows means every mirror
+	 * row is kept. */
+	static const char count[] = "SELECT count(*), coalesce(sum(problem IS NULL), 0), "
+	    "coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), "
+	    "coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0), "
+	    "(SELECT count(*) FROM directory_entry) FROM stage";
+	size_t n[5];
+
+	if (sg->whole)
+		return 0;
+	if (stage_copy_kept(sg) == -1 ||
+	    stage_exec(sg, stage_id_index, "index the read stage") == -1 ||
+	    (sg->incremental && (stage_exec(sg, stage_uuid_index, "index the read stage") == -1 ||
+	    stage_merge_mirror(sg, sg->present_phase) == -1)) ||
+	    stage_exec(sg, stage_key_index, "index the read stage") == -1 ||
+	    stage_prepare_rest(sg) == -1)
+		return -1;
+	if (stage_mark_shared(sg, "email_key", SHARED_EMAIL, false) == -1 ||
+	    stage_mark_shared(sg, "entry_id", SHARED_ID, true) == -1 ||
+	    stage_numbers(sg, count, n, 5) == -1)
+		return -1;
+	sg->whole = true;
+	sg->counts.entries = n[0];
+	sg->counts.usable = n[1];
+	sg->counts.changed = n[2];
+	sg->mirror_deletes = n[3] != n[4];
+	sg->counts.mirror_same = n[2] == 0 && !sg->mirror_deletes;
+	return 0;
+}
+
+int
+state_stage_whole(struct state_stage *sg)
+{
+	return stage_make_whole(sg);
+}
+
+int
+state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out)
+{
+	size_t mirror;
+
+	if (sg->in_txn && stage_exec(sg, "COMMIT", "end the read stage") == -1)
+		return -1;
+	sg->in_txn = false;
+	sg->present_phase = present_phase;
+	sg->finished = true;
+	/* Every entry of a full read kept, and as many as the mirror has
+	 * rows: the directory is the mirror.  The stage is made whole only
+	 * if something asks for its rows. */
+	if (!sg->incremental && sg->puts == 0) {
+		if (stage_numbers(sg, "SELECT count(*) FROM directory_entry", &mirror, 1) == -1)
+			return -1;
+		if (mirror == sg->kept.count) {
+			sg->counts.entries = sg->counts.sent;
+			sg->counts.changed = 0;
+			sg->counts.mirror_same = true;
+			*out = sg->counts;
+			return 0;
+		}
+	}
+	if (stage_make_whole(sg) == -1)
+		return -1;
+	*out = sg->counts;
+	return 0;
+}
+
+int
+state_stage_each_skipped(struct state_stage *sg,
+    void (*fn)(void *ctx, const char *dn, const char *problem), void *ctx)
+{
+	/* A stage that is not whole holds the changes only of a read whose
+	 * changes leave every problem as it was: the mirror's rows say
+	 * which entries are skipped (the partial index finds them). */
+	static const char from_mirror[] = "SELECT dn, problem FROM directory_entry "
+	    "WHERE problem IS NOT NULL ORDER BY lower(email), dn";
+	static const char from_stage[] = "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
+	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq";
+	sqlite3_stmt *stmt = NULL;
+	int step;
+
+	if (state_db_prepare(sg->st, sg->whole ? from_stage : from_mirror, &stmt,
+	    "list skipped entries") == -1)
+		return -1;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1));
+	sqlite3_finalize(stmt);
+	if (step != SQLITE_DONE) {
+		state_db_fail(sg->st, "list skipped entries");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the planner's streams ---- */
+
+static void
+desired_read(sqlite3_stmt *stmt, struct desired_user *d)
+{
+	*d = (struct desired_user){ 0 };
+	d->entry_id = state_db_column_dup(stmt, 0);
+	d->uuid = state_db_column_dup(stmt, 1);
+	d->dn = state_db_column_dup(stmt, 2);
+	d->email = state_db_column_dup(stmt, 3);
+	d->email_key = state_db_column_dup(stmt, 4);
+	d->name = state_db_column_dup(stmt, 5);
+	d->name_was = state_db_column_dup(stmt, 6);
+	d->bu_id = state_db_column_bu(stmt, 7);
+	d->problem = state_db_column_dup(stmt, 8);
+	d->id_shared = sqlite3_column_int(stmt, 9) != 0;
+}
+
+/* Step a cursor: 1 row (read by fn into out), 0 end (the cursor is reset
+ * for another pass), -1 logged. */
+static int
+stage_cursor(struct state_stage *sg, sqlite3_stmt *stmt, int (*fn)(sqlite3_stmt *, void *),
+    void *out, const char *what)
+{
+	int step = sqlite3_step(stmt);
+
+	if (step == SQLITE_ROW)
+		return fn(stmt, out) == 0 ? 1 : -1;
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (step == SQLITE_DONE)
+		return 0;
+	state_db_fail(sg->st, what);
+	return -1;
+}
+
+static int
+desired_row(sqlite3_stmt *stmt, void *out)
+{
+	desired_read(stmt, out);
+	return 0;
+}
+
+static int
+known_row(sqlite3_stmt *stmt, void *out)
+{
+	return state_db_known_row(stmt, out);
+}
+
+int
+state_stage_next_desired(struct state_stage *sg, struct desired_user *out)
+{
+	if (stage_make_whole(sg) == -1)
+		return -1;
+	return stage_cursor(sg, sg->stmt[ST_NEXT_DESIRED], desired_row, out,
+	    "read the read stage");
+}
+
+int
+state_stage_next_known(struct state_stage *sg, struct known_user *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (stage_make_whole(sg) == -1)
+		return -1;
+	rc = stage_cursor(sg, sg->stmt[ST_NEXT_KNOWN], known_row, out, "read known users");
+	if (rc == -1)
+		state_known_release(out);
+	return rc;
+}
+
+/* A look-up by id: one row at most, the statement reset after. */
+static int
+stage_lookup(struct state_stage *sg, int which, const char *id,
+    int (*fn)(sqlite3_stmt *, void *), void *out, const char *what)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (stage_make_whole(sg) == -1)
+		return -1;
+	stmt = sg->stmt[which];
+	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
+		state_db_fail(sg->st, what);
+		return -1;
+	}
+	rc = stage_cursor(sg, stmt, fn, out, what);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc;
+}
+
+int
+state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out)
+{
+	*out = (struct desired_user){ 0 };
+	return stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
+}
+
+int
+state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_user *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	rc = stage_lookup(sg, ST_KNOWN_BY_ID, id, known_row, out, "look up a known user");
+	if (rc == -1)
+		state_known_release(out);
+	return rc;
+}
+
+/* Two numbers from a one-row query. */
+static int
+stage_pair(struct state_stage *sg, const char *sql, size_t *a, size_t *b)
+{
+	size_t n[2];
+
+	if (stage_numbers(sg, sql, n, 2) == -1)
+		return -1;
+	*a = n[0];
+	*b = n[1];
+	return 0;
+}
+
+int
+state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
+{
+	return stage_pair(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
+	    "FROM imocha_user", managed, active);
+}
+
+int
+state_stage_mirror_counts(struct state_stage *sg, size_t *entries, size_t *usable)
+{
+	return stage_pair(sg, "SELECT count(*), coalesce(sum(problem IS NULL), 0) "
+	    "FROM directory_entry", entries, usable);
+}
+
+/* ---- writing the mirror ---- */
+
+int
+state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, size_t nmeta)
+{
+	static const char del[] = "DELETE FROM directory_entry WHERE NOT EXISTS (SELECT 1 "
+	    "FROM stage s WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
+	static const char put[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
+	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
+	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
+	    "entry_id IS NOT NULL AND id_shared = 0";
+	int rc = -1;
+
+	if (sg->in_txn) {
+		/* Unfinished: only the rows the read brought are written. */
+		if (stage_exec(sg, "COMMIT", "end the read stage") == -1)
+			return -1;
+		sg->in_txn = false;
+	}
+	if (state_db_begin(sg->st, "begin mirror update") == -1)
+		return -1;
+	if (sg->finished && sg->mirror_deletes && stage_exec(sg, del, "update mirror") == -1)
+		goto out;
+	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
+	    state_db_meta_write(sg->st, meta, nmeta) == -1)
+		goto out;
+	rc = state_db_commit(sg->st, "commit mirror update");
+out:
+	if (rc == -1)
+		state_db_rollback(sg->st);
+	return rc;
+}
+
+void
+state_stage_end(struct state_stage *sg)
+{
+	if (sg == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(sg->stmt[i]);
+	if (sg->in_txn)
+		state_db_rollback(sg->st);
+	/* The tables stay until the next stage or the connection's end (the
+	 * temp file goes whole then; dropping 100,000 rows costs more), but
+	 * their page cache is given back now. */
+	sqlite3_db_release_memory(sg->st->db);
+	free(sg->kept.bits);
+	free(sg);
+}

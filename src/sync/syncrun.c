@@ -1,0 +1,615 @@
+/* syncrun.c: see syncrun.h. */
+#include "sync/syncrun.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sync/apply.h"
+#include "plan/desired.h"
+#include "sync/dirstage.h"
+#include "imocha/httppool.h"
+#include "ldap/ldapsrc.h"
+#include "util/log.h"
+#include "plan/mapping.h"
+#include "report/metrics.h"
+#include "report/output.h"
+#include "plan/planfile.h"
+#include "plan/plan.h"
+#include "plan/retry.h"
+#include "state/state.h"
+#include "sync/syncread.h"
+#include "sync/trust.h"
+#include "util/xmem.h"
+
+/* A status of syncrun.c's own: the stop flag ended the run (then EXIT_DONE). */
+#define PASS_STOPPED (-1)
+
+/* Everything one pass holds, released in one place. */
+#define META_PLAN_COMPLETE STATE_META_PLAN_COMPLETE
+
+struct pass {
+	const struct config *cfg;
+	const struct run_options *opt;
+	struct state *st;
+	long long run_id;
+	struct imocha client;
+	struct http_pool *pool;
+	struct dir_read rd;		/* the directory as this run read it */
+	struct stage_counts counts;	/* what the read stage holds */
+	bool nothing_changed;		/* nothing the agent uses changed, nothing pending */
+	size_t leftovers, deferred;
+	size_t left_out;		/* planned changes a saved plan (--plan) left out */
+	size_t held;			/* leavers held: not confirmed gone (trust.h) */
+	struct imocha_bu_list bus;
+	struct plan plan;
+	struct apply_result applied;
+	struct timespec started;
+};
+
+static char *
+time_text(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+void
+syncrun_client(const struct config *cfg, struct imocha *client)
+{
+	*client = (struct imocha){ .base_url = cfg->base_url, .api_key = cfg->api_key };
+	client->http.ca_file = cfg->imocha_ca_file;
+	client->http.insecure_skip_tls_verify = cfg->imocha_insecure_skip_tls_verify;
+	client->http.proxy = cfg->proxy;
+	client->http.timeout = cfg->imocha_timeout;
+	/* Every command that talks to iMocha comes through here: one
+	 * warning per run, as for the directory (ldapconn_open). */
+	if (cfg->imocha_insecure_skip_tls_verify)
+		log_warnx("iMocha: insecure_skip_tls_verify = yes: the server's "
+		    "certificate and host name are not checked; anyone on the "
+		    "path can read the API key and change the answers");
+}
+
+int
+syncrun_fetch_bus(const struct imocha *client, struct imocha_bu_list *bus)
+{
+	struct imocha_result res;
+
+	if (imocha_bu_list_fetch(client, bus, &res) == IMOCHA_DONE)
+		return 0;
+	if (res.outcome == IMOCHA_AUTH)
+		log_errorx("iMocha refused the API key listing business units (HTTP %ld: %s); "
+		    "check [imocha] api_key_file", res.http_status, res.detail);
+	else
+		log_errorx("cannot list iMocha's business units at %s: %s (HTTP %ld): %s",
+		    client->base_url, imocha_outcome_str(res.outcome), res.http_status,
+		    res.detail);
+	return EXIT_IMOCHA;
+}
+
+/*
+ * Changes an earlier run journaled but never settled: it was killed, or
+ * stopped with requests in flight.  Whether iMocha made them is unknown;
+ * they are recorded as unanswered and planned again, and a create that
+ * did reach iMocha comes back "already exists" and is adopted.
+ */
+static int
+pass_settle_leftovers(struct pass *p)
+{
+	struct change *changes;
+	long long *ids;
+	size_t n;
+	int rc = 0;
+
+	if (state_changes_unsettled(p->st, &changes, &ids, &n) == -1)
+		return EXIT_CONFIG;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (state_change_settle(p->st, ids[i], "failed", 0, "no answer: the run ended "
+		    "before iMocha answered; planned again", NULL) == -1)
+			rc = EXIT_CONFIG;
+	p->leftovers = n;
+	if (n > 0)
+		log_warnx("%zu changes of an earlier run were never answered (it was killed or "
+		    "stopped); they are planned again", n);
+	state_changes_free(changes, ids, n);
+	return rc;
+}
+
+/* The daemon's stop flag (SIGTERM): stop between stages too, not only in
+ * the pool. */
+static bool
+pass_stopping(const struct pass *p)
+{
+	return p->opt->stop != NULL && *p->opt->stop != 0;
+}
+
+/*
+ * A run stopped by the flag ends "done" (exit 0): what it left unanswered
+ * stays journaled as intended and the next run settles it.  A failed read
+ * or business-unit list while stopping is the signal's doing (libldap
+ * takes an interrupted wait for a lost server), not a failure.
+ */
+static int
+pass_stop_status(const struct pass *p, int status)
+{
+	if (status != PASS_STOPPED &&
+	    !(pass_stopping(p) && (status == EXIT_LDAP || status == EXIT_IMOCHA)))
+		return status;
+	log_info("stopped by signal; changes not answered yet are settled by the next run");
+	return EXIT_DONE;
+}
+
+/* The pool every request goes through, the business-unit list included,
+ * so that the rate limit counts them all. */
+static int
+pass_open_pool(struct pass *p)
+{
+	const struct http_pool_limits lim = {
+		.requests_per_second = p->cfg->requests_per_second,
+		.max_in_flight = p->cfg->max_in_flight,
+		.max_retries = p->cfg->max_retries,
+		.unreachable_after = IMOCHA_UNREACHABLE_AFTER,
+		.backoff_base = 1.0,
+		.backoff_max = 60.0,
+	};
+
+	p->pool = http_pool_new(&p->client.http, &lim);
+	if (p->pool == NULL)
+		return EXIT_IMOCHA;
+	if (p->opt->stop != NULL)
+		http_pool_set_stop_flag(p->pool, p->opt->stop);
+	ldapsrc_set_stop_flag(p->opt->stop);
+	p->client.pool = p->pool;
+	return 0;
+}
+
+/* Users whose last failure was a refusal wait before the next try
+ * (retry.h); their changes leave this run's plan. */
+static int
+pass_defer_failed(struct pass *p, const struct plan_settings *settings)
+{
+	struct failure_record *f = NULL;
+	size_t n = 0, nkeys = 0, dropped;
+	char **keys;
+	time_t now = time(NULL);
+
+	if (p->st == NULL)
+		return 0;
+	if (state_failures(p->st, &f, &n) == -1)
+		return EXIT_CONFIG;
+	keys = xcalloc(n + 1, sizeof *keys);
+	for (size_t i = 0; i < n; i++) {
+		time_t next = retry_next_at(&f[i]);
+		char *when;
+
+		if (next <= now)
+			continue;
+		keys[nkeys++] = f[i].email_key;
+		when = time_text(next);
+		log_info("not retrying %s before %s: iMocha refused its last %s (%ld time%s): %s",
+		    f[i].email, when, f[i].action, f[i].attempts, f[i].attempts == 1 ? "" : "s",
+		    f[i].last_error);
+		free(when);
+	}
+	/* failures come ordered by e-mail key, as plan_defer wants them */
+	dropped = plan_defer(&p->plan, keys, nkeys, settings);
+	p->deferred = nkeys;
+	if (dropped > 0)
+		log_info("%zu changes wait for their retry time", dropped);
+	free(keys);
+	state_failures_free(f, n);
+	return 0;
+}
+
+/* Open the state store.  plan must change nothing, so a plan against a
+ * store that does not exist yet works from an empty one instead. */
+static int
+pass_open_state(struct pass *p)
+{
+	pid_t holder;
+	int rc;
+
+	/* The read is staged in the state store's connection: a plan with
+	 * no state file yet works from an empty store of its own. */
+	if (!p->opt->apply && access(p->cfg->state_file, F_OK) == -1)
+		return state_open_scratch(&p->st) == -1 ? EXIT_CONFIG : 0;
+	if (state_open(p->cfg->state_file, &p->st) == -1)
+		return EXIT_CONFIG;
+	if (!p->opt->apply)
+		return 0;
+	if ((rc = state_lock(p->st, &holder)) == 1) {
+		log_errorx("another ldap2imocha run (PID %ld) holds the lock on %s; "
+		    "not starting", (long)holder, p->cfg->state_file);
+		state_run_record(p->st, "sync", EXIT_LOCKED);	/* counted in the metrics */
+		return EXIT_LOCKED;
+	}
+	if (rc == -1)
+		return EXIT_CONFIG;
+	if (state_run_begin(p->st, "sync", &p->run_id) == -1)
+		return EXIT_CONFIG;
+	log_set_run(p->run_id);
+	return pass_settle_leftovers(p);
+}
+
+static void
+log_skipped(void *ctx, const char *dn, const char *problem)
+{
+	(void)ctx;
+	log_warnx("skipped %s: %s", dn, problem);
+}
+
+/* sync --plan: the saved actions only, each still planned unchanged, and
+ * the plan under a day old; else exit 5 with nothing changed. */
+static int
+pass_restrict_to_saved(struct pass *p, const struct plan_settings *settings)
+{
+	struct saved_plan saved;
+	time_t now = time(NULL);
+	size_t planned = p->plan.n;
+	long missing;
+	int rc = EXIT_LIMIT;
+
+	if (planfile_read(p->opt->plan_in, &saved) == -1)
+		return EXIT_CONFIG;
+	if (saved.made_at > now + 300 || now - saved.made_at > PLANFILE_MAX_AGE) {
+		char *made = time_text(saved.made_at);
+
+		log_errorx("the saved plan %s was made at %s, not within the last 24 hours; "
+		    "nothing was changed: make a new one with 'ldap2imocha plan --out'",
+		    p->opt->plan_in, made);
+		free(made);
+		goto out;
+	}
+	missing = plan_restrict(&p->plan, saved.changes, saved.n, settings);
+	if (missing >= 0) {
+		const struct change *c = &saved.changes[missing];
+
+		log_errorx("the saved plan %s no longer holds: %s %s (%s) is not planned any more "
+		    "as saved; nothing was changed: review a new 'ldap2imocha plan --out'",
+		    p->opt->plan_in, change_kind_str(c->kind), c->email, c->reason);
+		goto out;
+	}
+	p->left_out = planned - p->plan.n;
+	log_info("applying the %zu changes of the saved plan %s; %zu changes planned since "
+	    "are left for the next run", saved.n, p->opt->plan_in, p->left_out);
+	rc = 0;
+out:
+	planfile_release(&saved);
+	return rc;
+}
+
+/* The users into the stage: as syncread decides, or in full (why). */
+static int
+pass_read_users(struct pass *p, const char *full_because)
+{
+	int rc;
+
+	if ((rc = syncread_users(p->cfg, p->st, full_because, &p->bus, &p->rd)) != 0)
+		return rc == -2 ? EXIT_CONFIG : EXIT_LDAP;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	state_stage_counts(p->rd.stage, &p->counts);
+	return 0;
+}
+
+/* Read the OUs, list iMocha's business units (the mapping needs them for
+ * the first user), then read the users into the stage (syncread.h).  In
+ * this order an LDAP failure is found before an iMocha one, as the exit
+ * status order (3 before 4) says. */
+static int
+pass_read(struct pass *p)
+{
+	int rc;
+
+	if (syncread_ous(p->cfg, &p->rd) == -1)
+		return EXIT_LDAP;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	if ((rc = syncrun_fetch_bus(&p->client, &p->bus)) != 0)
+		return rc;
+	if (pass_stopping(p))
+		return PASS_STOPPED;
+	return pass_read_users(p, p->opt->full ? SYNCREAD_FULL_ASKED : NULL);
+}
+
+/*
+ * An incremental read that brought only changes the agent does not use (a
+ * description edited, an entry moved within its business unit, or nothing
+ * at all): each entry, placed again and compared with its own mirror row,
+ * is the same.  Then there is nothing to plan, and only those rows are
+ * written; the mirror's other rows are not even looked at.  Any doubt (a
+ * new entry, one gone, a present phase, a different value) and the answer
+ * is no: the full plan decides.
+ */
+static bool
+pass_only_cosmetic(const struct pass *p)
+{
+	return p->rd.incremental && !p->rd.present_phase && p->counts.gone == 0 &&
+	    p->counts.relevant == 0;
+}
+
+/* The value of the plan_complete meta key: the last run applied its
+ * whole plan under these settings (deactivate changes what is planned for
+ * an unchanged directory). */
+static const char *
+plan_complete_value(const struct config *cfg)
+{
+	return cfg->deactivate ? "1" : "1 deactivate=no";
+}
+
+/* The last run applied its whole plan, under the same settings, and
+ * nothing waits for a retry: an unchanged directory means nothing to do. */
+static bool
+pass_plan_was_complete(struct pass *p)
+{
+	char *v = NULL;
+	bool complete;
+
+	if (!p->opt->apply || p->leftovers > 0 ||
+	    state_meta_get(p->st, META_PLAN_COMPLETE, &v) == -1)
+		return false;
+	complete = v != NULL && strcmp(v, plan_complete_value(p->cfg)) == 0;
+	free(v);
+	return complete;
+}
+
+/* The plan, from the finished stage and the known users, both streamed. */
+static int
+pass_plan(struct pass *p, const struct plan_settings *settings)
+{
+	struct plan_source src;
+
+	if (state_stage_each_skipped(p->rd.stage, log_skipped, NULL) == -1 ||
+	    dirstage_plan_source(p->rd.stage, &p->counts, &src) == -1 ||
+	    plan_build_from(&src, settings, &p->plan) == -1)
+		return EXIT_CONFIG;
+	return 0;
+}
+
+/* Finish the stage, then plan from it; nothing_changed when the last run
+ * applied its whole plan and the directory is the same. */
+static int
+pass_plan_read(struct pass *p, const struct plan_settings *settings)
+{
+	bool complete = pass_plan_was_complete(p);
+
+	if (!(complete && pass_only_cosmetic(p))) {
+		if (state_stage_finish(p->rd.stage, p->rd.present_phase, &p->counts) == -1)
+			return EXIT_CONFIG;
+		p->nothing_changed = complete && p->counts.mirror_same;
+	} else {
+		/* Only the changes were read: the whole is the mirror's. */
+		p->nothing_changed = true;
+		if (state_stage_mirror_counts(p->rd.stage, &p->counts.entries,
+		    &p->counts.usable) == -1)
+			return EXIT_CONFIG;
+	}
+	if (p->nothing_changed)
+		return 0;
+	return pass_plan(p, settings);
+}
+
+/*
+ * What the read says is not taken on its word (trust.h): leavers are
+ * confirmed or held, and when an incremental read proves wrong, or its
+ * plan would trip a safety limit (limits are judged on a full read), the
+ * directory is read again in full, on the same server, and planned again.
+ */
+static int
+pass_trust(struct pass *p, const struct plan_settings *settings)
+{
+	struct trust_result t;
+	enum trust_verdict v = trust_check_leavers(&p->rd, &p->plan, settings, &t);
+	char *why = t.why;
+	int rc;
+
+	t.why = NULL;
+	p->held = t.held;
+	trust_result_release(&t);
+	if (v == TRUST_FAILED)
+		return EXIT_CONFIG;
+	if (v == TRUST_GO && p->rd.incremental && p->plan.stop != PLAN_GO)
+		why = xstrdup("the plan of an incremental read would trip a safety limit, "
+		    "and limits are judged on a full read");
+	if (why == NULL)
+		return 0;
+	log_info("reading the directory in full after all: %s", why);
+	plan_release(&p->plan);
+	p->nothing_changed = false;
+	rc = pass_read_users(p, why);
+	free(why);
+	if (rc != 0 || (rc = pass_plan_read(p, settings)) != 0 || p->nothing_changed)
+		return rc;
+	/* A full read is its own confirmation: only references hold now. */
+	v = trust_check_leavers(&p->rd, &p->plan, settings, &t);
+	p->held = t.held;
+	trust_result_release(&t);
+	return v == TRUST_FAILED ? EXIT_CONFIG : 0;
+}
+
+/* Read, map and plan: everything before the first change. */
+static int
+pass_prepare(struct pass *p)
+{
+	struct plan_settings settings = { .deactivate = p->cfg->deactivate,
+	    .max_creates = p->cfg->max_creates,
+	    .max_deactivations = p->cfg->max_deactivations,
+	    .max_deactivations_per_day = &p->cfg->max_deactivations_per_day };
+	int rc;
+
+	if (state_deactivations_last_day(p->st, &settings.deactivated_last_day) == -1)
+		return EXIT_CONFIG;
+	if ((rc = pass_read(p)) != 0 || (rc = pass_plan_read(p, &settings)) != 0)
+		return rc;
+	if (!p->nothing_changed && (rc = pass_trust(p, &settings)) != 0)
+		return rc;
+	if (p->nothing_changed) {
+		log_info("nothing changed in the directory since the last run that the "
+		    "agent uses");
+		return 0;
+	}
+	if ((rc = pass_defer_failed(p, &settings)) != 0)
+		return rc;
+	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
+		return rc;
+	if (p->opt->apply)
+		for (size_t i = 0; i < p->plan.nnotes; i++)
+			log_info("%s", p->plan.notes[i]);
+	return 0;
+}
+
+static int
+pass_check_limits(struct pass *p)
+{
+	char *why = plan_stop_message(&p->plan);
+
+	if (why == NULL)
+		return 0;
+	if (p->opt->apply && p->opt->force) {
+		log_warnx("--force: going past the limit: %s", why);
+		free(why);
+		return 0;
+	}
+	if (p->opt->apply)
+		log_errorx("%s; nothing was changed", why);
+	else
+		log_warnx("sync would stop here: %s", why);
+	free(why);
+	return p->opt->apply ? EXIT_LIMIT : 0;
+}
+
+static int
+pass_apply(struct pass *p)
+{
+	struct state_meta meta[SYNCREAD_META_MAX + 1],
+	    done = { META_PLAN_COMPLETE, plan_complete_value(p->cfg) };
+	size_t nmeta = syncread_meta(&p->rd, meta);
+	int rc;
+
+	/* Nothing changed: the new cookie, and the DNs of cosmetic changes,
+	 * if any.  Else the mirror and its cookie go together; until this
+	 * plan is applied whole, the next run plans again even if nothing
+	 * changes. */
+	if (!p->nothing_changed)
+		meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
+	rc = state_stage_write_mirror(p->rd.stage, meta, nmeta);
+	/* Skipped entries are reported on every run (SPEC.md), this one too. */
+	if (rc == 0 && p->nothing_changed &&
+	    state_stage_each_skipped(p->rd.stage, log_skipped, NULL) == -1)
+		rc = -1;
+	/* The stage's memory and temp file, and the directory's connection,
+	 * go before the first request. */
+	state_stage_end(p->rd.stage);
+	p->rd.stage = NULL;
+	syncread_close(&p->rd);
+	if (rc == -1)
+		return EXIT_CONFIG;
+	if (p->nothing_changed)
+		return EXIT_DONE;
+	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
+		return p->applied.state_failed ? EXIT_CONFIG :
+		    p->applied.stopped ? PASS_STOPPED : EXIT_IMOCHA;
+	if (p->applied.failed > 0)
+		return EXIT_PARTIAL;
+	/* Complete only if nothing planned waits: not for a retry time, not
+	 * left out by a saved plan, not a leaver held in doubt. */
+	if (p->deferred == 0 && p->left_out == 0 && p->held == 0 &&
+	    state_meta_set(p->st, &done, 1) == -1)
+		return EXIT_CONFIG;
+	return EXIT_DONE;
+}
+
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void
+pass_finish(struct pass *p, int status)
+{
+	struct run_counts counts = {
+		.read = (long)p->counts.sent,
+		.in_scope = (long)p->counts.usable,
+		.created = p->applied.created, .adopted = p->applied.adopted,
+		.moved = p->applied.moved, .deactivated = p->applied.deactivated,
+		.reactivated = p->applied.reactivated,
+		.skipped = (long)(p->counts.entries - p->counts.usable),
+		.failed = p->applied.failed,
+	};
+	long ms = elapsed_ms(&p->started);
+	char text[512];
+
+	/* A read that failed leaves its stage's transaction open: the run's
+	 * end must not be written inside it, to be rolled back with it. */
+	state_stage_end(p->rd.stage);
+	p->rd.stage = NULL;
+	if (p->opt->apply) {
+		snprintf(text, sizeof text, "summary: read %ld, in scope %ld, created %ld, "
+		    "adopted %ld, moved %ld, deactivated %ld, reactivated %ld, skipped %ld, "
+		    "failed %ld, duration %ld.%03lds, exit %d", counts.read, counts.in_scope,
+		    counts.created, counts.adopted, counts.moved, counts.deactivated,
+		    counts.reactivated, counts.skipped, counts.failed, ms / 1000, ms % 1000,
+		    status);
+		log_info("%s", text);
+		if (p->opt->summary != NULL && p->opt->summary_size > 0)
+			snprintf(p->opt->summary, p->opt->summary_size, "%s", text);
+	}
+	if (p->run_id > 0) {
+		metrics_record_api_calls(p->st, p->run_id, p->pool);
+		state_run_end(p->st, p->run_id, &counts, status);
+		state_history_prune(p->st, p->cfg->history_days);
+		metrics_write(p->cfg, p->st);
+	}
+	log_set_run(0);
+}
+
+static void
+pass_release(struct pass *p)
+{
+	plan_release(&p->plan);
+	syncread_release(&p->rd);
+	imocha_bu_list_release(&p->bus);
+	http_pool_free(p->pool);
+	state_close(p->st);
+}
+
+int
+syncrun_run(const struct config *cfg, const struct run_options *opt)
+{
+	struct pass p = { .cfg = cfg, .opt = opt };
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &p.started);
+	syncrun_client(cfg, &p.client);
+	if ((status = pass_open_state(&p)) != 0)
+		goto out;
+	if ((status = pass_open_pool(&p)) != 0)
+		goto out;
+	if ((status = pass_prepare(&p)) != 0)
+		goto out;
+	if (!opt->apply) {
+		output_plan(opt->out, &p.plan, &p.bus, opt->json);
+		if (opt->plan_out != NULL &&
+		    planfile_write(opt->plan_out, &p.plan, &p.bus, time(NULL)) == -1) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
+	}
+	if ((status = pass_check_limits(&p)) != 0 || !opt->apply)
+		goto out;
+	status = pass_apply(&p);
+out:
+	status = pass_stop_status(&p, status);
+	pass_finish(&p, status);
+	pass_release(&p);
+	return status;
+}
