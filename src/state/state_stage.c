@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "state/state_stage.h"
+#include "state/state_stage_int.h"
 #include "util/xmem.h"
 
 /* Page caches: the mirror's look-ups and the stage's index builds stay
@@ -53,14 +53,6 @@ static const char stage_key_index[] =
 	"problem, id_shared"
 #define KNOWN_COLUMNS "email_key, email, full_name, entry_id, bu_id, status, origin"
 
-/* Statements prepared with the stage; those that need its indexes are
- * prepared when they exist (ST_AFTER_FINISH on). */
-enum {
-	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
-	ST_NEXT_DESIRED, ST_AFTER_FINISH = ST_NEXT_DESIRED, ST_NEXT_KNOWN,
-	ST_DESIRED_BY_ID, ST_KNOWN_BY_ID, ST_COUNT
-};
-
 static const char *const stage_sql[ST_COUNT] = {
 	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid, "
 	    "rowid FROM directory_entry WHERE entry_id = ?",
@@ -79,35 +71,6 @@ static const char *const stage_sql[ST_COUNT] = {
 	    "AND id_shared = 0 ORDER BY seq LIMIT 1",
 	[ST_KNOWN_BY_ID] = "SELECT " KNOWN_COLUMNS " FROM imocha_user WHERE entry_id = ? "
 	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
-};
-
-/*
- * A full read of an unchanged directory brings every entry exactly as its
- * mirror row has it.  Such an entry is not copied into the stage: its
- * mirror row is kept, one bit per row (by rowid), and copied in only if
- * the stage must be whole after all (state_stage_finish: a plan is
- * needed).  Then the usual run costs one look-up per entry and no stage
- * at all.
- */
-struct kept_rows {
-	unsigned char *bits;
-	size_t nbits;			/* rowids 0 .. nbits-1 */
-	size_t count;			/* bits set */
-	long long last_rowid;		/* the last mirror row looked up; 0: none */
-};
-
-struct state_stage {
-	struct state *st;
-	sqlite3_stmt *stmt[ST_COUNT];
-	bool incremental;
-	bool in_txn;		/* the read's inserts are one transaction */
-	bool finished;
-	bool whole;		/* every row is in the stage (kept rows copied in) */
-	bool present_phase;	/* (incremental) the server used the present phase */
-	bool mirror_deletes;	/* (after finish) some mirror rows must go */
-	size_t puts;		/* rows put by the read */
-	struct kept_rows kept;
-	struct stage_counts counts;
 };
 
 static int
@@ -430,7 +393,7 @@ out:
 }
 
 /* Numbers from a one-row query, into out[0..n). */
-static int
+int
 stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -461,7 +424,7 @@ stage_prepare_rest(struct state_stage *sg)
 
 /* Everything in the stage, indexed, merged with the mirror (incremental),
  * marked, counted. */
-static int
+int
 stage_make_whole(struct state_stage *sg)
 {
 	/* One pass over the stage.  Rows with a unique id are unique by id:
@@ -557,145 +520,6 @@ state_stage_each_skipped(struct state_stage *sg,
 		return -1;
 	}
 	return 0;
-}
-
-/* ---- the planner's streams ---- */
-
-static void
-desired_read(sqlite3_stmt *stmt, struct desired_user *d)
-{
-	*d = (struct desired_user){ 0 };
-	d->entry_id = state_db_column_dup(stmt, 0);
-	d->uuid = state_db_column_dup(stmt, 1);
-	d->dn = state_db_column_dup(stmt, 2);
-	d->email = state_db_column_dup(stmt, 3);
-	d->email_key = state_db_column_dup(stmt, 4);
-	d->name = state_db_column_dup(stmt, 5);
-	d->name_was = state_db_column_dup(stmt, 6);
-	d->bu_id = state_db_column_bu(stmt, 7);
-	d->problem = state_db_column_dup(stmt, 8);
-	d->id_shared = sqlite3_column_int(stmt, 9) != 0;
-}
-
-/* Step a cursor: 1 row (read by fn into out), 0 end (the cursor is reset
- * for another pass), -1 logged. */
-static int
-stage_cursor(struct state_stage *sg, sqlite3_stmt *stmt, int (*fn)(sqlite3_stmt *, void *),
-    void *out, const char *what)
-{
-	int step = sqlite3_step(stmt);
-
-	if (step == SQLITE_ROW)
-		return fn(stmt, out) == 0 ? 1 : -1;
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	if (step == SQLITE_DONE)
-		return 0;
-	state_db_fail(sg->st, what);
-	return -1;
-}
-
-static int
-desired_row(sqlite3_stmt *stmt, void *out)
-{
-	desired_read(stmt, out);
-	return 0;
-}
-
-static int
-known_row(sqlite3_stmt *stmt, void *out)
-{
-	return state_db_known_row(stmt, out);
-}
-
-int
-state_stage_next_desired(struct state_stage *sg, struct desired_user *out)
-{
-	if (stage_make_whole(sg) == -1)
-		return -1;
-	return stage_cursor(sg, sg->stmt[ST_NEXT_DESIRED], desired_row, out,
-	    "read the read stage");
-}
-
-int
-state_stage_next_known(struct state_stage *sg, struct known_user *out)
-{
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	if (stage_make_whole(sg) == -1)
-		return -1;
-	rc = stage_cursor(sg, sg->stmt[ST_NEXT_KNOWN], known_row, out, "read known users");
-	if (rc == -1)
-		state_known_release(out);
-	return rc;
-}
-
-/* A look-up by id: one row at most, the statement reset after. */
-static int
-stage_lookup(struct state_stage *sg, int which, const char *id,
-    int (*fn)(sqlite3_stmt *, void *), void *out, const char *what)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (stage_make_whole(sg) == -1)
-		return -1;
-	stmt = sg->stmt[which];
-	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
-		state_db_fail(sg->st, what);
-		return -1;
-	}
-	rc = stage_cursor(sg, stmt, fn, out, what);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	return rc;
-}
-
-int
-state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out)
-{
-	*out = (struct desired_user){ 0 };
-	return stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
-}
-
-int
-state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_user *out)
-{
-	int rc;
-
-	memset(out, 0, sizeof *out);
-	rc = stage_lookup(sg, ST_KNOWN_BY_ID, id, known_row, out, "look up a known user");
-	if (rc == -1)
-		state_known_release(out);
-	return rc;
-}
-
-/* Two numbers from a one-row query. */
-static int
-stage_pair(struct state_stage *sg, const char *sql, size_t *a, size_t *b)
-{
-	size_t n[2];
-
-	if (stage_numbers(sg, sql, n, 2) == -1)
-		return -1;
-	*a = n[0];
-	*b = n[1];
-	return 0;
-}
-
-int
-state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
-{
-	return stage_pair(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
-	    "FROM imocha_user", managed, active);
-}
-
-int
-state_stage_mirror_counts(struct state_stage *sg, size_t *entries, size_t *usable)
-{
-	return stage_pair(sg, "SELECT count(*), coalesce(sum(problem IS NULL), 0) "
-	    "FROM directory_entry", entries, usable);
 }
 
 /* ---- writing the mirror ---- */
