@@ -59,6 +59,11 @@ bool ldapsrc_stopping(void);
 int ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid);
 /* Read every OU under base_dn into r->snap.ous, paged.  -1 logged. */
 int ldapsrc_read_ous(struct reader *r);
+/* One OU entry into the reader's snapshot.  0, or -1 logged. */
+int ldapsrc_ou_entry(struct reader *r, LDAPMessage *e);
+/* Log a failure libldap reports on the handle (a dropped connection...):
+ * the read is incomplete. */
+void ldapsrc_search_failed(struct reader *r, int lrc, const char *what);
 /* Record a search continuation reference in r->snap.refs. */
 void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
 /* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
