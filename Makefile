@@ -42,7 +42,11 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -pthread $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
 
 # The modules, one concern each (STYLE.md), in one folder per layer of
-# src/ (README.md, "Source map").  cli/main.c is the command line only.
+# src/ (README.md, "Source map").  LAYERS lists the folders bottom first: a
+# folder uses only its own headers and those of folders before it here, so
+# no include runs back up and there is no circle (make lint checks it:
+# tools/lint/layout.sh).  cli/main.c is the command line only.
+LAYERS   := util model config state imocha ldap plan report sync cli
 LIB_SRCS := $(filter-out src/cli/main.c,$(sort $(wildcard src/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/schema.o
 SQL_FILES := $(sort $(wildcard sql/*.sql))
@@ -199,6 +203,7 @@ lint:
 	    rc=$$?; printf '%s\n' "$$out" | grep -v 'warnings\{0,1\} generated\.$$'; \
 	    [ $$rc -eq 0 ] && echo "clang-tidy: clean"; exit $$rc
 	sh tools/lint/banned.sh
+	sh tools/lint/layout.sh
 
 .PHONY: lint
 
