@@ -101,6 +101,7 @@ ldapsrc_server(struct ldapsrc *src, struct dir_server *out)
 		free(diag);
 	}
 	ldap_msgfree(res);
+	src->r.family = out->family;
 	log_debug("LDAP %s: %s%s%s%s", src->uri, dir_family_str(out->family),
 	    out->vendor ? " (" : "", out->vendor ? out->vendor : "", out->vendor ? ")" : "");
 	return 0;

@@ -55,7 +55,7 @@ ldapsrc_search_failed(struct reader *r, int lrc, const char *what)
 static int
 page_end(struct reader *r, LDAPMessage *res, struct berval *cookie)
 {
-	char *matched = NULL, *diag = NULL, **refs = NULL, *ref, *text;
+	char *matched = NULL, *diag = NULL, **refs = NULL, *ref, *text, *advice;
 	LDAPControl **ctrls = NULL, *pr;
 	ber_int_t estimate;
 	int code, lrc, rc = -1;
@@ -70,9 +70,12 @@ page_end(struct reader *r, LDAPMessage *res, struct berval *cookie)
 		 * it points too. */
 		ref = refs && refs[0] ? xasprintf(", referral to %s", refs[0]) :
 		    xstrdup("");
-		text = xasprintf("ended with %d (%s): %s%s", code,
-		    ldap_err2string(code), diag && *diag ? diag : "no diagnostic", ref);
+		advice = ldapfamily_limit_advice(r->family, code, r->cfg->bind_dn);
+		text = xasprintf("ended with %d (%s): %s%s%s%s", code,
+		    ldap_err2string(code), diag && *diag ? diag : "no diagnostic", ref,
+		    advice ? "; " : "", advice ? advice : "");
 		incomplete(r, text, "");
+		free(advice);
 		free(text);
 		free(ref);
 		goto out;

@@ -30,6 +30,9 @@ struct reader {
 	/* ldapsrc_ids_matching: where each id found goes. */
 	int (*id_found)(void *ctx, const char *id);
 	void *id_ctx;
+	/* The server's family, once ldapsrc_server read its root DSE: the
+	 * advice for a limit names that family's knob. */
+	enum dir_family family;
 };
 
 /* One search: what it is for, and what to make of each entry. */
@@ -70,6 +73,10 @@ void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
 void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
 /* f in parentheses ("objectClass=person" nests too), owned by the caller. */
 char *ldapsrc_filter_paren(const char *f);
+/* How to lift the server limit that ended a search with code (3, 4 or
+ * 11), in the family's own terms (ldapfamily.c); NULL for other codes.
+ * Owned by the caller. */
+char *ldapfamily_limit_advice(enum dir_family family, int code, const char *bind_dn);
 /* (&user_filter(!disabled_filter)), owned by the caller. */
 char *ldapsrc_user_filter(const struct config *cfg);
 

@@ -140,6 +140,8 @@ w=$(fake_write_count)
 run_agent -c "$T/sized.ini" sync
 check_eq "size limit exceeded: exit 3" "$RC" 3
 check_contains "says the read is incomplete" "$(cat "$T/err")" "incomplete"
+check_contains "says how to lift slapd's limit for the bind account" "$(cat "$T/err")" \
+    "slapd's size limit stopped it: give $SLAPD_AGENT_DN limits of its own (slapd.conf: limits dn.exact=\"$SLAPD_AGENT_DN\" size=unlimited;"
 check_eq "size limit: nothing sent" "$(fake_write_count)" "$w"
 # The read failed after its stage began: the run is still recorded as it
 # ended, not left "did not finish".
