@@ -246,7 +246,8 @@ sync_done(ldap_sync_t *ls, struct dir_sync_end *end, const char *old_cookie)
 static int
 refresh(struct sync_reader *s, const char *cookie)
 {
-	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(s->r->cfg), *diag;
+	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(s->r->cfg), *diag,
+	    *advice;
 	bool whole;
 	ldap_sync_t ls;
 	int lrc;
@@ -303,10 +304,12 @@ refresh(struct sync_reader *s, const char *cookie)
 	if (lrc == LDAP_SYNC_REFRESH_REQUIRED)
 		return 2;
 	diag = ldapconn_diagnostic(s->r->ld);
-	log_errorx("LDAP content sync of %s ended with %d (%s)%s%s; the read is incomplete, "
-	    "nothing will be changed", s->r->cfg->base_dn, lrc,
+	advice = ldapfamily_limit_advice(s->r->family, lrc, s->r->cfg->bind_dn);
+	log_errorx("LDAP content sync of %s ended with %d (%s)%s%s%s%s; the read is "
+	    "incomplete, nothing will be changed", s->r->cfg->base_dn, lrc,
 	    s->bad_uuid ? "an entryUUID that is not 16 bytes" : ldap_err2string(lrc),
-	    *diag ? ": " : "", diag);
+	    *diag ? ": " : "", diag, advice ? "; " : "", advice ? advice : "");
+	free(advice);
 	free(diag);
 	return -1;
 }

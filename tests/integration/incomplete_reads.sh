@@ -151,5 +151,21 @@ for code in 4 3 10; do
 	check_eq "paged full read, the user read, result $code: lied to once" \
 	    "$(liar_told "$T/liar" result)" $((told + 1))
 done
+
+# --- a limit says how to lift it, in the terms of the server's family -------
+# The root DSE decides the family (pose_as_*); the limit is the lie.
+advice() {
+	liar_set "$T/liar" "$1 result=$2 any_search result_filter=inetOrgPerson"
+	run_agent -c "$T/paged.ini" sync --full
+	check_eq "$1, result $2: exit 3" "$RC" 3
+	check_contains "$1, result $2: the fix, in the family's terms" "$(cat "$T/err")" "$3"
+}
+advice pose_as_389 4 "set nsSizeLimit: -1 and nsPagedSizeLimit: -1 on the entry of $SLAPD_AGENT_DN"
+advice pose_as_389 11 "set nsLookThroughLimit: -1 on the entry of $SLAPD_AGENT_DN"
+advice pose_as_389 3 "set nsTimeLimit: -1 on the entry of $SLAPD_AGENT_DN"
+advice pose_as_ad 4 "set [ldap] page_size = 1000 or less"
+advice pose_as_ad 3 "Active Directory's MaxQueryDuration"
+advice pose_as_unknown 4 "lift its size limit for $SLAPD_AGENT_DN"
+liar_set "$T/liar" ""
 check_eq "the proxy never complained" "$(cat "$T/liar/stderr")" ""
 t_done

@@ -65,6 +65,10 @@ MODE FILE: words separated by white space or commas (result=N,URL aside).
   pose_as_unknown  the same, but no vendor attribute is added (a server
         of no known family).  Log: "pose_as_unknown".  With both words,
         pose_as_389 wins.
+  pose_as_ad  the same, with "supportedCapabilities:
+        1.2.840.113556.1.4.800" (Active Directory's own capability)
+        appended instead of a vendor.  Log: "pose_as_ad".  pose_as_389
+        wins over it, it over pose_as_unknown.
   result=N[,URL]  the SearchResultDone of a search carrying the Sync
         Request control gets resultCode N (decimal) instead of slapd's;
         matchedDN and diagnosticMessage stay slapd's, and so do the
@@ -122,7 +126,7 @@ STRIP_ATTRS = {b"entryuuid", b"entrycsn", b"nsuniqueid",
                b"createtimestamp", b"modifytimestamp"}
 
 WORDS = {"refresh_deletes_false", "strip_operational", "drop_deletes",
-         "report_nothing", "sync_only", "pose_as_389", "pose_as_unknown",
+         "report_nothing", "sync_only", "pose_as_389", "pose_as_unknown", "pose_as_ad",
          "any_search"}
 
 # result=10 without a URL: where the referral points.
@@ -132,6 +136,9 @@ LDAP_REFERRAL = 10
 # pose_as_389: what 389 Directory Server says of itself in its root DSE.
 VENDOR_389 = [(b"vendorName", b"389 Project"),
               (b"vendorVersion", b"389-Directory/2.3.1 B2023.000.0000")]
+# pose_as_ad: the capability Active Directory's root DSE lists.
+VENDOR_AD = [(b"supportedCapabilities", b"1.2.840.113556.1.4.800")]
+POSES = {"pose_as_389": VENDOR_389, "pose_as_ad": VENDOR_AD, "pose_as_unknown": []}
 VENDOR_ATTRS = {b"vendorname", b"vendorversion"}
 OPENLDAP_ROOTDSE_OC = b"openldaprootdse"
 COUNT_WORDS = {"drop_after", "stall_after"}
@@ -607,8 +614,8 @@ class Conn:
         self.stalled = False
         self.dropped = {}           # msgid -> report_nothing drops
         self.dse_reqs = {}          # msgid -> dse_request() of a "" base
-        self.pose = ("pose_as_389" if "pose_as_389" in words else
-                     "pose_as_unknown" if "pose_as_unknown" in words else None)
+        self.pose = next((p for p in ("pose_as_389", "pose_as_ad", "pose_as_unknown")
+                          if p in words), None)
 
     def close(self):
         with self.lock:
@@ -771,7 +778,7 @@ class Conn:
                                  % (entry_dn(msg), ",".join(removed)))
             if self.pose and entry_dn(msg) == "":
                 op_tlv = pose_root_dse(
-                    msg, VENDOR_389 if self.pose == "pose_as_389" else [],
+                    msg, POSES[self.pose],
                     self.dse_reqs.get(msg.msgid))
                 if op_tlv is not None:
                     out = msg.rebuild(op_tlv=op_tlv)
