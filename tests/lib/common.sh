@@ -86,6 +86,9 @@ _t_cleanup() {
 			slapd) slapd_stop "$_cu_arg" >/dev/null 2>&1 ;;
 			fake) fake_stop "$_cu_arg" >/dev/null 2>&1 ;;
 			agent) _t_stop_pidfile "$_cu_arg" "" ;;
+			# "stop FUNCTION DIR": a rig's own stop (samba_stop,
+			# ds389_stop...).
+			stop) $_cu_arg >/dev/null 2>&1 ;;
 			esac
 		done 3<"$T/.procs"
 		while read -r _cu_kind _cu_arg <&3; do
@@ -675,6 +678,7 @@ _wc_secret() {
 
 # write_config FILE: an agent config for the slapd and fake of this test.
 # Overrides: CFG_URI, CFG_BIND_DN (set empty: anonymous), CFG_BIND_PW,
+# CFG_CA (set empty: no ca_file),
 # CFG_BASE_DN, CFG_USER_FILTER, CFG_ID_ATTRIBUTE, CFG_BASE_URL,
 # CFG_STATE_FILE, CFG_LOG_LEVEL.  Extra lines (several allowed; a key given
 # there replaces the default): CFG_LDAP_EXTRA, CFG_IMOCHA_EXTRA,
@@ -688,8 +692,9 @@ write_config() {
 bind_dn = $_wc_bind
 bind_password_file = $T/ldap.secret"
 	fi
-	[ -n "${SLAPD_CA:-}" ] && _wc_ldap="$_wc_ldap
-ca_file = $SLAPD_CA"
+	_wc_ca=${CFG_CA-${SLAPD_CA:-}}
+	[ -n "$_wc_ca" ] && _wc_ldap="$_wc_ldap
+ca_file = $_wc_ca"
 	_wc_ldap="$_wc_ldap
 base_dn = ${CFG_BASE_DN:-ou=People,dc=example,dc=com}
 user_filter = ${CFG_USER_FILTER:-(objectClass=inetOrgPerson)}
