@@ -6,10 +6,13 @@ set -eu
 # build: compiler, pkg-config and the five libraries of the stack.
 # tests and demo: a real slapd with its tools, openssl for test certificates,
 # Debian's python3 for the fake iMocha, sqlite3 to look inside the state store,
-# groff-base to check the manual pages, systemd for systemd-analyze (the units).
+# groff-base to check the manual pages, systemd for systemd-analyze (the units),
+# and the other two directory families of the server matrix, each started
+# by the tests themselves: 389 Directory Server and Samba's AD DC.
 packages="gcc make pkg-config libldap-dev libcurl4-openssl-dev libcjson-dev
 libsqlite3-dev libinih-dev slapd ldap-utils openssl python3 sqlite3
-groff-base systemd"
+groff-base systemd 389-ds-base samba samba-ad-dc samba-ad-provision
+libnss3-tools"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
