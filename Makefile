@@ -2,6 +2,7 @@
 #   make            build ./build/ldap2imocha
 #   make check      unit and integration tests; ends with "N passed, N failed, N skipped"
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (in build-san/)
+#   make check SERVERS="openldap ad-ou" T=servers/   a part of the server matrix
 #   make demo       a full sync against a throwaway slapd and a local iMocha stand-in
 #   make install DESTDIR=... PREFIX=...   (also SYSCONFDIR, UNITDIR, MANDIR...)
 #   make deb, make rpm   packages, in build/deb/ and build/rpm/ (packaging/)
@@ -18,12 +19,20 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 VERSION  := 0.1.0
 
+# The server matrix (tests/integration/servers, tests/lib/directory.sh):
+# every setup in the plain build; OpenLDAP plus one setup of each other
+# family under the sanitizers and valgrind, which are slower.
+SERVERS_ALL := openldap 389 389-ipa 389-nosync ad-ou ad-root
+SERVERS_SAN := openldap 389 ad-root
+
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
+SERVERS  ?= $(SERVERS_SAN)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT      ?= -O1 -g
 else
+SERVERS  ?= $(SERVERS_ALL)
 BUILD    ?= build
 SANFLAGS :=
 OPT      ?= -O2 -g
@@ -93,7 +102,7 @@ check: deps
 	@$(MAKE) --no-print-directory tests-run
 
 tests-run: all unit
-	@BUILD=$(BUILD) sh tests/run $(T)
+	@BUILD=$(BUILD) L2I_SERVERS="$(SERVERS)" sh tests/run $(T)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -208,7 +217,8 @@ lint:
 .PHONY: lint
 
 # Memcheck over the plain build: every unit test and the integration tests
-# of sync, lifecycle (saved plans) and the daemon.  Reports land beside the
+# of sync, lifecycle (saved plans) and the daemon, the last two also on the
+# server matrix's SERVERS_SAN.  Reports land beside the
 # sanitizer logs of tests/run (an empty log is a clean run); suppressions,
 # each naming one third-party frame, are in tools/valgrind.supp.
 VALGRIND_TESTS ?= unit/ sync_basic lifecycle daemon
@@ -217,6 +227,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	--num-callers=40 --suppressions=$(CURDIR)/tools/valgrind.supp \
 	--log-file=%q{L2I_VGLOG}/valgrind.%p
 valgrind: all unit
-	@BUILD=$(BUILD) L2I_WRAP="$(VALGRIND)" L2I_TIMEOUT=600 sh tests/run "$(VALGRIND_TESTS)"
+	@BUILD=$(BUILD) L2I_WRAP="$(VALGRIND)" L2I_TIMEOUT=600 L2I_SERVERS="$(SERVERS_SAN)" \
+	    sh tests/run "$(VALGRIND_TESTS)"
 
 .PHONY: valgrind
