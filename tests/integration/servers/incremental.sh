@@ -39,18 +39,25 @@ read_mode() {
 	fi
 }
 
-# The mode every run after the first must use on this setup.
-if srv_incremental; then
-	want=incremental
-else
+# The mode every run after the first must use on this setup, and why.
+case $SRV_SETUP in
+openldap) want=incremental why="directory read incremental" ;;
+389 | 389-ipa)
 	want=full
-fi
+	why="directory read in full: incremental reads are trusted only on OpenLDAP's syncprov (content_sync = auto)"
+	;;
+*)
+	want=full
+	why="directory read in full: the directory server does not offer content sync (RFC 4533)"
+	;;
+esac
 
 # step NAME: sync, exit 0, read as this setup must.
 step() {
 	run_agent -c "$T/agent.ini" sync
 	check_eq "$1: exit 0" "$RC" 0 || sed 's/^/# /' "$T/err"
 	check_eq "$1: read $want" "$(read_mode)" "$want"
+	check_contains "$1: ... for the reason this server gets" "$(cat "$T/err")" "$why"
 }
 
 srv_config "$T/agent.ini"
