@@ -364,39 +364,49 @@ agent_stop() {
 	return 0
 }
 
-# --- TLS material ----------------------------------------------------------
+# --- directory server rigs (slapd.sh, ds389.sh, samba_ad.sh) ---------------
+# Each rig has a TOOLFN that runs an ldap tool as its administrator
+# (TOOLFN TOOL DIR ARGS...); these feed any of them LDIF the same way.
 
-# tls_make_certs DIR: a throwaway CA (DIR/ca.pem) and a server certificate
-# for IP:127.0.0.1 and DNS:localhost (DIR/server.pem, DIR/server.key).
-tls_make_certs() {
-	require_cmd openssl openssl
-	mkdir -p "$1" || return 1
-	(
-		cd "$1" || exit 1
-		umask 077
-		cat >server.ext <<-EOF
-		basicConstraints = critical, CA:FALSE
-		keyUsage = critical, digitalSignature, keyEncipherment
-		extendedKeyUsage = serverAuth
-		subjectAltName = IP:127.0.0.1, DNS:localhost
-		EOF
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -keyout ca.key -out ca.pem -days 2 \
-		    -subj "/CN=ldap2imocha test CA $(rand_hex 4)" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -keyout server.key -out server.csr \
-		    -subj "/CN=127.0.0.1" &&
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-		    -set_serial "0x$(rand_hex 8)" -days 2 -extfile server.ext \
-		    -out server.pem
-	) >"$1/openssl.log" 2>&1 || {
-		cat "$1/openssl.log" >&2
-		return 1
-	}
-	chmod 644 "$1/ca.pem" "$1/server.pem"
+# rig_quiet TOOLFN TOOL DIR ARGS...: the tool's progress chatter kept in
+# DIR/tool.out and shown only on failure.
+rig_quiet() {
+	_rq_rc=0
+	"$@" >"$3/tool.out" || _rq_rc=$?
+	# The failing entry is the last one the tool announced.
+	[ "$_rq_rc" -eq 0 ] || tail -n 1 "$3/tool.out" | sed 's/^/  at: /' >&2
+	return "$_rq_rc"
 }
+
+# rig_add TOOLFN DIR [-M] [FILE]: add the LDIF in FILE (or stdin); -M
+# (ManageDsaIT) adds referral entries as they are.
+rig_add() {
+	_ra_fn=$1 _ra_dir=$2
+	shift 2
+	_ra_m=
+	if [ "${1:-}" = -M ]; then
+		_ra_m=-M
+		shift
+	fi
+	if [ $# -gt 0 ]; then
+		rig_quiet "$_ra_fn" ldapadd "$_ra_dir" $_ra_m -f "$1"
+	else
+		rig_quiet "$_ra_fn" ldapadd "$_ra_dir" $_ra_m
+	fi
+}
+
+# rig_modify TOOLFN DIR [FILE]: apply LDIF changes (changetype: ...).
+rig_modify() {
+	if [ $# -gt 2 ]; then
+		rig_quiet "$1" ldapmodify "$2" -f "$3"
+	else
+		rig_quiet "$1" ldapmodify "$2"
+	fi
+}
+
+# --- TLS material: tls_make_certs (tests/lib/certs.sh) ----------------------
+
+. "$L2I_TOP/tests/lib/certs.sh"
 
 # --- the fake iMocha --------------------------------------------------------
 

@@ -108,11 +108,12 @@ _ds389_fresh() {
 }
 
 # _ds389_tmpl_path: print where the template of this 389 version and this
-# ds389_template.sh lives.
+# ds389_template.sh (and the certs.sh it uses) lives.
 _ds389_tmpl_path() {
 	_dtp_ver=$("$_DS389_SLAPD" -v 2>/dev/null | sed -n 's,^389-Directory/,,p' |
 	    tr -c 'A-Za-z0-9.\n' '-')
-	_dtp_sum=$(cksum <"$L2I_TOP/tests/lib/ds389_template.sh" | cut -d' ' -f1)
+	_dtp_sum=$(cat "$L2I_TOP/tests/lib/ds389_template.sh" "$L2I_TOP/tests/lib/certs.sh" |
+	    cksum | cut -d' ' -f1)
 	printf '%s/ds389-%s-%s\n' \
 	    "${L2I_SERVER_CACHE:-${TMPDIR:-/tmp}/l2i-server-cache}" \
 	    "${_dtp_ver:-unknown}" "$_dtp_sum"
@@ -447,40 +448,21 @@ _ds389_tool() {
 	    -D "$DS389_ROOTDN" -y "$_dto_dir/rootpw" "$@"
 }
 
-# _ds389_quiet TOOL DIR ARGS...: the same, its progress chatter kept in
-# DIR/tool.out and shown only on failure.
+# _ds389_quiet TOOL DIR ARGS...: the tool as the administrator, quiet
+# unless it fails (rig_quiet).
 _ds389_quiet() {
-	_dq_rc=0
-	_ds389_tool "$@" >"$2/tool.out" || _dq_rc=$?
-	# The failing entry is the last one the tool announced.
-	[ "$_dq_rc" -eq 0 ] || tail -n 1 "$2/tool.out" | sed 's/^/  at: /' >&2
-	return "$_dq_rc"
+	rig_quiet _ds389_tool "$@"
 }
 
 # ds389_add DIR [-M] [FILE]: add the LDIF in FILE (or stdin) as Directory
 # Manager; -M (ManageDsaIT) adds referral entries as they are.
 ds389_add() {
-	_da_dir=$1
-	shift
-	_da_m=
-	if [ "${1:-}" = -M ]; then
-		_da_m=-M
-		shift
-	fi
-	if [ $# -gt 0 ]; then
-		_ds389_quiet ldapadd "$_da_dir" $_da_m -f "$1"
-	else
-		_ds389_quiet ldapadd "$_da_dir" $_da_m
-	fi
+	rig_add _ds389_tool "$@"
 }
 
 # ds389_modify DIR [FILE]: apply LDIF changes (changetype: ...).
 ds389_modify() {
-	if [ $# -gt 1 ]; then
-		_ds389_quiet ldapmodify "$1" -f "$2"
-	else
-		_ds389_quiet ldapmodify "$1"
-	fi
+	rig_modify _ds389_tool "$@"
 }
 
 # ds389_modrdn DIR ARGS...: ldapmodrdn, e.g. -r -s NEWSUPERIOR DN NEWRDN.

@@ -29,6 +29,7 @@
 # timestamps.  Content sync is off; ds389.sh switches it on per copy.
 
 set -u
+. "$(dirname "$0")/certs.sh"
 out=${1:?usage: ds389_template.sh OUT}
 build=$out.build.$$
 suffix="dc=example,dc=com"
@@ -222,26 +223,10 @@ configure() {
 tls() {
 	_d=$build/tls
 	_nss=$build/root/etc/dirsrv/slapd-$inst
-	mkdir -p "$_d" || return 1
+	tls_make_certs "$_d" localhost "IP:127.0.0.1, DNS:localhost" "$days" rsa || return 1
 	(
 		cd "$_d" || exit 1
 		umask 077
-		cat >server.ext <<-EOF
-		basicConstraints = critical, CA:FALSE
-		keyUsage = critical, digitalSignature, keyEncipherment
-		extendedKeyUsage = serverAuth
-		subjectAltName = IP:127.0.0.1, DNS:localhost
-		EOF
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -keyout ca.key -out ca.pem -days "$days" \
-		    -subj "/CN=ldap2imocha 389-DS test CA $(rand_hex 4)" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-		openssl req -new -newkey rsa:2048 \
-		    -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-		    -set_serial "0x$(rand_hex 8)" -days "$days" -extfile server.ext \
-		    -out server.pem &&
 		openssl pkcs12 -export -inkey server.key -in server.pem \
 		    -name Server-Cert -passout pass:p12 -out server.p12 &&
 		certutil -A -d "sql:$_nss" -f "$_nss/pwdfile.txt" -n "test CA" \

@@ -297,33 +297,9 @@ _samba_claim() {
 
 # _samba_certs DIR ADDR: the instance's CA and server certificate.
 _samba_certs() {
-	mkdir -p "$1/tls" || return 1
-	(
-		cd "$1/tls" || exit 1
-		umask 077
-		cat >server.ext <<-EOF
-		basicConstraints = critical, CA:FALSE
-		keyUsage = critical, digitalSignature, keyEncipherment
-		extendedKeyUsage = serverAuth
-		subjectAltName = IP:$2, DNS:localhost, DNS:$SAMBA_HOST, DNS:${SAMBA_HOST%%.*}, DNS:$(uname -n)
-		EOF
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -keyout ca.key -out ca.pem -days 2 \
-		    -subj "/CN=ldap2imocha Samba test CA $(rand_hex 4)" \
-		    -addext "basicConstraints=critical,CA:TRUE" \
-		    -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -keyout server.key -out server.csr \
-		    -subj "/CN=$SAMBA_HOST" &&
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-		    -set_serial "0x$(rand_hex 8)" -days 2 -extfile server.ext \
-		    -out server.pem
-	) >"$1/tls/openssl.log" 2>&1 || {
-		cat "$1/tls/openssl.log" >&2
-		return 1
-	}
-	# Samba refuses a key file others may read; the rest is public.
-	chmod 644 "$1/tls/ca.pem" "$1/tls/server.pem"
+	# Samba refuses a key file others may read (tls_make_certs keeps keys 0600).
+	tls_make_certs "$1/tls" "$SAMBA_HOST" \
+	    "IP:$2, DNS:localhost, DNS:$SAMBA_HOST, DNS:${SAMBA_HOST%%.*}, DNS:$(uname -n)"
 }
 
 # _samba_conf DIR ADDR: the instance's smb.conf.  Every path Samba writes
@@ -536,40 +512,26 @@ _samba_tool() {
 	    -D "$_st_dn" -y "$_st_dir/$_st_pw" "$@"
 }
 
-# _samba_quiet TOOL DIR ARGS...: as Administrator, the tool's progress
-# chatter kept in DIR/tool.out and shown only on failure.
+# _samba_quiet TOOL DIR ARGS...: the tool as the administrator, quiet
+# unless it fails (rig_quiet).
 _samba_quiet() {
-	_sqt_rc=0
-	_samba_tool root "$@" >"$2/tool.out" || _sqt_rc=$?
-	# The failing entry is the last one the tool announced.
-	[ "$_sqt_rc" -eq 0 ] || tail -n 1 "$2/tool.out" | sed 's/^/  at: /' >&2
-	return "$_sqt_rc"
+	rig_quiet _samba_admin_tool "$@"
+}
+
+# _samba_admin_tool TOOL DIR ARGS...: _samba_tool as Administrator.
+_samba_admin_tool() {
+	_samba_tool root "$@"
 }
 
 # samba_add DIR [-M] [FILE]: add the LDIF in FILE (or stdin) as
 # Administrator.
 samba_add() {
-	_sa_dir=$1
-	shift
-	_sa_m=
-	if [ "${1:-}" = -M ]; then
-		_sa_m=-M
-		shift
-	fi
-	if [ $# -gt 0 ]; then
-		_samba_quiet ldapadd "$_sa_dir" $_sa_m -f "$1"
-	else
-		_samba_quiet ldapadd "$_sa_dir" $_sa_m
-	fi
+	rig_add _samba_admin_tool "$@"
 }
 
 # samba_modify DIR [FILE]: apply LDIF changes (changetype: ...).
 samba_modify() {
-	if [ $# -gt 1 ]; then
-		_samba_quiet ldapmodify "$1" -f "$2"
-	else
-		_samba_quiet ldapmodify "$1"
-	fi
+	rig_modify _samba_admin_tool "$@"
 }
 
 # samba_modrdn DIR DN NEWRDN [NEWSUPERIOR]: rename and/or move (the old

@@ -316,40 +316,21 @@ _slapd_tool() {
 	    -D "$SLAPD_ROOTDN" -y "$_st_dir/rootpw" "$@"
 }
 
-# _slapd_quiet TOOL DIR ARGS...: the same, its progress chatter kept in
-# DIR/tool.out and shown only on failure.
+# _slapd_quiet TOOL DIR ARGS...: the tool as the administrator, quiet
+# unless it fails (rig_quiet).
 _slapd_quiet() {
-	_sqt_rc=0
-	_slapd_tool "$@" >"$2/tool.out" || _sqt_rc=$?
-	# The failing entry is the last one the tool announced.
-	[ "$_sqt_rc" -eq 0 ] || tail -n 1 "$2/tool.out" | sed 's/^/  at: /' >&2
-	return "$_sqt_rc"
+	rig_quiet _slapd_tool "$@"
 }
 
 # slapd_add DIR [-M] [FILE]: add the LDIF in FILE (or stdin) as the rootdn;
 # -M (ManageDsaIT) adds referral entries as they are.
 slapd_add() {
-	_sa_dir=$1
-	shift
-	_sa_m=
-	if [ "${1:-}" = -M ]; then
-		_sa_m=-M
-		shift
-	fi
-	if [ $# -gt 0 ]; then
-		_slapd_quiet ldapadd "$_sa_dir" $_sa_m -f "$1"
-	else
-		_slapd_quiet ldapadd "$_sa_dir" $_sa_m
-	fi
+	rig_add _slapd_tool "$@"
 }
 
 # slapd_modify DIR [FILE]: apply LDIF changes (changetype: ...).
 slapd_modify() {
-	if [ $# -gt 1 ]; then
-		_slapd_quiet ldapmodify "$1" -f "$2"
-	else
-		_slapd_quiet ldapmodify "$1"
-	fi
+	rig_modify _slapd_tool "$@"
 }
 
 # slapd_modrdn DIR ARGS...: ldapmodrdn, e.g. -r -s NEWSUPERIOR DN NEWRDN.
