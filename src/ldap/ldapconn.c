@@ -291,7 +291,13 @@ conn_handshake(const struct config *cfg, const char *uri, LDAP *ld, char **what)
 		cred.bv_len = strlen(cfg->bind_password);
 	}
 	lrc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (lrc != LDAP_SUCCESS)
+	if (lrc == LDAP_STRONG_AUTH_REQUIRED && !cfg->starttls &&
+	    strncasecmp(uri, "ldap://", 7) == 0)
+		/* Active Directory's rule: no simple bind without TLS. */
+		*what = xasprintf("%s%s failed; the server takes no simple bind on a "
+		    "connection without TLS: use ldaps:// in [ldap] uri, or starttls = yes",
+		    dn ? "bind as " : "anonymous bind", dn ? dn : "");
+	else if (lrc != LDAP_SUCCESS)
 		*what = dn ? xasprintf("bind as %s failed", dn) :
 		    xstrdup("anonymous bind failed");
 	return lrc;

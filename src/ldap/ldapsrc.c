@@ -327,8 +327,12 @@ check_base(const struct config *cfg)
 		lrc = LDAP_NO_SUCH_OBJECT;	/* hidden by an ACL */
 	if (lrc != LDAP_SUCCESS) {
 		diag = ldapconn_diagnostic(ld);
-		log_errorx("LDAP %s: base_dn %s cannot be read: %s%s%s", uri,
-		    cfg->base_dn, ldap_err2string(lrc), *diag ? ": " : "", diag);
+		/* Not there, or not visible to this account: a server says
+		 * the same of both (389 grants an anonymous bind no read). */
+		log_errorx("LDAP %s: base_dn %s cannot be read: %s%s%s%s", uri,
+		    cfg->base_dn, ldap_err2string(lrc), *diag ? ": " : "", diag,
+		    lrc == LDAP_NO_SUCH_OBJECT ? "; check the DN, and the read rights of "
+		    "the bind account (bind_dn) on it" : "");
 		free(diag);
 		goto out;
 	}

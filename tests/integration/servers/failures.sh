@@ -79,6 +79,26 @@ ad)
 esac
 srv_use "$T/dir"
 
+# --- Active Directory's own rules for binds -------------------------------
+if [ "$SRV_KIND" = ad ]; then
+	# AD takes no simple bind without TLS: the error says what to set.
+	SRV_AGENT_URI=$SRV_URI srv_config "$T/plain.ini"
+	fails_cleanly "AD over ldap:// without TLS" "$T/plain.ini"
+	check_contains "AD over ldap://: says to use ldaps:// or StartTLS" "$(cat "$T/err")" \
+	    "the server takes no simple bind on a connection without TLS: use ldaps:// in [ldap] uri, or starttls = yes"
+	SRV_AGENT_URI=$SRV_URI CFG_LDAP_EXTRA="starttls = yes" srv_config "$T/starttls.ini"
+	run_agent -c "$T/starttls.ini" sync
+	check_eq "AD over ldap:// with starttls = yes works" "$RC" 0
+	# A bind name may be a DN, a UPN or DOMAIN\user.
+	CFG_BIND_DN="imocha-sync@$(echo "$SAMBA_REALM" | tr '[:upper:]' '[:lower:]')" \
+	    srv_config "$T/upn.ini"
+	run_agent -c "$T/upn.ini" sync
+	check_eq "AD: bind_dn as a UPN (user@realm) works" "$RC" 0
+	CFG_BIND_DN="$SAMBA_DOMAIN\\imocha-sync" srv_config "$T/netbios.ini"
+	run_agent -c "$T/netbios.ini" sync
+	check_eq "AD: bind_dn as DOMAIN\\user works" "$RC" 0 || sed 's/^/# /' "$T/err" "$T/netbios.ini"
+fi
+
 # --- an anonymous bind -----------------------------------------------------
 CFG_BIND_DN= srv_config "$T/anon.ini"
 case $SRV_KIND in
@@ -93,6 +113,16 @@ openldap)
 	fails_cleanly "anonymous on 389 (no ACI grants a read)" "$T/anon.ini"
 	check_contains "anonymous on 389: says nothing can be read and why" "$(cat "$T/err")" \
 	    "nothing under base_dn $SRV_BASE can be read, not even base_dn itself"
+	# Not an empty directory, whatever the command (SPEC.md: exit 3, which
+	# --force does not override).
+	run_agent -c "$T/anon.ini" sync --force
+	check_eq "anonymous on 389: sync --force is still exit 3" "$RC" 3
+	run_agent -c "$T/anon.ini" plan
+	check_eq "anonymous on 389: plan is exit 3" "$RC" 3
+	run_agent -c "$T/anon.ini" check
+	check_eq "anonymous on 389: check is exit 3" "$RC" 3
+	check_contains "anonymous on 389: check says the account cannot read" "$(cat "$T/err")" \
+	    "read rights"
 	;;
 ad)
 	# AD refuses anonymous searches outright.
