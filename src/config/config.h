@@ -66,6 +66,7 @@ struct config {
 
 	/* [mapping] */
 	char *ou_attribute;	/* NULL: none */
+	char *bu_attribute;	/* on user entries, when no OU maps; NULL: none */
 	bool match_ou_name;
 	char *default_business_unit;	/* NULL: none */
 

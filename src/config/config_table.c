@@ -76,6 +76,8 @@ const struct config_key config_keys[] = {
 
 	{ "mapping", "ou_attribute", CT_STRING, "", O(ou_attribute), 0, 0, 0,
 	    "attribute on OU entries naming the BU; empty: none" },
+	{ "mapping", "bu_attribute", CT_STRING, "", O(bu_attribute), 0, 0, 0,
+	    "attribute on user entries naming the BU when no OU maps; empty: none" },
 	{ "mapping", "match_ou_name", CT_BOOL, "yes", O(match_ou_name), 0, 0, 0,
 	    "an OU named like a BU maps to it" },
 	{ "mapping", "default_business_unit", CT_STRING, "",

@@ -28,7 +28,9 @@ static char attr_sn[] = "sn";
 /* Every user is read with its entryUUID, whatever id_attribute is: RFC 4533
  * names entries by it, so incremental reads can find them in the mirror. */
 static char attr_uuid[] = "entryUUID";
-enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_UUID, ROLE_COUNT };
+enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_UUID, ROLE_BU, ROLE_COUNT };
+/* Each role names at most one attribute, and the list ends with NULL. */
+_Static_assert(ROLE_COUNT < LDAPSRC_USER_ATTRS_MAX, "LDAPSRC_USER_ATTRS_MAX too small");
 
 
 /* One attribute of an entry as it came: its description split into the
@@ -142,6 +144,9 @@ role_attr(const struct config *cfg, enum role role)
 		return attr_sn;
 	case ROLE_UUID:
 		return attr_uuid;
+	case ROLE_BU:
+		return cfg->bu_attribute != NULL && cfg->bu_attribute[0] != '\0' ?
+		    cfg->bu_attribute : NULL;
 	default:
 		return NULL;
 	}
@@ -173,9 +178,10 @@ user_attr(void *ctx, const struct attr *a)
 			user_take_id(b, a);
 		else if (role == ROLE_UUID)
 			user_take_first(b, label, a, &u->uuid);
-		else if (role == ROLE_EMAIL || role == ROLE_NAME)
-			first_problem(&u->problem, values_take_text(label,
-			    a->vals, role == ROLE_EMAIL ? &u->email : &u->name));
+		else if (role == ROLE_EMAIL || role == ROLE_NAME || role == ROLE_BU)
+			first_problem(&u->problem, values_take_text(label, a->vals,
+			    role == ROLE_EMAIL ? &u->email : role == ROLE_NAME ? &u->name :
+			    &u->bu));
 		else
 			user_take_first(b, label, a,
 			    role == ROLE_GIVEN ? &u->given_name : &u->surname);

@@ -31,6 +31,7 @@ dir_user_release(struct dir_user *u)
 	free(u->dn);
 	value_list_release(&u->email);
 	value_list_release(&u->name);
+	value_list_release(&u->bu);
 	free(u->given_name);
 	free(u->surname);
 	free(u->problem);

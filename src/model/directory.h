@@ -26,6 +26,7 @@ struct dir_user {
 	char *dn;
 	struct value_list email;	/* email_attribute values */
 	struct value_list name;		/* name_attribute values */
+	struct value_list bu;		/* bu_attribute values ([mapping]) */
 	char *given_name;	/* givenName (first value) or NULL */
 	char *surname;		/* sn (first value) or NULL */
 	char *problem;		/* non-NULL: why the reader could not use the entry (no id...) */

@@ -52,7 +52,7 @@ desired_one(struct desired_user *d, const struct dir_user *u,
 		d->problem = xasprintf("invalid e-mail address \"%s\"", email);
 		return;
 	}
-	mapping_place(map, u->dn, &bu);
+	mapping_place(map, u->dn, &u->bu, &bu);
 	d->bu_id = bu.bu_id;
 	d->bu_name = xstrdup(bu.bu_name);
 	d->problem = bu.problem;

@@ -265,8 +265,37 @@ choose_bu(struct bu_choice *out, const struct imocha_bu *bu)
 	out->bu_name = bu->name;
 }
 
+/*
+ * The user's own bu_attribute, when no OU maps it.  Each value must name a
+ * BU iMocha has, and all the same one (a value twice, or by name and by
+ * id, is fine); else it is an error for that user, never a guess or the
+ * default.
+ */
+static void
+place_by_attribute(const struct mapping *m, const struct value_list *vals,
+    struct bu_choice *out)
+{
+	const struct imocha_bu *bu, *chosen = NULL;
+
+	for (size_t i = 0; i < vals->n; i++) {
+		if ((bu = bu_find(m->bus, vals->v[i])) == NULL) {
+			out->problem = xasprintf("its %s \"%s\" names no business unit "
+			    "iMocha has", m->cfg->bu_attribute, vals->v[i]);
+			return;
+		}
+		if (chosen != NULL && chosen != bu) {
+			out->problem = xasprintf("its %s names two business units, \"%s\" "
+			    "and \"%s\"", m->cfg->bu_attribute, chosen->name, bu->name);
+			return;
+		}
+		chosen = bu;
+	}
+	choose_bu(out, chosen);
+}
+
 void
-mapping_place(const struct mapping *m, const char *user_dn, struct bu_choice *out)
+mapping_place(const struct mapping *m, const char *user_dn,
+    const struct value_list *bu_values, struct bu_choice *out)
 {
 	struct dn dn;
 
@@ -298,6 +327,10 @@ mapping_place(const struct mapping *m, const char *user_dn, struct bu_choice *ou
 		return;
 	}
 	dn_release(&dn);
+	if (bu_values != NULL && bu_values->n > 0) {
+		place_by_attribute(m, bu_values, out);
+		return;
+	}
 	out->bu_id = m->fallback.bu_id;
 	out->bu_name = m->fallback.bu_name;
 	out->problem = xstrdup(m->fallback.problem);

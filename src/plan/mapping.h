@@ -2,7 +2,8 @@
  * mapping.h: which iMocha business unit each directory user belongs in
  * (SPEC.md, "BU of a user").  The nearest OU above the user that maps wins;
  * an OU maps through, in order, [business_units], the OU entry's
- * ou_attribute, then match_ou_name; else default_business_unit; else the
+ * ou_attribute, then match_ou_name; else the user's own bu_attribute
+ * (directories that keep users flat); else default_business_unit; else the
  * user is unmapped.  An OU that names a BU iMocha lacks, or whose
  * ou_attribute has several values, is an error for its users: no fallback.
  * Pure: built from the config, the OUs read and iMocha's BU list.
@@ -28,8 +29,11 @@ struct bu_choice {
 struct mapping *mapping_new(const struct config *cfg, const struct dir_ou *ous, size_t nous,
     const struct imocha_bu_list *bus);
 void mapping_free(struct mapping *m);
-/* Place one user by DN into *out (release out->problem with free). */
-void mapping_place(const struct mapping *m, const char *user_dn, struct bu_choice *out);
+/* Place one user into *out (release out->problem with free): by DN, then,
+ * when no OU maps, by bu_values (the user's bu_attribute; NULL or empty:
+ * none), then default_business_unit. */
+void mapping_place(const struct mapping *m, const char *user_dn,
+    const struct value_list *bu_values, struct bu_choice *out);
 /* Find a BU by id (all digits) or by name, case-insensitively; NULL if
  * iMocha has no such BU. */
 const struct imocha_bu *bu_find(const struct imocha_bu_list *bus, const char *name_or_id);

@@ -64,6 +64,7 @@ scope_fingerprint(const struct config *cfg)
 	fp_add(&f, cfg->name_attribute);
 	fp_add(&f, cfg->id_attribute);
 	fp_add(&f, cfg->ou_attribute);
+	fp_add(&f, cfg->bu_attribute);
 	fp_add(&f, cfg->match_ou_name ? "match" : "nomatch");
 	fp_add(&f, cfg->default_business_unit);
 	for (size_t i = 0; i < cfg->bu_map_len; i++) {

@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (dn.n != 0 || dn.type != NULL)
 		abort();	/* a failed parse leaves *out empty */
 	free(dn_normalize(text));
-	mapping_place(map, text, &choice);
+	mapping_place(map, text, NULL, &choice);
 	if ((choice.bu_id == BU_NONE) != (choice.bu_name == NULL))
 		abort();
 	free(choice.problem);

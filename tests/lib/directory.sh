@@ -36,7 +36,8 @@
 # After srv_start: SRV_KIND (openldap, 389 or ad), SRV_SETUP ($L2I_SERVER),
 # SRV_DIR, SRV_SUFFIX, SRV_PEOPLE (the OU holding the test's OUs),
 # SRV_BASE (the base_dn the agent is given), SRV_URI, SRV_LDAPS_URI,
-# SRV_CA, SRV_AGENT_DN, SRV_AGENT_PW.
+# SRV_CA, SRV_AGENT_DN, SRV_AGENT_PW, SRV_DEPT (the user attribute naming a
+# department: department on AD, departmentNumber elsewhere).
 
 . "$L2I_TOP/tests/lib/slapd.sh"
 
@@ -122,8 +123,11 @@ srv_use() {
 	esac
 	SRV_BASE=$SRV_PEOPLE
 	[ "$SRV_SETUP" = ad-root ] && SRV_BASE=$SRV_SUFFIX
+	# The user attribute that names a department, for bu_attribute.
+	SRV_DEPT=departmentNumber
+	[ "$SRV_KIND" = ad ] && SRV_DEPT=department
 	export SRV_DIR SRV_SETUP SRV_KIND SRV_SUFFIX SRV_URI SRV_LDAPS_URI SRV_CA \
-	    SRV_AGENT_DN SRV_AGENT_PW SRV_PEOPLE SRV_BASE
+	    SRV_AGENT_DN SRV_AGENT_PW SRV_PEOPLE SRV_BASE SRV_DEPT
 }
 
 srv_stop() {
@@ -175,10 +179,14 @@ srv_delete() {
 	esac
 }
 
-# srv_ou_dn NAME: the DN of the test's OU NAME.
+# srv_ou_dn NAME: the DN of the test's OU NAME; "" is where a flat
+# directory keeps its users, under no OU of the test's: SRV_PEOPLE, or on
+# AD at the domain root, CN=Users (a container, not an OU).
 srv_ou_dn() {
-	case $SRV_KIND in
-	ad) echo "OU=$1,$SRV_PEOPLE" ;;
+	case $SRV_KIND:$1 in
+	ad:) [ "$SRV_SETUP" = ad-root ] && echo "CN=Users,$SRV_SUFFIX" || echo "$SRV_PEOPLE" ;;
+	*:) echo "$SRV_PEOPLE" ;;
+	ad:*) echo "OU=$1,$SRV_PEOPLE" ;;
 	*) echo "ou=$1,$SRV_PEOPLE" ;;
 	esac
 }
@@ -261,6 +269,12 @@ srv_user_enable() {
 	389) _srv_modify_user "$1" "delete: nsAccountLock" ;;
 	ad) samba_user_enable "$SRV_DIR/server" "$(srv_user_dn "$1")" ;;
 	esac
+}
+
+# srv_user_set UID ATTR VALUE: ATTR := VALUE on the user's entry.
+srv_user_set() {
+	_srv_modify_user "$1" "replace: $2
+$2: $3"
 }
 
 # srv_user_mail UID MAIL: a new e-mail address.

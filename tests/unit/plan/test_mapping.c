@@ -16,6 +16,7 @@ struct mapcase {
 	const char *user_dn;
 	int64_t want_bu;	/* BU_NONE: unmapped, with want_problem in the message */
 	const char *want_problem;
+	const char *bu_values[3];	/* the user's bu_attribute, NULL-ended */
 };
 
 /* The directory of these cases:
@@ -43,8 +44,11 @@ run_cases(struct config *cfg, const struct mapcase *cases, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		struct bu_choice c;
+		struct value_list vals = { (char **)cases[i].bu_values, 0 };
 
-		mapping_place(m, cases[i].user_dn, &c);
+		while (vals.n < 3 && cases[i].bu_values[vals.n] != NULL)
+			vals.n++;
+		mapping_place(m, cases[i].user_dn, &vals, &c);
 		if (c.bu_id != cases[i].want_bu ||
 		    (cases[i].want_problem == NULL) != (c.problem == NULL) ||
 		    (c.problem && strstr(c.problem, cases[i].want_problem) == NULL)) {
@@ -77,14 +81,14 @@ static void
 precedence_nearest_first(void)
 {
 	static const struct mapcase cases[] = {
-		{ "name match", "uid=a,ou=Engineering,ou=People,dc=example,dc=com", 1, NULL },
-		{ "attribute beats parent's name", "uid=a,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", 2, NULL },
-		{ "unknown BU is an error, no fallback", "uid=a,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "\"Marketing\"" },
-		{ "explicit map beats attribute (by id)", "uid=a,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com", 4, NULL },
-		{ "explicit map beats name", "uid=a,ou=Sales,ou=People,dc=example,dc=com", 1, NULL },
-		{ "multi-valued attribute is an error", "uid=a,ou=Twice,ou=People,dc=example,dc=com", BU_NONE, "2 values" },
-		{ "unmapped without default", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "default_business_unit is not set" },
-		{ "deep nesting finds nearest", "uid=a,ou=X,ou=Y,ou=Engineering,ou=People,dc=example,dc=com", 1, NULL },
+		{ "name match", "uid=a,ou=Engineering,ou=People,dc=example,dc=com", 1, NULL, { NULL } },
+		{ "attribute beats parent's name", "uid=a,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", 2, NULL, { NULL } },
+		{ "unknown BU is an error, no fallback", "uid=a,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "\"Marketing\"", { NULL } },
+		{ "explicit map beats attribute (by id)", "uid=a,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com", 4, NULL, { NULL } },
+		{ "explicit map beats name", "uid=a,ou=Sales,ou=People,dc=example,dc=com", 1, NULL, { NULL } },
+		{ "multi-valued attribute is an error", "uid=a,ou=Twice,ou=People,dc=example,dc=com", BU_NONE, "2 values", { NULL } },
+		{ "unmapped without default", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "default_business_unit is not set", { NULL } },
+		{ "deep nesting finds nearest", "uid=a,ou=X,ou=Y,ou=Engineering,ou=People,dc=example,dc=com", 1, NULL, { NULL } },
 	};
 	struct config cfg = base_config();
 
@@ -95,11 +99,11 @@ static void
 default_business_unit(void)
 {
 	static const struct mapcase with_default[] = {
-		{ "default by name", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 3, NULL },
-		{ "default does not cover unknown BU", "uid=a,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "Marketing" },
+		{ "default by name", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 3, NULL, { NULL } },
+		{ "default does not cover unknown BU", "uid=a,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "Marketing", { NULL } },
 	};
 	static const struct mapcase bad_default[] = {
-		{ "default iMocha lacks", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "\"Nope\" does not exist" },
+		{ "default iMocha lacks", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "\"Nope\" does not exist", { NULL } },
 	};
 	struct config cfg = base_config();
 
@@ -113,9 +117,9 @@ static void
 switches_off(void)
 {
 	static const struct mapcase cases[] = {
-		{ "no name match when off", "uid=a,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "not set" },
-		{ "no attribute when unset", "uid=a,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "not set" },
-		{ "explicit map still works", "uid=a,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com", 4, NULL },
+		{ "no name match when off", "uid=a,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "not set", { NULL } },
+		{ "no attribute when unset", "uid=a,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", BU_NONE, "not set", { NULL } },
+		{ "explicit map still works", "uid=a,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com", 4, NULL, { NULL } },
 	};
 	struct config cfg = base_config();
 
@@ -132,12 +136,34 @@ conflicting_explicit_map(void)
 		{ "Engineering", "OU=nowhere,ou=People,dc=example,dc=com", "t.ini:4" },
 	};
 	static const struct mapcase cases[] = {
-		{ "one OU, two BUs", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "two business units" },
+		{ "one OU, two BUs", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "two business units", { NULL } },
 	};
 	struct config cfg = base_config();
 
 	cfg.bu_map = map;
 	run_cases(&cfg, cases, 1);
+}
+
+/* bu_attribute: the user's own attribute, for users no OU maps (flat
+ * directories: FreeIPA's cn=users, AD's CN=Users). */
+static void
+user_attribute(void)
+{
+	static const struct mapcase cases[] = {
+		{ "an OU that maps wins over the attribute", "uid=a,ou=Engineering,ou=People,dc=example,dc=com", 1, NULL, { "Sales" } },
+		{ "flat user: by name, any case", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 2, NULL, { "sales" } },
+		{ "flat user: by id", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 4, NULL, { "4" } },
+		{ "the attribute beats the default", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 2, NULL, { "Sales" } },
+		{ "one BU by name and by id", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 2, NULL, { "Sales", "2" } },
+		{ "two BUs is an error", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "its department names two business units, \"Sales\" and \"Engineering\"", { "Sales", "Engineering" } },
+		{ "an unknown BU is an error, not the default", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", BU_NONE, "its department \"Marketing\" names no business unit iMocha has", { "Marketing" } },
+		{ "no value: the default", "uid=a,ou=Nowhere,ou=People,dc=example,dc=com", 3, NULL, { NULL } },
+	};
+	struct config cfg = base_config();
+
+	cfg.bu_attribute = "department";
+	cfg.default_business_unit = "Default BU 1";
+	run_cases(&cfg, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void
@@ -158,6 +184,7 @@ main(void)
 	RUN(default_business_unit);
 	RUN(switches_off);
 	RUN(conflicting_explicit_map);
+	RUN(user_attribute);
 	RUN(bu_lookup);
 	return TESTLIB_EXIT();
 }
