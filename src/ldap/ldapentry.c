@@ -260,7 +260,7 @@ ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid)
 		return 0;
 	}
 	if (b.nid == 0)
-		why = xasprintf("no %s", r->cfg->id_attribute);
+		why = ldapfamily_no_id(r->family, r->cfg->id_attribute);
 	else if (b.nid > 1)
 		why = xasprintf("%s has %zu values", r->cfg->id_attribute, b.nid);
 	else

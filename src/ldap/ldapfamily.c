@@ -3,11 +3,13 @@
  * directory server family (DIRECTORY_SERVERS.md).  A read stopped by one
  * of the server's own limits is fixed on the server, and each family
  * spells that fix its own way: the message names the knob, the entry it
- * goes on and the value, so that nobody has to look it up at 3am.
+ * goes on and the value, so that nobody has to look it up at 3am.  So
+ * with an entry that lacks its id where the family is known for it.
  */
 #include "ldap/ldapsrc.h"
 
 #include <ldap.h>
+#include <strings.h>
 
 #include "ldap/ldapsrc_int.h"
 #include "util/xmem.h"
@@ -58,6 +60,16 @@ advice_ad(int code)
 	return xstrdup("Active Directory's LDAP policy stopped it (MaxPageSize caps each "
 	    "page at 1000 entries, MaxResultSetSize the paged results a DC keeps): set "
 	    "[ldap] page_size = 1000 or less, and see ntdsutil's LDAP policies");
+}
+
+char *
+ldapfamily_no_id(enum dir_family family, const char *id_attribute)
+{
+	if (family == DIR_FAMILY_389 && strcasecmp(id_attribute, "entryUUID") == 0)
+		return xstrdup("no entryUUID: 389 Directory Server gives none to entries "
+		    "imported with ldif2db or made before its entryUUID plugin ran; set "
+		    "[ldap] id_attribute = nsUniqueId, which every entry has");
+	return xasprintf("no %s", id_attribute);
 }
 
 char *

@@ -77,6 +77,9 @@ char *ldapsrc_filter_paren(const char *f);
  * 11), in the family's own terms (ldapfamily.c); NULL for other codes.
  * Owned by the caller. */
 char *ldapfamily_limit_advice(enum dir_family family, int code, const char *bind_dn);
+/* Why an entry with no id_attribute value is skipped, with the fix where
+ * the family is known to leave it out (389's entryUUID).  Owned. */
+char *ldapfamily_no_id(enum dir_family family, const char *id_attribute);
 /* (&user_filter(!disabled_filter)), owned by the caller. */
 char *ldapsrc_user_filter(const struct config *cfg);
 

@@ -70,6 +70,17 @@ openldap)
 	fails_cleanly "389's look-through limit" "$T/limited.ini"
 	check_contains "look-through limit: 389's own way to lift it, on the account's entry" \
 	    "$(cat "$T/err")" "set nsLookThroughLimit: -1 on the entry of $SRV_AGENT_DN"
+	# An entry made while 389's entryUUID plugin was off has none: with
+	# id_attribute = entryUUID it is skipped, and the skip line says why
+	# and what to set.
+	srv_start noid || not_ok "a third 389 starts"
+	printf 'dn: cn=entryuuid,cn=plugins,cn=config\nchangetype: modify\nreplace: nsslapd-pluginEnabled\nnsslapd-pluginEnabled: off\n\n' |
+	    srv_modify && srv_stop && srv_restart || not_ok "389's entryUUID plugin goes off"
+	srv_ou_add Sales && srv_user_add Sales zed || not_ok "zed is added"
+	CFG_LDAP_EXTRA="id_attribute = entryUUID" srv_config "$T/noid.ini"
+	run_agent -c "$T/noid.ini" plan
+	check_contains "an entry without entryUUID on 389: skipped, with the fix" "$(cat "$T/err")" \
+	    "skipped $(srv_user_dn zed): no entryUUID: 389 Directory Server gives none to entries imported with ldif2db or made before its entryUUID plugin ran; set [ldap] id_attribute = nsUniqueId"
 	;;
 ad)
 	# Samba enforces none of Windows AD's LDAP policy limits (Windows
