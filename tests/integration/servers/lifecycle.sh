@@ -19,6 +19,11 @@ srv_user_add Sales dan eve oli || { not_ok "users load"; t_done; }
 srv_config "$T/agent.ini"
 field() { fake_user_field "$1@example.com" "$2"; }
 
+run_agent -c "$T/agent.ini" check
+check_eq "check: exit 0" "$RC" 0 || sed 's/^/# /' "$T/err"
+check_contains "check: bound as the service account, base_dn read" "$(cat "$T/err")" \
+    "bound as $SRV_AGENT_DN and read base_dn $SRV_BASE"
+
 # oli is in iMocha already, made by hand before the agent: an export of
 # iMocha's users is adopted, and the first sync does not create oli again.
 fake_post /_fake/users '{"users":[{"email":"oli@example.com","fullName":"Oli Hand",
