@@ -343,6 +343,150 @@ check_eq "pose_as_unknown: everything else is slapd's" \
     "$(grep -v '^objectClass: OpenLDAProotDSE$' "$T/dse_direct")"
 check_eq "pose_as_unknown: logged" "$(told pose_as_unknown)" 1
 
+# --- page_max (Active Directory's MaxPageSize) --------------------------------
+# 25 users of their own, read with a page size of 2000: slapd gives one
+# page; capped at 10, three pages (10, 10, 5) that ldapsearch follows.
+{ gen_ou Pages; gen_users 25 Pages 101; } | slapd_add "$T/ldap" ||
+    { not_ok "the page_max users load"; t_done; }
+# pages FILE: "pages=N max=M entries=E" of a paged ldapsearch's output:
+# one page per result ("search: N"), M the most entries a page held.
+pages() {
+	awk '/^dn: / { n++; e++ }
+	    /^search: / { p++; if (n > m) m = n; n = 0 }
+	    END { printf "pages=%d max=%d entries=%d\n", p, m, e }' "$1"
+}
+liar_set "$L" ""
+search "$LIAR_URI" -E pr=2000/noprompt "(uid=user001*)" uid >"$T/pm0" 2>&1
+check_eq "without page_max: one page of 25" "$(pages "$T/pm0")" \
+    "pages=1 max=25 entries=25"
+liar_set "$L" page_max=10
+rc=0
+search "$LIAR_URI" -E pr=2000/noprompt "(uid=user001*)" uid >"$T/pm" 2>&1 || rc=$?
+check_eq "page_max=10: pages of at most 10, all 25 users" \
+    "$rc $(pages "$T/pm")" "0 pages=3 max=10 entries=25"
+check_eq "page_max=10: each page but the last with a cookie" \
+    "$(grep -c '^pagedresults: cookie=.' "$T/pm") $(grep -c '^pagedresults: cookie=$' "$T/pm")" \
+    "2 1"
+check_contains "page_max=10: though the client asked for 2000" \
+    "$(cat "$T/pm")" "pagedResults control: size=2000"
+check_eq "page_max: logged once per request rewritten" \
+    "$(grep '^page_max' "$L/log" | uniq -c | tr -s ' ')" " 3 page_max 10"
+search "$LIAR_URI" -E pr=5/noprompt "(uid=user001*)" uid >"$T/pm5" 2>&1
+search "$SLAPD_URI" -E pr=5/noprompt "(uid=user001*)" uid >"$T/pm5d" 2>&1
+check "page_max=10: a paged search asking for 5 is slapd's, byte for byte" \
+    cmp "$T/pm5d" "$T/pm5"
+check_eq "page_max=10: and not logged" "$(told page_max)" 3
+
+# --- refuse_sync (Samba AD DC) ----------------------------------------------------
+# one_conn URI: on one connection, bind as the agent, a critical
+# refreshOnly content-sync search (msgid 2) for the users, then a base read
+# of user00101 (msgid 3); one line per message received, "MSGID WHAT
+# [RESULTCODE]", until 1 s after the read ended.
+one_conn() {
+	timeout -k 2 10 "$L2I_PY" - "$1" "$SLAPD_AGENT_DN" \
+	    "$(cat "$SLAPD_DIR/agentpw")" "ou=People,$SLAPD_SUFFIX" \
+	    "uid=user00101,ou=Pages,ou=People,$SLAPD_SUFFIX" <<'EOF'
+import socket, sys
+def enc(tag, v):
+    n = len(v)
+    return bytes([tag]) + (bytes([n]) if n < 0x80 else b"\x82" + n.to_bytes(2, "big")) + v
+def head(b):
+    """(value start, value length) of the TLV at the start of b."""
+    n = b[1]
+    if n & 0x80:
+        return 2 + (n & 0x7F), int.from_bytes(b[2:2 + (n & 0x7F)], "big")
+    return 2, n
+def search(base, scope):
+    return enc(0x63, enc(0x04, base.encode()) + enc(0x0A, bytes([scope]))
+               + enc(0x0A, b"\0") + enc(0x02, b"\0") + enc(0x02, b"\0")
+               + enc(0x01, b"\0") + enc(0x87, b"objectClass")
+               + enc(0x30, enc(0x04, b"1.1")))
+uri, dn, pw, people, user = sys.argv[1:]
+host, port = uri[len("ldap://"):].split(":")
+sync = enc(0xA0, enc(0x30, enc(0x04, b"1.3.6.1.4.1.4203.1.9.1.1")
+                     + enc(0x01, b"\xff") + enc(0x04, enc(0x30, enc(0x0A, b"\1")))))
+names = {0x61: "bind", 0x64: "entry", 0x65: "done", 0x78: "extended",
+         0x79: "intermediate"}
+def messages(s):
+    """Each message read, as a line: "MSGID WHAT [RESULTCODE]"."""
+    buf = b""
+    while True:
+        data = s.recv(65536)
+        if not data:
+            yield "closed"
+            return
+        buf += data
+        while len(buf) >= 2:
+            h, n = head(buf)
+            if len(buf) < h + n:
+                break
+            m, buf = buf[h:h + n], buf[h + n:]
+            op = m[2 + m[1]:]       # after the messageID's TLV
+            line = "%d %s" % (m[2], names.get(op[0], hex(op[0])))
+            if op[0] in (0x61, 0x65, 0x78):
+                line += " %d" % op[head(op)[0] + 2]     # the resultCode
+            yield line
+s = socket.create_connection((host, int(port)), timeout=5)
+got = messages(s)
+# No request while the bind is in progress (RFC 4511 4.2.1).
+s.sendall(enc(0x30, enc(0x02, b"\1") + enc(0x60, enc(0x02, b"\3")
+                                            + enc(0x04, dn.encode()) + enc(0x80, pw.encode()))))
+print(next(got))
+s.sendall(enc(0x30, enc(0x02, b"\2") + search(people, 2) + sync)
+          + enc(0x30, enc(0x02, b"\3") + search(user, 0)))
+try:
+    for line in got:
+        print(line)
+        if line == "3 done 0":
+            s.settimeout(1)
+except socket.timeout:
+    pass
+EOF
+}
+search "$SLAPD_URI" "(uid=user0010*)" uid >"$T/rsd" 2>&1
+for v in refuse_sync refuse_sync=done80 refuse_sync=protocol; do
+	liar_set "$L" "$v"
+	n0=$(told refuse_sync)
+	rc=0
+	timeout 3 ldapsearch -x -H "$LIAR_URI" -o nettimeout=5 -o ldif-wrap=no \
+	    -D "$SLAPD_AGENT_DN" -y "$SLAPD_DIR/agentpw" \
+	    -b "ou=People,$SLAPD_SUFFIX" -E '!sync=ro' "(uid=user0010*)" uid \
+	    >"$T/rs" 2>&1 || rc=$?
+	case $v in
+	refuse_sync)
+		check_eq "$v: ldapsearch reads an extended response, then hangs" \
+		    "$rc $(grep -c '^# extended result response$' "$T/rs")" "124 1"
+		check_contains "$v: with result 12 and the text" "$(cat "$T/rs")" \
+		    "result: 12 Critical extension is unavailable
+text: ldap_liar: the content-sync control is not supported here"
+		check_eq "$v: logged" "$(tail -n 1 "$L/log")" refuse_sync
+		want="1 bind 0|2 extended 12|3 entry|3 done 0"
+		;;
+	refuse_sync=done80)
+		check_eq "$v: the sync search fails with result 80, at once" \
+		    "$rc $(grep '^result: ' "$T/rs")" \
+		    "80 result: 80 Other (e.g., implementation specific) error"
+		check_eq "$v: logged" "$(tail -n 1 "$L/log")" "refuse_sync done80"
+		want="1 bind 0|2 done 80|3 entry|3 done 0"
+		;;
+	refuse_sync=protocol)
+		check_eq "$v: the sync search fails with protocolError, at once" \
+		    "$rc $(grep '^result: ' "$T/rs")" "2 result: 2 Protocol error"
+		check_eq "$v: logged" "$(tail -n 1 "$L/log")" "refuse_sync protocol"
+		want="1 bind 0|2 done 2|3 entry|3 done 0"
+		;;
+	esac
+	check "$v: no entry reached the client" test "$(dns_of "$T/rs")" -eq 0
+	check_eq "$v: on one connection, the refusal alone, then a read works" \
+	    "$(one_conn "$LIAR_URI" | paste -sd '|')" "$want"
+	check_eq "$v: one refusal logged per sync search" \
+	    "$(told refuse_sync)" "$((n0 + 2))"
+	search "$LIAR_URI" "(uid=user0010*)" uid >"$T/rsp" 2>&1
+	check "$v: a search without the control is slapd's, byte for byte" \
+	    cmp "$T/rsd" "$T/rsp"
+	check_eq "$v: and not refused" "$(told refuse_sync)" "$((n0 + 2))"
+done
+
 # --- back to the truth ----------------------------------------------------------
 liar_set "$L" ""
 refresh "$SLAPD_URI" "" uid entryUUID >"$T/direct9" 2>&1

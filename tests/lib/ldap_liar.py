@@ -94,9 +94,29 @@ MODE FILE: words separated by white space or commas (result=N,URL aside).
         result_filter does); every other search's are dropped: a part of
         the directory that turns into a referral between two searches.
         Log: "refs_only_filter DN-less" once per reference dropped.
+  page_max=N  Active Directory's MaxPageSize: a SearchRequest whose
+        paged-results control (RFC 2696, 1.2.840.113556.1.4.319) asks for
+        pages of more than N entries reaches slapd asking for N (the
+        cookie and criticality kept), so slapd answers pages of at most N,
+        each with a cookie to ask for the next, whatever size the client
+        asked.  N >= 1.  Log: "page_max N", once per request rewritten.
+  refuse_sync  Samba AD DC's answer to the content-sync control: a
+        SearchRequest carrying the Sync Request control (critical or not)
+        is not forwarded; the client gets, with the search's messageID, an
+        ExtendedResponse (not a SearchResultDone) with resultCode 12
+        (unavailableCriticalExtension) and a diagnosticMessage, and then
+        nothing more for that search, which never ends.  The connection
+        stays open; other operations pass.  Log: "refuse_sync", once per
+        search refused.
+  refuse_sync=done80  the same, but the answer is a SearchResultDone
+        with resultCode 80 (other): a server that ends the search.  Log:
+        "refuse_sync done80".
+  refuse_sync=protocol  the same with resultCode 2 (protocolError).
+        Log: "refuse_sync protocol".  With several refuse_sync words, the
+        first listed here wins.
   Unknown words are reported on stderr and ignored.
 
-Everything else (binds, paged searches...) passes unchanged.
+Everything else (binds, paged searches within page_max...) passes unchanged.
 A StartTLS request switches the connection to a blind byte pipe.  With
 no lie in force a connection is a blind byte pipe from the start.
 """
@@ -113,6 +133,7 @@ OID_SYNC_STATE = b"1.3.6.1.4.1.4203.1.9.1.2"
 OID_SYNC_DONE = b"1.3.6.1.4.1.4203.1.9.1.3"
 OID_SYNC_INFO = b"1.3.6.1.4.1.4203.1.9.1.4"
 OID_STARTTLS = b"1.3.6.1.4.1.1466.20037"
+OID_PAGED_RESULTS = b"1.2.840.113556.1.4.319"
 
 OP_SEARCH_REQUEST = 0x63
 OP_SEARCH_ENTRY = 0x64
@@ -141,7 +162,15 @@ VENDOR_AD = [(b"supportedCapabilities", b"1.2.840.113556.1.4.800")]
 POSES = {"pose_as_389": VENDOR_389, "pose_as_ad": VENDOR_AD, "pose_as_unknown": []}
 VENDOR_ATTRS = {b"vendorname", b"vendorversion"}
 OPENLDAP_ROOTDSE_OC = b"openldaprootdse"
-COUNT_WORDS = {"drop_after", "stall_after"}
+# The words taking a number N (N >= 1 for page_max: a page of 0 entries
+# would end the client's paged search, not cap it).
+COUNT_WORDS = {"drop_after", "stall_after", "page_max"}
+# refuse_sync and its variants: (the protocolOp answering the refused
+# search, its resultCode, the log line), the first here winning.
+REFUSALS = {"refuse_sync": (OP_EXT_RESPONSE, 12, "refuse_sync"),
+            "refuse_sync=done80": (OP_SEARCH_DONE, 80, "refuse_sync done80"),
+            "refuse_sync=protocol": (OP_SEARCH_DONE, 2, "refuse_sync protocol")}
+REFUSAL_TEXT = b"ldap_liar: the content-sync control is not supported here"
 
 
 class BerError(Exception):
@@ -497,9 +526,10 @@ def sync_done_false(value):
     return enc(0x30, cookie)
 
 
-def enc_enum(n):
-    """An ENUMERATED's TLV: n in the shortest two's complement form."""
-    return enc(0x0A, n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True))
+def enc_int(tag, n):
+    """An INTEGER's (0x02) or ENUMERATED's (0x0A) TLV: n in the shortest
+    two's complement form."""
+    return enc(tag, n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True))
 
 
 def rewrite_result(msg, code, url):
@@ -511,7 +541,7 @@ def rewrite_result(msg, code, url):
     if len(parts) < 3 or parts[0][0] != 0x0A or parts[1][0] != 0x04 \
             or parts[2][0] != 0x04:
         raise BerError("bad SearchResultDone")
-    body = enc_enum(code)
+    body = enc_int(0x0A, code)
     for i, (t, vs, ve) in enumerate(parts[1:], 1):
         start = parts[i - 1][2]     # a TLV starts where the last one ended
         if t == 0xA3:
@@ -520,6 +550,33 @@ def rewrite_result(msg, code, url):
         if i == 2 and code == LDAP_REFERRAL:
             body += enc(0xA3, enc(0x04, url))
     return enc(OP_SEARCH_DONE, body)
+
+
+def cap_page(msg, n):
+    """The SearchRequest re-encoded with its paged-results control asking
+    for n entries a page, or None when it has no such control or asks for
+    n or fewer."""
+    c = msg.control(OID_PAGED_RESULTS)
+    if c is None or c[2] is None:
+        return None
+    val = c[2]
+    t, vs, ve = tlv(val, 0, len(val))
+    parts = children(val, vs, ve) if t == 0x30 else []
+    if len(parts) != 2 or parts[0][0] != 0x02:
+        raise BerError("bad paged-results control value")
+    if int.from_bytes(val[parts[0][1]:parts[0][2]], "big", signed=True) <= n:
+        return None
+    # The cookie's TLV starts where the size's ends.
+    c[2] = enc(0x30, enc_int(0x02, n) + val[parts[0][2]:parts[1][2]])
+    return msg.rebuild(controls=msg.get_controls())
+
+
+def refusal(msg, op, code):
+    """The answer refusing SearchRequest msg: a protocolOp op (an
+    ExtendedResponse or SearchResultDone) with resultCode code, an empty
+    matchedDN and REFUSAL_TEXT, under the search's messageID."""
+    return enc(0x30, msg.msgid_tlv + enc(op, enc_int(0x0A, code) + enc(0x04, b"")
+                                         + enc(0x04, REFUSAL_TEXT)))
 
 
 # --- the proxy ------------------------------------------------------------
@@ -544,7 +601,8 @@ def err(text):
 
 
 def read_mode(path):
-    """(words, counts, result): the plain words, {count word: N}, and
+    """(words, counts, result): the plain words (refuse_sync=... kept
+    whole), {word of COUNT_WORDS: N}, and
     (N, URL bytes, result_filter's TEXT lowercased or None) for
     result=N[,URL], or None."""
     words = set()
@@ -572,8 +630,11 @@ def read_mode(path):
                 tokens.append((w, None))
     for w, url in tokens:
         name, eq, arg = w.partition("=")
-        if name in COUNT_WORDS and eq and arg.isdigit():
+        if name in COUNT_WORDS and eq and arg.isdigit() and \
+                (name != "page_max" or int(arg) > 0):
             counts[name] = int(arg)
+        elif w in REFUSALS:
+            words.add(w)
         elif name == "result" and eq and arg.isdigit() and int(arg) < 2 ** 31:
             code = int(arg)
             if url is not None and code != LDAP_REFERRAL:
@@ -616,6 +677,10 @@ class Conn:
         self.dse_reqs = {}          # msgid -> dse_request() of a "" base
         self.pose = next((p for p in ("pose_as_389", "pose_as_ad", "pose_as_unknown")
                           if p in words), None)
+        self.refusal = next((REFUSALS[r] for r in REFUSALS if r in words), None)
+        # Both directions write to the client (c2s its refusals): one
+        # message at a time.
+        self.client_lock = threading.Lock()
 
     def close(self):
         with self.lock:
@@ -632,11 +697,16 @@ class Conn:
             except OSError:
                 pass
 
+    def to_client(self, data):
+        with self.client_lock:
+            self.client.sendall(data)
+
     def run(self):
         threading.Thread(target=self.c2s, daemon=True).start()
         threading.Thread(target=self.s2c, daemon=True).start()
 
-    # client -> server: forwarded as is, SearchRequests noted.
+    # client -> server: forwarded as is, SearchRequests noted, but for
+    # page_max's rewrites and refuse_sync's refusals.
     def c2s(self):
         buf = bytearray()
         raw = self.raw
@@ -649,6 +719,7 @@ class Conn:
                     self.up.sendall(data)
                     continue
                 buf += data
+                out = []
                 pos = 0
                 while True:
                     end = frame(buf, pos)
@@ -656,7 +727,18 @@ class Conn:
                         break
                     msg = Message(bytes(buf[pos:end]))
                     pos = end
+                    piece = msg.raw
                     if msg.op == OP_SEARCH_REQUEST:
+                        if self.refusal and msg.control(OID_SYNC_REQUEST):
+                            op, code, line = self.refusal
+                            self.to_client(refusal(msg, op, code))
+                            self.log.lie(line)
+                            continue
+                        n = self.counts.get("page_max")
+                        capped = cap_page(msg, n) if n else None
+                        if capped is not None:
+                            piece = capped
+                            self.log.lie("page_max %d" % n)
                         self.requests[msg.msgid] = sync_request(msg)
                         if self.result and self.result[2] is not None:
                             if self.result[2] in search_filter(msg).lower():
@@ -674,10 +756,15 @@ class Conn:
                             if t == 0x80 and msg.raw[vs:ve] == OID_STARTTLS:
                                 self.starttls_id = msg.msgid
                                 raw = True
+                    out.append(piece)
                     if raw:
+                        # What follows the StartTLS request is the TLS
+                        # handshake: passed blind.
+                        out.append(bytes(buf[pos:]))
+                        pos = len(buf)
                         break
-                self.up.sendall(bytes(buf[:len(buf) if raw else pos]))
-                del buf[:len(buf) if raw else pos]
+                self.up.sendall(b"".join(out))
+                del buf[:pos]
             try:
                 self.up.shutdown(socket.SHUT_WR)
             except OSError:
@@ -700,7 +787,7 @@ class Conn:
                 if self.stalled:
                     continue
                 if raw:
-                    self.client.sendall(data)
+                    self.to_client(data)
                     continue
                 buf += data
                 out = []
@@ -727,7 +814,7 @@ class Conn:
                         pos = len(buf)
                         break
                 if out:
-                    self.client.sendall(b"".join(out))
+                    self.to_client(b"".join(out))
                 del buf[:pos]
                 if cut == "drop_after":
                     self.close()

@@ -69,7 +69,8 @@ liar_set() {
 }
 
 # liar_told DIR WORD: how many lies WORD has told (log lines starting
-# with WORD; "drop_after=2" counts as drop_after).
+# with WORD; "drop_after=2" counts as drop_after, "refuse_sync=done80" as
+# every refuse_sync variant).
 liar_told() {
 	if [ -f "$1/log" ]; then
 		awk -v w="${2%%=*}" '$1 == w { n++ } END { print n + 0 }' "$1/log"
