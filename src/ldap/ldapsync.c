@@ -37,6 +37,7 @@ struct sync_reader {
 	struct timespec last;	/* CLOCK_MONOTONIC of the last message */
 	bool done;
 	bool silent;		/* the watchdog fired */
+	size_t messages;	/* entries, id sets and references received */
 };
 
 /* A message came: the server is still sending. */
@@ -134,6 +135,7 @@ on_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refre
 	struct sync_reader *s = ls->ls_private;
 	char *text;
 
+	s->messages++;
 	sync_alive(s);
 	if (ldapsrc_stopping() || s->sink_failed)
 		return sync_abort(ls);
@@ -166,6 +168,7 @@ on_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_re
 	int (*give)(void *, const char *);
 
 	(void)msg;
+	s->messages++;
 	sync_alive(s);
 	if (ldapsrc_stopping() || s->sink_failed)
 		return sync_abort(ls);
@@ -198,6 +201,7 @@ on_reference(ldap_sync_t *ls, LDAPMessage *msg)
 {
 	struct sync_reader *s = ls->ls_private;
 
+	s->messages++;
 	ldapsrc_note_reference(s->r, msg);
 	return LDAP_SUCCESS;
 }
@@ -241,6 +245,22 @@ sync_done(ldap_sync_t *ls, struct dir_sync_end *end, const char *old_cookie)
 	ls->ls_attrs = NULL;
 	ls->ls_ld = NULL;
 	ldap_sync_destroy(ls, 0);
+}
+
+/*
+ * The ways a server refuses the content-sync control, when it does so
+ * before sending anything: 12 as RFC 4511 says; Samba answers the critical
+ * control with an ExtendedResponse carrying 12 and never ends the search,
+ * which libldap reports as 80; others say 2 or 53.  Taken as "not
+ * offered": a full paged read follows, which is always right and reports
+ * a real failure of the server itself.
+ */
+static bool
+sync_refused(int lrc)
+{
+	return lrc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || lrc == LDAP_OTHER ||
+	    lrc == LDAP_PROTOCOL_ERROR || lrc == LDAP_UNWILLING_TO_PERFORM ||
+	    lrc == LDAP_NOT_SUPPORTED;
 }
 
 static int
@@ -299,8 +319,15 @@ refresh(struct sync_reader *s, const char *cookie)
 		log_info("LDAP content sync of %s stopped by signal", s->r->cfg->base_dn);
 		return -1;
 	}
-	if (lrc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION)
+	if (s->messages == 0 && sync_refused(lrc)) {
+		diag = ldapconn_diagnostic(s->r->ld);
+		log_info("LDAP content sync of %s: the server refused the request before "
+		    "sending anything (%d: %s%s%s): it does not offer content sync; reading "
+		    "in full with paged searches", s->r->cfg->base_dn, lrc, ldap_err2string(lrc),
+		    *diag ? ": " : "", diag);
+		free(diag);
 		return 1;
+	}
 	if (lrc == LDAP_SYNC_REFRESH_REQUIRED)
 		return 2;
 	diag = ldapconn_diagnostic(s->r->ld);

@@ -224,11 +224,8 @@ syncread_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct 
 			return -1;
 		rc = stage_result(rd, &ds, ldapsrc_users_sync(src, NULL, &sink, &end));
 	}
-	if (rc == 1) {
-		log_info("the directory server does not offer content sync (RFC 4533); "
-		    "reading in full with paged searches");
+	if (rc == 1)	/* not offered after all: ldapsync.c said why */
 		return read_users_paged(src, st, rd);
-	}
 	if (rc != 0)
 		return -1;
 	rd->present_phase = end.present_phase;
