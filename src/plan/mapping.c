@@ -290,7 +290,8 @@ place_by_attribute(const struct mapping *m, const struct value_list *vals,
 		}
 		chosen = bu;
 	}
-	choose_bu(out, chosen);
+	if (chosen != NULL)	/* the caller gives at least one value */
+		choose_bu(out, chosen);
 }
 
 void
