@@ -2,6 +2,7 @@
 """bench/report.py: the table of `make bench` (Python 3 stdlib only).
 
   report.py --results FILE --facts FILE --out BENCHMARKS.md
+  report.py --servers --results FILE --facts FILE --out BENCHMARKS.md
 
 FILE --results, one line per measured run, written by bench/run.sh:
   ROW SECONDS RSS_KIB            rows 1, 2, 3, 4, 4b, 5
@@ -12,6 +13,10 @@ Prints the section for this N, and the scaling table when BENCHMARKS.md
 holds other N, and rewrites --out: one section per N, newest run at each N
 kept, rendered from the JSON each section carries in an HTML comment
 ("<!-- bench-data {...} -->"), so a run at another N never loses this one.
+
+With --servers the inputs are bench/servers.sh's and only the "Directory
+servers" section of that SERVER_N changes (bench/report_servers.py); the
+other sections stay as they are.
 """
 
 import argparse
@@ -20,6 +25,8 @@ import os
 import re
 import statistics
 import sys
+
+import report_servers
 
 DATA_RE = re.compile(r"^<!-- bench-data (\{.*\}) -->$", re.M)
 MIB = 1024.0
@@ -46,12 +53,7 @@ def read_inputs(results, facts):
                 r5.append([float(x) for x in w[1:]])
             else:
                 rows.setdefault(w[0], []).append([float(w[1]), int(w[2])])
-    kv = {}
-    with open(facts) as f:
-        for line in f:
-            k, sep, v = line.rstrip("\n").partition("=")
-            if sep:
-                kv[k] = v
+    kv = report_servers.read_facts(facts)
     return {"n": int(kv["n"]), "facts": kv, "rows": rows, "r5": r5}
 
 
@@ -280,31 +282,37 @@ def linear(ds, vals):
 
 
 def load(path):
+    """The sections of rows 1 to 6 by N, and the servers' by SERVER_N."""
     sections = {}
     try:
         with open(path) as f:
             text = f.read()
     except FileNotFoundError:
-        return sections
+        return sections, {}
     for m in DATA_RE.finditer(text):
         try:
             d = json.loads(m.group(1))
             sections[int(d["n"])] = d
         except (ValueError, KeyError, TypeError):
             continue
-    return sections
+    return sections, report_servers.load(text)
 
 
-def document(sections):
+def document(sections, servers):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (bench/run.sh, bench/report.py): a "
              "throwaway slapd with N users and a fake iMocha, on the machine "
              "named in each section. Each section is replaced when `make "
              "bench` runs again at the same N (`make bench N=10000`, "
-             "`N=1000000`); the other sections stay.", ""]
+             "`N=1000000`); the other sections stay. The \"Directory "
+             "servers\" sections (bench/servers.sh) measure the full read on "
+             "each directory server the agent supports (OpenLDAP, 389-DS, "
+             "Samba AD) with SERVER_N users; a run replaces the servers it "
+             "measured at that SERVER_N.", ""]
     lines += scaling(sections)
     for n in sorted(sections):
         lines += section(sections[n]) + [""]
+    lines += report_servers.sections_text(servers)
     return "\n".join(lines)
 
 
@@ -313,17 +321,25 @@ def main(argv):
     ap.add_argument("--results", required=True)
     ap.add_argument("--facts", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--servers", action="store_true",
+                    help="the inputs are bench/servers.sh's")
     opts = ap.parse_args(argv)
-    d = read_inputs(opts.results, opts.facts)
-    sections = load(opts.out)
-    sections[d["n"]] = d
-    print("\n".join(section(d)[:-1]))
-    sc = scaling(sections)
-    if sc:
-        print("\n".join(sc))
+    sections, servers = load(opts.out)
+    if opts.servers:
+        d = report_servers.read_inputs(opts.results, opts.facts)
+        d = report_servers.merge(servers.get(d["n"]), d)
+        servers[d["n"]] = d
+        print("\n".join(report_servers.section(d)[:-1]))
+    else:
+        d = read_inputs(opts.results, opts.facts)
+        sections[d["n"]] = d
+        print("\n".join(section(d)[:-1]))
+        sc = scaling(sections)
+        if sc:
+            print("\n".join(sc))
     tmp = opts.out + ".tmp"
     with open(tmp, "w") as f:
-        f.write(document(sections))
+        f.write(document(sections, servers))
     os.replace(tmp, opts.out)
     print("bench: written to %s" % opts.out)
     return 0

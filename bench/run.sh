@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/run.sh: the benchmark behind `make bench` (POSIX sh).
 #
-#	make bench [N=100000] [RUNS=5] [RUNS5=5]
+#	make bench [N=100000] [RUNS=5] [RUNS5=5] [SERVERS="openldap 389 ad"]
+#	    [SERVER_N=50000] [SERVERS_ONLY=1]
 #	N=10000 RUNS=3 sh bench/run.sh	# L2I_BIN: the agent (build/ldap2imocha)
 #
 # Builds a throwaway slapd (syncprov overlay on) with N users under
@@ -26,8 +27,18 @@
 # table; BENCH_OUT names another file).  L2I_KEEP=1 keeps the temp
 # directory: every run's stdout and stderr are in $T/runs/.
 #
+# Then, with this directory's slapd and fakes stopped, bench/servers.sh
+# adds the per-server rows: on each directory server in SERVERS (default
+# "openldap 389 ad"; empty: none) with SERVER_N users (default 50,000),
+# a full read by the agent against ldapsearch paged, RUNS rounds (see
+# bench/servers.sh).  SERVERS_ONLY=1 runs that part alone (rows 1 to 6
+# are neither run nor touched in BENCHMARKS.md): with a small SERVER_N,
+# a quick smoke run.
+#
 # Needs slapd, ldap-utils, Debian's /usr/bin/python3 and GNU time
-# (/usr/bin/time, Debian package "time") for the peak RSS.
+# (/usr/bin/time, Debian package "time") for the peak RSS; the per-server
+# rows also need 389-ds-base and samba-ad-dc (a server whose packages are
+# missing is reported as skipped).
 
 L2I_TOP=$(cd "$(dirname "$0")/.." && pwd)
 export L2I_TOP
@@ -35,6 +46,7 @@ export L2I_TOP
 . "$L2I_TOP/tests/lib/slapd.sh"
 
 BENCH=$L2I_TOP/bench
+. "$BENCH/lib.sh"
 PY=/usr/bin/python3
 N=${N:-100000}
 RUNS=${RUNS:-5}
@@ -43,6 +55,9 @@ CREATES=${CREATES:-5000}
 BENCH_OUT=${BENCH_OUT:-$L2I_TOP/BENCHMARKS.md}
 # Each agent or ldapsearch run is killed after this many seconds.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
+# The per-server rows (bench/servers.sh).
+SERVERS=${SERVERS-openldap 389 ad}
+SERVER_N=${SERVER_N:-50000}
 P=ou=People,$SLAPD_SUFFIX
 MAIN_BASE=ou=Engineering,$P
 NEW_BASE=ou=Newhires,$P
@@ -51,78 +66,37 @@ START5=90000001
 EDITS=100
 NEWUSERS=20
 
-say() {
-	printf 'bench: %s\n' "$*" >&2
+# servers: bench/servers.sh with this run's knobs.
+servers() {
+	SERVERS=$SERVERS SERVER_N=$SERVER_N RUNS=$RUNS BENCH_OUT=$BENCH_OUT \
+	    BENCH_TIMEOUT=$BENCH_TIMEOUT sh "$BENCH/servers.sh"
 }
 
-die() {
-	say "$*"
-	exit 1
-}
-
-for _v in N RUNS RUNS5 CREATES; do
-	eval "_x=\$$_v"
-	case $_x in
-	'' | *[!0-9]* | 0*) die "$_v must be a positive integer, not '$_x'" ;;
-	esac
+if [ "${SERVERS_ONLY:-0}" = 1 ]; then
+	[ -n "$SERVERS" ] || die "SERVERS_ONLY=1 with SERVERS empty: nothing to do"
+	servers
+	exit
+fi
+for _v in N RUNS RUNS5 CREATES SERVER_N; do
+	eval "need_count $_v \"\$$_v\""
 done
-[ -x "$PY" ] || die "$PY not found: install the Debian package python3"
-[ -x /usr/bin/time ] ||
-    say "/usr/bin/time not found (Debian package time): peak RSS includes Python's ~11 MiB"
-[ -x "$L2I_BIN" ] || die "$L2I_BIN not found: run make first"
+# Checked now, not after rows 1 to 6.
+for _v in $SERVERS; do
+	bench_setup_of "$_v" >/dev/null ||
+	    die "SERVERS: '$_v' is not a server ($BENCH_SERVER_NAMES)"
+done
+bench_require
 
 t_setup
 mkdir "$T/runs" || exit 1
 : >"$T/results"
 : >"$T/facts"
 
-fact() {
-	printf '%s=%s\n' "$1" "$2" >>"$T/facts"
-}
-
 # Other work on the machine shows in the figures: say how busy it was.
 fact load_start "$(cut -d' ' -f1 /proc/loadavg)"
 
-# measure ROW NAME CMD...: run CMD once, timed; append "ROW SECONDS RSS" to
-# $T/results (ROW "-": not a row); its output in $T/runs/NAME.out and .err.
-# Dies on failure.
-measure() {
-	_m_row=$1
-	_m_name=$2
-	shift 2
-	_m_out=$T/runs/$_m_name.out
-	# The floor's LDIF is not kept: writing it would cost time.
-	case $_m_name in
-	floor-*) _m_out=/dev/null ;;
-	esac
-	_m_res=$("$PY" "$BENCH/measure.py" --timeout "$BENCH_TIMEOUT" \
-	    --stdout "$_m_out" --stderr "$T/runs/$_m_name.err" \
-	    -- "$@") || die "measure.py failed on $_m_name"
-	set -- $_m_res
-	if [ "$3" != 0 ]; then
-		say "$_m_name exited $3; its stderr:"
-		tail -n 20 "$T/runs/$_m_name.err" | sed 's/^/  /' >&2
-		L2I_KEEP=1
-		die "stopped (files kept in $T)"
-	fi
-	[ "$_m_row" = - ] || echo "$_m_row $1 $2" >>"$T/results"
-	M_SECONDS=$1
-}
-
-agent() {
-	measure "$1" "$2" "$L2I_BIN" -c "$3" "$4" ${5:+"$5"}
-}
-
 writes_main() {
 	"$PY" "$BENCH/util.py" writes "$URL_MAIN"
-}
-
-# incremental_said FILE: the agent's log says it read incrementally (a
-# line naming "incremental" that is not about falling back to, or
-# forcing, a full read).
-incremental_said() {
-	grep -i 'incremental' "$1" |
-	    grep -qvi -e 'not' -e 'full' -e 'fall' -e 'unavail' -e 'disabled'
 }
 
 # --- the directory -----------------------------------------------------------
@@ -176,8 +150,7 @@ agent - audit "$T/main.ini" sync
 grep -q "they are trusted from now on" "$T/runs/audit.err" ||
     die "the audit did not trust the server: $(cat "$T/runs/audit.err")"
 
-FULL=
-"$L2I_BIN" --help 2>&1 | grep -q -- --full && FULL=--full
+FULL=$(full_flag)
 fact full_flag "${FULL:-no}"
 
 # --- 1 to 4, interleaved ------------------------------------------------------
@@ -228,7 +201,7 @@ while [ "$i" -le "$RUNS" ]; do
 	row_agent 4b "new-$i" ""
 	i=$((i + 1))
 done
-fact agent_read "$(sed -n 's/.*summary: read \([0-9]*\),.*/\1/p' "$T/runs/full-1.err")"
+fact agent_read "$(agent_read "$T/runs/full-1.err")"
 for r in 2 3 4 4b; do
 	eval "fact writes_$r \$w_$r"
 	eval "fact incremental_$r \$inc_$r"
@@ -253,16 +226,15 @@ fact runs5 "$RUNS5"
 fact creates "$CREATES"
 fact edits "$EDITS"
 fact newusers "$NEWUSERS"
-fact date "$(date -u '+%Y-%m-%d %H:%M UTC')"
-fact nproc "$(nproc 2>/dev/null || echo '?')"
-fact cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-fact mem "$(sed -n 's/^MemTotal:[[:space:]]*//p' /proc/meminfo)"
-fact kernel "$(uname -sr)"
 fact slapd "$(/usr/sbin/slapd -VV 2>&1 | sed -n 's/.*\(slapd [^ ]*\).*/\1/p' | head -n 1)"
-fact agent "$("$L2I_BIN" --version 2>&1 | head -n 1)"
-fact commit "$(cd "$L2I_TOP" && git rev-parse --short HEAD 2>/dev/null)$(cd "$L2I_TOP" &&
-    [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo '+changes')"
-fact load_end "$(cut -d' ' -f1 /proc/loadavg)"
-fact gnu_time "$([ -x /usr/bin/time ] && echo yes || echo no)"
+machine_facts
 "$PY" "$BENCH/report.py" --results "$T/results" --facts "$T/facts" \
     --out "$BENCH_OUT" || die "report.py failed"
+
+# --- the per-server rows (bench/servers.sh) ------------------------------------
+# This run's slapd and fakes go first: the servers' rows get a quiet machine.
+[ -n "$SERVERS" ] || exit 0
+slapd_stop "$T/ldap"
+fake_stop "$T/fake"
+fake_stop "$T/fake5"
+servers || die "the per-server rows (bench/servers.sh) failed"

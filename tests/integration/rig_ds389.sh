@@ -5,8 +5,9 @@
 # Two instances build an empty template cache at the same moment; then
 # four run side by side, one per setup: A (389's defaults, 5,100 users),
 # B (TLS, content sync), C (FreeIPA's content sync, the agent limited,
-# 5,100 users) and D (a look-through limit on the agent).  Each case checks
-# one promise the other tests build on.  The timings go to diagnostics.
+# 5,100 users) and D (a look-through limit on the agent); E starts with
+# 300 users imported offline (DS389_PRELOAD).  Each case checks one
+# promise the other tests build on.  The timings go to diagnostics.
 
 : "${L2I_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$L2I_TOP/tests/lib/common.sh"
@@ -346,6 +347,47 @@ check_contains "A: ... found with -M" \
 check "A: ds389_delete -M removes it" ds389_delete "$T/a" -M \
     "ou=Elsewhere,$PEOPLE"
 check "A: a failed write fails" fails ds389_delete "$T/a" "uid=nobody,$PEOPLE"
+
+# --- offline import (DS389_PRELOAD) ------------------------------------------------
+
+users 300 Import >"$T/import.ldif"
+t0=$(now)
+if DS389_PRELOAD=$T/import.ldif ds389_start "$T/e"; then
+	ok "E starts with 300 users imported offline (DS389_PRELOAD)"
+else
+	not_ok "E starts with 300 users imported offline (DS389_PRELOAD)"
+fi
+diag "start with an offline import of 300 users: $(since "$t0") s"
+IMPORT="ou=Import,$PEOPLE"
+out=$(as_agent "$T/e" -E pr=100/noprompt -b "$IMPORT" \
+    '(objectClass=inetOrgPerson)' dn 2>&1)
+check_eq "E: the agent binds and reads all 300 in pages of 100" \
+    "$? $(printf '%s\n' "$out" | count_dns)" "0 300"
+check_eq "E: the template's entries are kept beside them" \
+    "$(ds389_search "$T/e" -s one dn | grep '^dn: ' | sort)" \
+    "dn: $PEOPLE
+dn: ou=Services,$DS389_SUFFIX"
+out=$(as_agent "$T/e" -b "uid=import00001,$IMPORT" -s base nsUniqueId \
+    entryUUID 2>&1)
+check "E: an imported user has a nsUniqueId but no entryUUID" eval '
+    printf "%s\n" "$out" | grep -q "^nsUniqueId: ." &&
+    ! printf "%s\n" "$out" | grep -qi "^entryUUID:"'
+check "E: a user added over LDAP afterwards gets an entryUUID" eval '
+    printf "dn: uid=late,%s\nobjectClass: inetOrgPerson\nuid: late\ncn: Late\nsn: Late\n\n" \
+    "$IMPORT" | ds389_add "$T/e" &&
+    as_agent "$T/e" -b "uid=late,$IMPORT" -s base entryUUID | grep -q "^entryUUID: ."'
+ds389_stop "$T/e"
+# An entry whose parent is missing is skipped by ldif2db: the start fails.
+awk 'BEGIN { RS = ""; ORS = "\n\n" } NR == 2 || NR == 3' "$T/import.ldif" \
+    >"$T/orphans.ldif"
+out=$(DS389_PRELOAD=$T/orphans.ldif ds389_start "$T/f" 2>&1)
+rc=$?
+check "F: an import that leaves entries out fails the start, naming them" \
+    eval 'test "$rc" -ne 0 && printf "%s\n" "$out" | grep -q "import00001.*no parent"'
+out=$(DS389_PRELOAD=$T/nonesuch.ldif ds389_start "$T/g" 2>&1)
+rc=$?
+check "G: an unreadable DS389_PRELOAD fails the start" \
+    eval 'test "$rc" -ne 0 && printf "%s\n" "$out" | grep -q "cannot read"'
 
 # --- restart and stop -------------------------------------------------------------
 

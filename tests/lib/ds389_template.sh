@@ -19,8 +19,10 @@
 # What OUT holds: root/ (the stopped instance: db without BDB region files,
 # empty log/ run/ lock/, dse.ldif unfolded), prefix (the path root/ had
 # when built: ds389.sh replaces it in each copy), name (the instance's),
-# rootpw, agentpw (no newline), tls/ca.pem, version, build.log, ready
-# (written last).
+# rootpw, agentpw (no newline), base.ldif (the entries below, as db2ldif
+# exports them: an offline import (DS389_PRELOAD) replaces the whole
+# backend, so ds389.sh imports them first), tls/ca.pem, version,
+# build.log, ready (written last).
 #
 # The entries: the suffix (dscreate's, objectClass domain, no entryUUID:
 # it predates the entryUUID plugin's first run), ou=People, ou=Services
@@ -254,6 +256,14 @@ stop() {
 	[ "$_n" -lt 600 ]
 }
 
+# export: the stopped instance's entries, for DS389_PRELOAD (ds389.sh).
+export_base() {
+	_c=$build/root/etc/dirsrv/slapd-$inst
+	/usr/sbin/ns-slapd db2ldif -D "$_c" -n userroot -a "$build/base.ldif" \
+	    </dev/null >>"$build/build.log" 2>&1 9>&- &&
+	    grep -q '^dn: cn=imocha-sync,' "$build/base.ldif"
+}
+
 # tidy: leave only what a copy needs, dse.ldif unfolded so that a plain
 # substitution of its paths works (389 folds lines at 78 columns).
 # Transactions are made non-durable (BDB writes the log at each commit but
@@ -289,6 +299,7 @@ create || fail "dscreate failed"
 configure || fail "configuring the instance failed"
 stop || fail "the instance did not stop"
 tls || fail "making the TLS certificate failed"
+export_base || fail "exporting the entries (db2ldif) failed"
 tidy || fail "tidying the instance failed"
 printf '%s\n' "$build/root" >"$build/prefix"
 printf '%s\n' "$inst" >"$build/name"

@@ -1,0 +1,360 @@
+"""bench/report_servers.py: the "Directory servers" section of BENCHMARKS.md
+(bench/servers.sh's rows), for bench/report.py --servers.  Python 3 stdlib.
+
+Inputs, written by bench/servers.sh:
+  --results: "SETUP ROW SECONDS RSS_KIB" per measured run, ROW one of
+             floor (ldapsearch paged), full (sync --full), incr (sync);
+  --facts:   KEY=VALUE; the server's own facts as SETUP.KEY=VALUE.
+One section per SERVER_N, carried as JSON in an HTML comment
+("<!-- bench-servers {...} -->").  A run replaces the servers it measured
+and keeps the others (each keeps its own date and commit); a server it
+skipped keeps its last measurement.
+"""
+
+import json
+import re
+import statistics
+
+SERVERS_RE = re.compile(r"^<!-- bench-servers (\{.*\}) -->$", re.M)
+# The issue's targets: a full read at most 1.25 times ldapsearch's on every
+# server; a no-change incremental sync under 50 ms (set for N = 100,000).
+FLOOR_RATIO = 1.25
+NOCHANGE_MAX = 0.050
+MIB = 1024.0
+ORDER = ("openldap", "389-nosync", "389", "389-ipa", "ad-ou", "ad-root")
+KIND_NAME = {"openldap": "OpenLDAP", "389": "389-DS", "ad": "Samba AD"}
+SETUP_NOTE = {
+    "openldap": "slapd with syncprov",
+    "389-nosync": "389-DS as installed: content sync off",
+    "389": "389-DS with content sync on",
+    "389-ipa": "389-DS as FreeIPA sets it up",
+    "ad-ou": "base_dn an OU",
+    "ad-root": "base_dn the domain root",
+}
+# Facts of the whole run that each server keeps as its own.
+RUN_FACTS = ("date", "commit", "agent", "cpu", "nproc", "mem", "kernel",
+             "runs", "full_flag", "floor_page", "load_start", "load_end",
+             "gnu_time")
+
+
+def read_facts(path):
+    """The KEY=VALUE lines of a facts file, as a dict (report.py too)."""
+    kv = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.rstrip("\n").partition("=")
+            if sep:
+                kv[k] = v
+    return kv
+
+
+def read_inputs(results, facts):
+    kv = read_facts(facts)
+    servers = {}
+    for setup in kv.get("setups", "").split():
+        sf = {k[len(setup) + 1:]: v for k, v in kv.items()
+              if k.startswith(setup + ".")}
+        for k in RUN_FACTS:
+            if k in kv:
+                sf[k] = kv[k]
+        servers[setup] = {"facts": sf, "rows": {}}
+    with open(results) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 4 and w[0] in servers:
+                servers[w[0]]["rows"].setdefault(w[1], []).append(
+                    [float(w[2]), int(w[3])])
+    g = {k: v for k, v in kv.items() if "." not in k}
+    return {"n": int(kv["n"]), "facts": g, "servers": servers}
+
+
+def load(text):
+    out = {}
+    for m in SERVERS_RE.finditer(text):
+        try:
+            d = json.loads(m.group(1))
+            out[int(d["n"])] = d
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def measured(s):
+    return s["facts"].get("measured") == "yes" and "floor" in s["rows"]
+
+
+def merge(old, new):
+    """NEW's section with OLD's servers that NEW did not measure."""
+    if old is None:
+        old = {"servers": {}}
+    out = {"n": new["n"], "facts": new["facts"], "servers": {}}
+    for setup, s in old.get("servers", {}).items():
+        out["servers"][setup] = s
+    for setup, s in new["servers"].items():
+        prev = out["servers"].get(setup)
+        if not measured(s) and prev is not None and measured(prev):
+            continue
+        f = s["facts"]
+        # Samba's first load at this N is cached after: keep its time.
+        if f.get("load_cached") == "no":
+            f["load_first_seconds"] = f.get("load_seconds", "")
+            f["load_first_date"] = f.get("date", "")
+        elif f.get("load_cached") == "yes" and prev is not None:
+            pf = prev["facts"]
+            if pf.get("load_first_seconds"):
+                f["load_first_seconds"] = pf["load_first_seconds"]
+                f["load_first_date"] = pf.get("load_first_date", "")
+        out["servers"][setup] = s
+    return out
+
+
+def stats(runs):
+    t = [r[0] for r in runs]
+    return (statistics.median(t), min(t), max(t),
+            max(r[1] for r in runs) / MIB)
+
+
+def secs(x):
+    return "%.3f s" % x
+
+
+def yesno(ok):
+    return "yes" if ok else "**no**"
+
+
+def row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def num(x):
+    return "{:,}".format(int(x))
+
+
+def ordered(servers):
+    return sorted(servers, key=lambda s: (ORDER.index(s) if s in ORDER
+                                          else len(ORDER), s))
+
+
+def name(setup, f):
+    kind = KIND_NAME.get(f.get("kind", ""), setup)
+    v = f.get("version", "")
+    if not v:
+        return kind
+    return v if v.startswith(kind) else "%s (%s)" % (kind, v)
+
+
+def scheme(f):
+    return f.get("uri", "").split("://")[0] + "://" if f.get("uri") else "?"
+
+
+def writes_note(f, key):
+    w = int(f.get(key, "0") or 0)
+    return "0 writes" if w == 0 else "**%d writes**" % w
+
+
+def summary(d):
+    out = [row(["server", "setup", "base, over", "floor: `ldapsearch` paged",
+                "agent: `sync --full`", "agent ÷ floor",
+                "target", "met?"]),
+           row(["---"] * 3 + ["---:"] * 3 + ["---"] * 2)]
+    for setup in ordered(d["servers"]):
+        s = d["servers"][setup]
+        f = s["facts"]
+        if not measured(s):
+            out.append(row([name(setup, f), setup, "", "", "", "",
+                            "", "skipped: %s" % f.get("skipped", "?")]))
+            continue
+        fl, fu = stats(s["rows"]["floor"]), stats(s["rows"]["full"])
+        ratio = fu[0] / fl[0]
+        out.append(row([
+            name(setup, f), setup,
+            "%s, %s" % (f.get("base", "?"), scheme(f)),
+            secs(fl[0]), secs(fu[0]), "%.2f" % ratio,
+            "≤ %.2f" % FLOOR_RATIO,
+            yesno(ratio <= FLOOR_RATIO and f.get("writes_full") == "0")]))
+    return out
+
+
+def detail(d):
+    out = [row(["server", "run", "median", "min", "max", "peak RSS MiB",
+                "target", "met?"]),
+           row(["---"] * 2 + ["---:"] * 4 + ["---"] * 2)]
+    for setup in ordered(d["servers"]):
+        s = d["servers"][setup]
+        f = s["facts"]
+        if not measured(s):
+            continue
+        runs = len(s["rows"]["floor"])
+        fl = stats(s["rows"]["floor"])
+        label = "%s, %s" % (KIND_NAME.get(f.get("kind"), setup), setup)
+        out.append(row([label, "floor: `ldapsearch -E pr=%s/noprompt`, "
+                        "same base, filter, attributes, account" %
+                        f.get("floor_page", "1000")] +
+                       [secs(fl[0]), secs(fl[1]), secs(fl[2]),
+                        "%.1f" % fl[3], "", ""]))
+        fu = stats(s["rows"]["full"])
+        inc = int(f.get("incremental_full", "0") or 0)
+        out.append(row([label, "`sync%s`, nothing changed, full read%s; %s" % (
+            " --full" if f.get("full_flag") == "--full" else "",
+            "" if inc == 0 else
+            " (**but it logged an incremental read in %d runs**)" % inc,
+            writes_note(f, "writes_full"))] +
+            [secs(fu[0]), secs(fu[1]), secs(fu[2]), "%.1f" % fu[3],
+             "≤ %.2f × floor = %s" % (FLOOR_RATIO, secs(FLOOR_RATIO * fl[0])),
+             "%s (%.2f ×)" % (yesno(fu[0] <= FLOOR_RATIO * fl[0] and
+                                    f.get("writes_full") == "0"),
+                              fu[0] / fl[0])]))
+        if "incr" in s["rows"]:
+            fi = stats(s["rows"]["incr"])
+            k = int(f.get("incremental_incr", "0") or 0)
+            how = ("incremental" if k == runs else
+                   "incremental in %d of %d runs only" % (k, runs))
+            out.append(row([label, "`sync`, nothing changed, %s; %s" % (
+                how, writes_note(f, "writes_incr"))] +
+                [secs(fi[0]), secs(fi[1]), secs(fi[2]), "%.1f" % fi[3],
+                 "< %s" % secs(NOCHANGE_MAX),
+                 yesno(fi[0] < NOCHANGE_MAX and k == runs and
+                       f.get("writes_incr") == "0")]))
+    return out
+
+
+def loads(d):
+    out = [row(["server", "setup", "users loaded by", "start with %s users"
+                % num(d["n"]), "notes"]),
+           row(["---", "---", "---", "---:", "---"])]
+    for setup in ordered(d["servers"]):
+        s = d["servers"][setup]
+        f = s["facts"]
+        if not measured(s):
+            continue
+        note = []
+        if f.get("import_seconds"):
+            note.append("of which ldif2db's import: %s s" % f["import_seconds"])
+        if f.get("load_cached") == "yes":
+            note.append("this run copied the cached domain")
+        if f.get("load_first_seconds"):
+            t = float(f["load_first_seconds"])
+            note.append("first load at this N%s: %.0f s (%.0f users/s), "
+                        "cached after" % (
+                            " (the run of %s)" % f["load_first_date"]
+                            if f.get("load_first_date") and
+                            f.get("load_cached") == "yes" else "",
+                            t, d["n"] / t if t > 0 else 0))
+        out.append(row([KIND_NAME.get(f.get("kind"), setup), setup,
+                        f.get("load_how", "?"),
+                        "%.1f s" % float(f.get("load_seconds", "0") or 0),
+                        "; ".join(note)]))
+    return out
+
+
+def reads_note(f):
+    """How a `sync --full` run read the users (its debug log)."""
+    reads = f.get("agent_user_reads", "")
+    if not reads:
+        return "the agent reads the users by %s" % f.get("agent_reads_by", "?")
+    n = int(f.get("agent_user_read_count", "1") or 1)
+    if n == 1:
+        return "the agent reads the users once, by %s" % reads
+    return ("its `sync --full` reads the users %s times: %s%s" % (
+        n, reads, " (an audit of the server's incremental reads: the two "
+        "refreshes of changes bracket the full one, then the state store "
+        "compares them)" if "changes since the last read" in reads else ""))
+
+
+def notes(d):
+    out = []
+    for setup in ordered(d["servers"]):
+        s = d["servers"][setup]
+        f = s["facts"]
+        if not measured(s):
+            continue
+        out.append(
+            "- %s (%s, %s): %s; base `%s`, filter `%s`, attributes %s; "
+            "ldapsearch read %s entries, the agent's first `sync --full` "
+            "says it read %s; %s. Setup, untimed: `adopt` %.2f s, the settling "
+            "sync %.2f s (%s writes). Measured %s at %s." % (
+                KIND_NAME.get(f.get("kind"), setup), setup,
+                SETUP_NOTE.get(setup, setup), f.get("uri", "?").split(":")[0] +
+                ("://, verifying the rig's CA" if f.get("ca") == "yes"
+                 else "://"),
+                f.get("base", "?"), f.get("filter", "?"),
+                ", ".join("`%s`" % a for a in f.get("attrs", "").split()),
+                num(f.get("floor_entries") or 0),
+                num(f.get("agent_read") or 0),
+                reads_note(f),
+                float(f.get("adopt_seconds", "0") or 0),
+                float(f.get("settle_seconds", "0") or 0),
+                f.get("settle_writes", "?"), f.get("date", "?"),
+                f.get("commit", "?")))
+    return out
+
+
+def newest(d):
+    fs = [d["servers"][s]["facts"] for s in d["servers"]
+          if measured(d["servers"][s])]
+    return max(fs, key=lambda f: f.get("date", "")) if fs else d["facts"]
+
+
+def section(d):
+    f = newest(d)
+    mem_kb = int((f.get("mem") or "0 kB").split()[0] or 0)
+    runs = f.get("runs", "?")
+    head = [
+        "## Directory servers: N = %s users each" % num(d["n"]),
+        "",
+        "Written by `make bench` (bench/servers.sh: SERVERS, default "
+        "`openldap 389 ad`; SERVER_N = %s). On each directory server in turn (one runs "
+        "at a time), a full read of the same %s users by the agent against "
+        "`ldapsearch` paged over the same server, base, filter, attributes "
+        "and account, %s round%s of one of each, interleaved; medians. "
+        "Target (the issue): the agent at most %.2f × ldapsearch on every "
+        "server. Newest run: %s; machine: %s CPUs, %s; %.1f GiB RAM; %s; "
+        "load average %s at the start, %s at the end. Agent: %s at %s." % (
+            d["n"], num(d["n"]), runs, "" if runs == "1" else "s",
+            FLOOR_RATIO, f.get("date", "?"),
+            f.get("nproc", "?"), f.get("cpu") or "unknown CPU",
+            mem_kb / 1024.0 / 1024.0, f.get("kernel", "?"),
+            f.get("load_start", "?"), f.get("load_end", "?"),
+            f.get("agent", "?"), f.get("commit", "?")),
+        "",
+    ]
+    method = [
+        "- The servers (tests/lib/directory.sh's setups, started by its "
+        "srv_start): the %s users sit in OU Engineering under the setup's "
+        "base, loaded offline before the server's first start (the load "
+        "table). The agent's config is directory.sh's srv_config for the "
+        "setup (user_filter, id_attribute, disabled_filter; ldaps:// and "
+        "the rig's CA for AD) plus requests_per_second = 50, max_in_flight "
+        "= 8, max_creates = 100%%; page_size is the default, 500." % num(
+            d["n"]),
+        "- Nothing to write: a fake iMocha holds the users and the state "
+        "store manages them (`adopt` of iMocha's export, then one settling "
+        "sync), as in rows 1 to 4 above.",
+        "- Floor: `ldapsearch -x -E pr=%s/noprompt` bound as the agent's "
+        "account, LDIF to /dev/null, over the agent's URI (ldaps:// "
+        "verifying the same CA for AD). Its filter is built from the config "
+        "as the agent builds it, `(&USER_FILTER(!DISABLED_FILTER))`, and "
+        "checked against the search the agent's debug log names; its "
+        "attributes are those the agent asks for (id_attribute, mail, cn, "
+        "givenName, sn, entryUUID). The agent also reads the root DSE, the "
+        "base entry and the OUs, and checks its state store: that is in its "
+        "time. How many times a `sync --full` reads the users, and how, is "
+        "taken from an untimed run with `-v` (each server's note below)."
+        % f.get("floor_page", "1000"),
+        "- Times: wall clock around each process, start-up included; peak "
+        "RSS: GNU time's maximum resident set, the largest of the row's "
+        "runs. Ratio: the agent's median over the floor's.",
+        "- Incremental reads: only OpenLDAP offers them (RFC 4533, once an "
+        "audit trusted the server); 389-DS's content sync is off in this "
+        "setup and Samba has none, so their every sync is a full read.",
+    ]
+    return (head + summary(d) + [""] + detail(d) + [""] + loads(d) +
+            [""] + method + notes(d) +
+            ["", "<!-- bench-servers %s -->" % json.dumps(d, sort_keys=True)])
+
+
+def sections_text(secs_by_n):
+    lines = []
+    for n in sorted(secs_by_n):
+        lines += section(secs_by_n[n]) + [""]
+    return lines
