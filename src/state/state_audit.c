@@ -31,7 +31,27 @@ state_audit_keep_incremental(struct state *st, struct state_stage *sg)
 
 	if (state_stage_whole(sg) == -1)
 		return -1;
+	st->audit_view = "audit_incr";
 	return state_db_exec(st, sql, "keep the incremental read for the audit");
+}
+
+/*
+ * An incremental read that named nothing leaves the view the mirror:
+ * audit_mirror is a view of it in audit_incr's columns, so nothing is
+ * copied.  The mirror's in_scope is the stage's usable: its rows were
+ * marked over the same set of entries that marks them again when merged.
+ */
+int
+state_audit_keep_mirror(struct state *st)
+{
+	static const char sql[] =
+	    "DROP TABLE IF EXISTS temp.audit_since;"
+	    "CREATE TEMP VIEW IF NOT EXISTS audit_mirror AS SELECT entry_id, uuid, dn, "
+	    " lower(email) AS email_key, bu_id, in_scope AS usable FROM main.directory_entry;"
+	    "CREATE TEMP TABLE audit_since (uuid TEXT, entry_id TEXT);";
+
+	st->audit_view = "audit_mirror";
+	return state_db_exec(st, sql, "keep the mirror for the audit");
 }
 
 int
@@ -58,27 +78,37 @@ state_audit_compare(struct state *st, struct state_stage *sg, size_t *misses, ch
 	/* In scope in the full read, and absent, out of scope or otherwise
 	 * placed in the incremental view; or in scope in the view and not in
 	 * the full read.  Not a miss when the third read names the entry. */
-	static const char sql[] =
+	static const char fmt[] =
 	    "SELECT count(*), min(dn) FROM ("
 	    " SELECT b.dn AS dn, b.uuid AS uuid, b.entry_id AS entry_id FROM stage b "
-	    "  LEFT JOIN audit_incr a ON a.entry_id = b.entry_id "
+	    "  LEFT JOIN %1$s a ON a.entry_id = b.entry_id "
 	    "  WHERE b.entry_id IS NOT NULL AND b.id_shared = 0 AND b.problem IS NULL "
 	    "  AND (a.entry_id IS NULL OR a.usable = 0 OR a.email_key IS NOT b.email_key "
 	    "   OR a.bu_id IS NOT b.bu_id) "
 	    " UNION ALL "
-	    " SELECT a.dn, a.uuid, a.entry_id FROM audit_incr a WHERE a.usable = 1 "
+	    " SELECT a.dn, a.uuid, a.entry_id FROM %1$s a WHERE a.usable = 1 "
 	    "  AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.entry_id = a.entry_id "
 	    "   AND b.id_shared = 0 AND b.problem IS NULL)"
 	    ") d WHERE NOT EXISTS (SELECT 1 FROM audit_since s "
 	    " WHERE s.uuid = d.uuid OR s.entry_id = d.entry_id)";
+	char *sql;
 	sqlite3_stmt *stmt = NULL;
 	int rc = -1;
 
 	*misses = 0;
 	*example = NULL;
-	if (state_stage_whole(sg) == -1 ||
-	    state_db_prepare(st, sql, &stmt, "compare the audit's reads") == -1)
+	if (st->audit_view == NULL) {
+		log_warnx("state: the audit's incremental view was not kept");
 		return -1;
+	}
+	if (state_stage_whole(sg) == -1)
+		return -1;
+	sql = xasprintf(fmt, st->audit_view);
+	rc = state_db_prepare(st, sql, &stmt, "compare the audit's reads");
+	free(sql);
+	if (rc == -1)
+		return -1;
+	rc = -1;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		*misses = (size_t)sqlite3_column_int64(stmt, 0);
 		*example = state_db_column_dup(stmt, 1);

@@ -3,6 +3,9 @@
  * state_audit.c for the method).  In a run that audits:
  *   state_audit_keep_incremental  after the incremental read's stage is
  *                                 finished: keep its view of the directory;
+ *   state_audit_keep_mirror       instead, when that read named nothing
+ *                                 (no entry, none gone, no present phase):
+ *                                 its view is the mirror, taken as it is;
  *   state_audit_since             for each entry the read from the first
  *                                 read's cookie names (changed meanwhile);
  *   state_audit_compare           after the full read into a new stage:
@@ -19,6 +22,7 @@
 #include "state/state_stage.h"
 
 int state_audit_keep_incremental(struct state *st, struct state_stage *sg);
+int state_audit_keep_mirror(struct state *st);
 int state_audit_since(struct state *st, const char *uuid, const char *entry_id);
 int state_audit_compare(struct state *st, struct state_stage *sg, size_t *misses,
     char **example);

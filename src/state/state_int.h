@@ -16,6 +16,9 @@ struct state {
 	sqlite3 *db;
 	char *path;		/* the database file; the lock file is beside it */
 	int lock_fd;		/* -1 until state_lock took the lock */
+	/* The audit's incremental view (state_audit.c): the table or view
+	 * the full read is compared with; NULL until one is kept. */
+	const char *audit_view;
 };
 
 /* "2026-11-28T04:25:07.123Z" plus its NUL. */

@@ -475,8 +475,16 @@ state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_coun
 	sg->present_phase = present_phase;
 	sg->finished = true;
 	/* Every entry of a full read kept, and as many as the mirror has
-	 * rows: the directory is the mirror.  The stage is made whole only
+	 * rows; or an incremental read that named nothing and had no present
+	 * phase: the directory is the mirror.  The stage is made whole only
 	 * if something asks for its rows. */
+	if (sg->incremental && state_stage_read_nothing(sg) && !present_phase) {
+		if (state_stage_mirror_counts(sg, &sg->counts.entries, &sg->counts.usable) == -1)
+			return -1;
+		sg->counts.mirror_same = true;
+		*out = sg->counts;
+		return 0;
+	}
 	if (!sg->incremental && sg->puts == 0) {
 		if (stage_numbers(sg, "SELECT count(*) FROM directory_entry", &mirror, 1) == -1)
 			return -1;

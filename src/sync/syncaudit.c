@@ -13,6 +13,13 @@
  * reports nothing there makes such a change count, which errs toward
  * distrust.  A server that will not answer from the first read's cookie
  * makes the audit inconclusive: the verdict stays.
+ *
+ * A quiet audit, the usual one on a quiet directory: the first read named
+ * nothing (no entry, none gone, no present phase), so its view is the
+ * mirror, compared as it stands (state_audit_keep_mirror) rather than
+ * copied; and when the full read then finds every entry as the mirror
+ * has it, the two reads agree with nothing to compare.  That keeps a full
+ * read of an unchanged directory about as cheap as one without an audit.
  */
 #include "sync/syncread_int.h"
 
@@ -151,19 +158,40 @@ judge(struct state *st, struct dir_audit *a, const char *uri, bool saw_change, s
 		    "yet to judge them by", uri);
 }
 
-/* The second half of an audit: the incremental read's finished stage is
- * kept aside, then the full read (the stage the run plans from) and the
- * read from first, the incremental read's cookie (taken: freed here). */
+/* The misses between the kept view and the full read in rd's stage.  A
+ * quiet audit whose full read found the mirror exactly has none. */
+static int
+audit_misses(struct state *st, bool quiet, struct dir_read *rd, size_t *misses,
+    char **example)
+{
+	struct stage_counts c;
+
+	*misses = 0;
+	*example = NULL;
+	if (quiet) {
+		if (state_stage_finish(rd->stage, rd->present_phase, &c) == -1)
+			return -1;
+		if (c.mirror_same)
+			return 0;
+	}
+	return state_audit_compare(st, rd->stage, misses, example);
+}
+
+/* The second half of an audit: the incremental read's view is kept aside
+ * (its finished stage, or the mirror when quiet), then the full read (the
+ * stage the run plans from) and the read from first, the incremental
+ * read's cookie (taken: freed here). */
 static int
 audit_against_full(struct ldapsrc *src, struct state *st, char *first, bool saw,
-    struct dir_read *rd)
+    bool quiet, struct dir_read *rd)
 {
 	char *example = NULL;
 	size_t misses = 0;
 	bool vague = false;
 	int rc;
 
-	if (state_audit_keep_incremental(st, rd->stage) == -1) {
+	if ((quiet ? state_audit_keep_mirror(st) :
+	    state_audit_keep_incremental(st, rd->stage)) == -1) {
 		rd->state_failed = true;
 		free(first);
 		return -1;
@@ -173,7 +201,7 @@ audit_against_full(struct ldapsrc *src, struct state *st, char *first, bool saw,
 	rc = syncread_users_sync(src, st, NULL, rd);
 	if (rc == 0 && (rc = read_since(src, st, first, &vague)) == -1)
 		rd->state_failed = true;
-	if (rc == 0 && !vague && state_audit_compare(st, rd->stage, &misses, &example) == -1) {
+	if (rc == 0 && !vague && audit_misses(st, quiet, rd, &misses, &example) == -1) {
 		rd->state_failed = true;
 		rc = -1;
 	}
@@ -193,7 +221,7 @@ syncaudit_run(struct ldapsrc *src, const struct config *cfg, struct state *st, c
 {
 	struct stage_counts c;
 	char *first;
-	bool saw;
+	bool saw, quiet;
 	int rc;
 
 	rd->incremental = true;
@@ -204,17 +232,18 @@ syncaudit_run(struct ldapsrc *src, const struct config *cfg, struct state *st, c
 		return rc;
 	state_stage_counts(rd->stage, &c);
 	saw = c.relevant + c.gone > 0;
+	quiet = state_stage_read_nothing(rd->stage) && !rd->present_phase;
 	if (state_stage_finish(rd->stage, rd->present_phase, &c) == -1) {
 		rd->state_failed = true;
 		return -1;
 	}
 	first = rd->cookie;
 	rd->cookie = NULL;
-	return audit_against_full(src, st, first, saw, rd);
+	return audit_against_full(src, st, first, saw, quiet, rd);
 }
 
 int
 syncaudit_recheck(struct ldapsrc *src, struct state *st, char *first, struct dir_read *rd)
 {
-	return audit_against_full(src, st, first, false, rd);
+	return audit_against_full(src, st, first, false, false, rd);
 }
