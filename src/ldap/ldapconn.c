@@ -229,6 +229,14 @@ conn_options(const struct config *cfg, const char *uri, LDAP *ld)
 	return 0;
 }
 
+/* ldaps://, or ldap:// with StartTLS. */
+static bool
+conn_uses_tls(const struct config *cfg, const char *uri)
+{
+	return strncasecmp(uri, "ldaps://", 8) == 0 ||
+	    (cfg->starttls && strncasecmp(uri, "ldap://", 7) == 0);
+}
+
 /* TLS options on this handle only; NEWCTX last builds the handle's TLS
  * context from them (and reads the CA file now, so a bad one shows here). */
 static int
@@ -308,8 +316,7 @@ conn_handshake(const struct config *cfg, const char *uri, LDAP *ld, char **what)
 static char *
 conn_why(const struct config *cfg, const char *uri, const struct attempt *a, int lrc)
 {
-	bool tls = strncasecmp(uri, "ldaps://", 8) == 0 ||
-	    (cfg->starttls && strncasecmp(uri, "ldap://", 7) == 0);
+	bool tls = conn_uses_tls(cfg, uri);
 
 	if (a->fired)
 		return xasprintf(" (no answer in %d s)", a->seconds);
@@ -335,7 +342,10 @@ conn_try(const struct config *cfg, const char *uri, LDAP **out)
 		conn_failed(NULL, uri, lrc, "cannot use this URI");
 		goto fail;
 	}
-	if (conn_options(cfg, uri, ld) == -1 || conn_tls_options(cfg, uri, ld) == -1)
+	/* A connection without TLS does not load the CA bundle: reading the
+	 * system's costs about 15 ms, a third of an incremental run. */
+	if (conn_options(cfg, uri, ld) == -1 ||
+	    (conn_uses_tls(cfg, uri) && conn_tls_options(cfg, uri, ld) == -1))
 		goto fail;
 	if (watch_start(&a, ld, uri, cfg->ldap_timeout) == -1) {
 		watch_stop(&a, ld);
