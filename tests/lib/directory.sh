@@ -130,54 +130,27 @@ srv_use() {
 	    SRV_AGENT_DN SRV_AGENT_PW SRV_PEOPLE SRV_BASE SRV_DEPT
 }
 
-srv_stop() {
+# _srv_rig VERB ARGS...: the rig's own VERB (slapd_VERB, ds389_VERB or
+# samba_VERB) on this setup's server, as its administrator.
+_srv_rig() {
+	_srg_verb=$1
+	shift
 	case $SRV_KIND in
-	openldap) slapd_stop "$SRV_DIR/server" ;;
-	389) ds389_stop "$SRV_DIR/server" ;;
-	ad) samba_stop "$SRV_DIR/server" ;;
+	openldap) slapd_"$_srg_verb" "$SRV_DIR/server" "$@" ;;
+	389) ds389_"$_srg_verb" "$SRV_DIR/server" "$@" ;;
+	ad) samba_"$_srg_verb" "$SRV_DIR/server" "$@" ;;
 	esac
 }
 
-# srv_restart: the same server, same address and data, after srv_stop.
-srv_restart() {
-	case $SRV_KIND in
-	openldap) slapd_restart "$SRV_DIR/server" ;;
-	389) ds389_restart "$SRV_DIR/server" ;;
-	ad) samba_restart "$SRV_DIR/server" ;;
-	esac
-}
+# srv_stop; srv_restart: the same server, same address and data, after
+# srv_stop.
+srv_stop() { _srv_rig stop; }
+srv_restart() { _srv_rig restart; }
 
-# The rig's own tools, as the server's administrator.
-_srv_ldif() {
-	case $SRV_KIND in
-	openldap) slapd_"$1" "$SRV_DIR/server" ;;
-	389) ds389_"$1" "$SRV_DIR/server" ;;
-	ad) samba_"$1" "$SRV_DIR/server" ;;
-	esac
-}
-
-# srv_add / srv_modify: LDIF on stdin, as the administrator.
-srv_add() { _srv_ldif add; }
-srv_modify() { _srv_ldif modify; }
-
-# srv_search ARGS...: ldapsearch as the administrator (-b defaults to the
-# suffix).
-srv_search() {
-	case $SRV_KIND in
-	openldap) slapd_search "$SRV_DIR/server" "$@" ;;
-	389) ds389_search "$SRV_DIR/server" "$@" ;;
-	ad) samba_search "$SRV_DIR/server" "$@" ;;
-	esac
-}
-
-# srv_delete DN...
-srv_delete() {
-	case $SRV_KIND in
-	openldap) slapd_delete "$SRV_DIR/server" "$@" ;;
-	389) ds389_delete "$SRV_DIR/server" "$@" ;;
-	ad) samba_delete "$SRV_DIR/server" "$@" ;;
-	esac
-}
+# srv_add / srv_modify: LDIF on stdin; srv_delete DN...
+srv_add() { _srv_rig add; }
+srv_modify() { _srv_rig modify; }
+srv_delete() { _srv_rig delete "$@"; }
 
 # srv_ou_dn NAME: the DN of the test's OU NAME; "" is where a flat
 # directory keeps its users, under no OU of the test's: SRV_PEOPLE, or on
