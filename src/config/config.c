@@ -15,6 +15,7 @@
 
 #include <ini.h>
 
+#include "config/config_int.h"
 #include "config/config_table.h"
 #include "model/dn.h"
 #include "util/log.h"
@@ -24,58 +25,11 @@
 #define LINE_MAX_LEN	199	/* Debian's inih: INI_MAX_LINE 200 less the NUL */
 #define SECTION_LIST "[ldap], [imocha], [mapping], [business_units], [sync] or [log]"
 
-/* Where each secret comes from when its *_file key is not set. */
-static const struct {
-	const char *key, *credential, *env;
-} secret_defs[] = {
-	{ "bind_password_file", "ldap-password", "LDAP2IMOCHA_LDAP_PASSWORD" },
-	{ "api_key_file", "api-key", "LDAP2IMOCHA_API_KEY" },
-};
-
-struct message {
-	int line;		/* 0: about the whole file, goes last */
-	size_t seq;
-	char *text;
-};
-
-enum line_kind { LINE_OTHER, LINE_KEY, LINE_CONT, LINE_IGNORE };
-#define ROW_NONE	(-1)	/* continuation lines go nowhere */
-#define ROW_BU		(-2)	/* continuation lines are more OUs */
-
-struct parse {
-	struct config *cfg;
-	const char *path;
-	FILE *fp;
-	char *buf;		/* the physical line, any length */
-	size_t bufcap;
-	int lineno;
-	enum line_kind kind;	/* of the line inih is handling */
-	bool have_key;		/* inih takes an indented line as continuation */
-	bool key_ok;		/* ... of a key line we kept */
-	char sep;		/* '=' or ':' on the last key line */
-	int row;		/* config_keys[] row continuation lines extend */
-	char *cur_name;		/* last key, whole (inih truncates its copy) */
-	size_t bu_cap;
-	int bu_empty_line;	/* "BU =" whose OUs should follow, or 0 */
-	size_t bu_len_then;	/* bu_map_len at that line */
-	int *bu_line;		/* line of each bu_map entry */
-	size_t bu_line_cap;
-	int errors;
-	struct message *msgs;	/* errors, held to be logged in line order */
-	size_t nmsgs, msgs_cap;
-	int read_errno;		/* getline's failure, if any */
-	char **raw;		/* per config_keys[] row: value as read, joined */
-	int *line;		/* per row: line it was set on; 0: not set */
-};
-
-static void perr(struct parse *, int, const char *, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* Every message is "FILE:LINE: KEY: why", or shorter when there is no
  * line or no key; each counts as one error.  They are held and logged by
  * flush_errors in line order: values are checked in table order. */
-static void
-perr(struct parse *p, int line, const char *key, const char *fmt, ...)
+void
+config_perr(struct parse *p, int line, const char *key, const char *fmt, ...)
 {
 	char msg[1024], where[32] = "";
 	struct message *m;
@@ -128,8 +82,8 @@ section_known(const char *name)
 	return false;
 }
 
-static int
-key_find(const char *section, const char *name)
+int
+config_key_find(const char *section, const char *name)
 {
 	for (size_t i = 0; i < config_nkeys; i++)
 		if ((section == NULL ||
@@ -161,14 +115,14 @@ classify_section(struct parse *p, const char *s)
 	char *name;
 
 	if (*end != ']') {
-		perr(p, p->lineno, NULL, "missing ] in section header");
+		config_perr(p, p->lineno, NULL, "missing ] in section header");
 		p->key_ok = false;
 		return LINE_IGNORE;
 	}
 	p->have_key = false;
 	name = xstrndup(s + 1, (size_t)(end - s - 1));
 	if (!section_known(name))
-		perr(p, p->lineno, NULL, "[%s]: unknown section (expected "
+		config_perr(p, p->lineno, NULL, "[%s]: unknown section (expected "
 		    SECTION_LIST ")", name);
 	free(name);
 	return LINE_OTHER;
@@ -196,13 +150,13 @@ classify(struct parse *p, const char *line)
 		return classify_section(p, s);
 	end = find_sep(s, "=:");
 	if (*end != '=' && *end != ':') {
-		perr(p, p->lineno, NULL, "expected KEY = VALUE, a [section] or "
+		config_perr(p, p->lineno, NULL, "expected KEY = VALUE, a [section] or "
 		    "a ; comment");
 		p->key_ok = false;
 		return LINE_IGNORE;
 	}
 	if (end == s) {
-		perr(p, p->lineno, NULL, "no key name before \"%c\"", *end);
+		config_perr(p, p->lineno, NULL, "no key name before \"%c\"", *end);
 		p->have_key = false;
 		return LINE_IGNORE;
 	}
@@ -233,11 +187,11 @@ reader(char *str, int num, void *stream)
 		p->buf[--n] = '\0';
 	if ((size_t)n > max || memchr(p->buf, '\0', (size_t)n) != NULL) {
 		if ((size_t)n > max)
-			perr(p, p->lineno, NULL, "line longer than %zu characters "
+			config_perr(p, p->lineno, NULL, "line longer than %zu characters "
 			    "(continue a long value on lines that start with "
 			    "white space)", max);
 		else
-			perr(p, p->lineno, NULL, "line holds a NUL byte");
+			config_perr(p, p->lineno, NULL, "line holds a NUL byte");
 		/* inih sees a blank line; what continues it is dropped. */
 		p->key_ok = false;
 		p->kind = LINE_IGNORE;
@@ -270,7 +224,7 @@ static void
 bu_settle(struct parse *p)
 {
 	if (p->bu_empty_line != 0 && p->cfg->bu_map_len == p->bu_len_then)
-		perr(p, p->bu_empty_line, p->cur_name, "no OU DN (expected BU = OU "
+		config_perr(p, p->bu_empty_line, p->cur_name, "no OU DN (expected BU = OU "
 		    "DN, e.g. Engineering = ou=Engineering,dc=example,dc=com)");
 	p->bu_empty_line = 0;
 }
@@ -285,7 +239,7 @@ on_bu_key(struct parse *p, const char *name, const char *value)
 
 	if (p->sep == ':' || (eq != NULL && memchr(eq + 1, '=', rdn -
 	    (size_t)(eq + 1 - value)) != NULL)) {
-		perr(p, p->lineno, name, "expected BU = OU DN; a BU whose name "
+		config_perr(p, p->lineno, name, "expected BU = OU DN; a BU whose name "
 		    "holds \"=\" or \":\" is given by id");
 		return;
 	}
@@ -301,13 +255,13 @@ on_bu_key(struct parse *p, const char *name, const char *value)
 static void
 unknown_key(struct parse *p, const char *section, const char *name)
 {
-	int row = key_find(NULL, name);
+	int row = config_key_find(NULL, name);
 
 	if (row != -1)
-		perr(p, p->lineno, name, "unknown key in [%s] (it belongs in [%s])",
+		config_perr(p, p->lineno, name, "unknown key in [%s] (it belongs in [%s])",
 		    section, config_keys[row].section);
 	else
-		perr(p, p->lineno, name, "unknown key in [%s]", section);
+		config_perr(p, p->lineno, name, "unknown key in [%s]", section);
 }
 
 static void
@@ -320,7 +274,7 @@ on_key(struct parse *p, const char *section, const char *name, const char *value
 	free(p->cur_name);
 	p->cur_name = xstrdup(name);
 	if (*section == '\0') {
-		perr(p, p->lineno, name, "outside any section (expected it under "
+		config_perr(p, p->lineno, name, "outside any section (expected it under "
 		    "one of " SECTION_LIST ")");
 		return;
 	}
@@ -328,10 +282,10 @@ on_key(struct parse *p, const char *section, const char *name, const char *value
 		return;		/* reported at the section header */
 	if (strcasecmp(section, "business_units") == 0)
 		on_bu_key(p, name, value);
-	else if ((row = key_find(section, name)) == -1)
+	else if ((row = config_key_find(section, name)) == -1)
 		unknown_key(p, section, name);
 	else if (p->line[row] != 0)
-		perr(p, p->lineno, name, "set again (first set on line %d)",
+		config_perr(p, p->lineno, name, "set again (first set on line %d)",
 		    p->line[row]);
 	else {
 		p->raw[row] = xstrdup(value);
@@ -380,11 +334,11 @@ parse_file(struct parse *p)
 
 	bu_settle(p);
 	if (p->read_errno != 0)
-		perr(p, 0, NULL, "%s", strerror(p->read_errno));
+		config_perr(p, 0, NULL, "%s", strerror(p->read_errno));
 	else if (rc == -2)
-		perr(p, 0, NULL, "out of memory");
+		config_perr(p, 0, NULL, "out of memory");
 	else if (rc != 0 && p->errors == 0)
-		perr(p, rc, NULL, "syntax error");	/* a line classify missed */
+		config_perr(p, rc, NULL, "syntax error");	/* a line classify missed */
 }
 
 /* A value set in the file or a default, through the same checks. */
@@ -394,7 +348,7 @@ apply(struct parse *p, const struct config_key *k, int line, const char *val)
 	char why[768];
 
 	if (*val == '\0' && (k->flags & (CF_REQUIRED | CF_NONEMPTY))) {
-		perr(p, line, k->name, "must not be empty");
+		config_perr(p, line, k->name, "must not be empty");
 		return;
 	}
 	/* An optional string set to "" is NULL: none, anonymous, default. */
@@ -402,7 +356,7 @@ apply(struct parse *p, const struct config_key *k, int line, const char *val)
 	    k->type == CT_SECRET))
 		return;
 	if (config_convert(p->cfg, k, val, why, sizeof why) == -1)
-		perr(p, line, k->name, "%s", why);
+		config_perr(p, line, k->name, "%s", why);
 }
 
 static void
@@ -416,7 +370,7 @@ apply_all(struct parse *p)
 		else if (k->def != NULL)
 			apply(p, k, 0, k->def);
 		else if (k->flags & CF_REQUIRED)
-			perr(p, 0, k->name, "required in [%s] but not set", k->section);
+			config_perr(p, 0, k->name, "required in [%s] but not set", k->section);
 	}
 }
 
@@ -431,7 +385,7 @@ check_bu_map(struct parse *p)
 		const struct bu_map_entry *e = &cfg->bu_map[i];
 
 		if ((norm[i] = dn_normalize(e->ou_dn)) == NULL) {
-			perr(p, p->bu_line[i], e->bu, "\"%s\" is not a valid DN "
+			config_perr(p, p->bu_line[i], e->bu, "\"%s\" is not a valid DN "
 			    "(expected e.g. ou=Sales,dc=example,dc=com)", e->ou_dn);
 			continue;
 		}
@@ -439,7 +393,7 @@ check_bu_map(struct parse *p)
 			if (norm[j] == NULL || strcmp(norm[i], norm[j]) != 0 ||
 			    strcmp(e->bu, cfg->bu_map[j].bu) == 0)
 				continue;
-			perr(p, p->bu_line[i], e->bu, "OU \"%s\" is already mapped "
+			config_perr(p, p->bu_line[i], e->bu, "OU \"%s\" is already mapped "
 			    "to \"%s\" on line %d", e->ou_dn, cfg->bu_map[j].bu,
 			    p->bu_line[j]);
 			break;
@@ -454,62 +408,21 @@ static void
 check_cross(struct parse *p)
 {
 	const struct config *cfg = p->cfg;
-	int row = key_find("ldap", "starttls");
+	int row = config_key_find("ldap", "starttls");
 
 	for (char **u = cfg->ldap_uris; cfg->starttls && u && *u; u++)
 		if (strncasecmp(*u, "ldaps://", 8) == 0) {
-			perr(p, p->line[row], "starttls", "yes with the ldaps:// URI "
+			config_perr(p, p->line[row], "starttls", "yes with the ldaps:// URI "
 			    "\"%s\"; pick one: ldaps://, or ldap:// with StartTLS", *u);
 			break;
 		}
 	check_bu_map(p);
 }
 
-/* 0 read, 1 no source present, -1 error logged. */
-static int
-load_secret(struct parse *p, size_t def)
-{
-	int row = key_find(NULL, secret_defs[def].key);
-	const struct config_key *k = &config_keys[row];
-	char *what = xasprintf("%s:%d: %s", p->path, p->line[row], k->name);
-	struct secret_source src = {
-		.file = p->raw[row] && *p->raw[row] ? p->raw[row] : NULL,
-		.file_what = what,
-		.credential = secret_defs[def].credential,
-		.env = secret_defs[def].env,
-	};
-	int rc = secret_load(&src, (char **)((char *)p->cfg + k->off));
-
-	free(what);
-	if (rc == -1)
-		p->errors++;
-	return rc;
-}
-
-static void
-load_secrets(struct parse *p)
-{
-	int row = key_find("ldap", "bind_password_file");
-
-	if (p->cfg->bind_dn != NULL) {
-		if (load_secret(p, 0) == 1)
-			perr(p, 0, NULL, "[ldap] bind_dn is set but no password: set "
-			    "bind_password_file, or provide $CREDENTIALS_DIRECTORY/"
-			    "ldap-password (systemd LoadCredential=) or the environment "
-			    "variable LDAP2IMOCHA_LDAP_PASSWORD");
-	} else if (p->raw[row] != NULL && *p->raw[row] != '\0')
-		log_warnx("%s:%d: bind_password_file: set but bind_dn is empty; "
-		    "binding anonymously, the password is not read", p->path,
-		    p->line[row]);
-	if (load_secret(p, 1) == 1)
-		perr(p, 0, NULL, "no iMocha API key: set api_key_file in [imocha], "
-		    "or provide $CREDENTIALS_DIRECTORY/api-key (systemd "
-		    "LoadCredential=) or the environment variable LDAP2IMOCHA_API_KEY");
-}
-
 int
 config_load(const char *path, struct config *out)
 {
+
 	struct parse p;
 
 	memset(out, 0, sizeof *out);
@@ -521,7 +434,7 @@ config_load(const char *path, struct config *out)
 	p.raw = xcalloc(config_nkeys, sizeof *p.raw);
 	p.line = xcalloc(config_nkeys, sizeof *p.line);
 	if ((p.fp = fopen(path, "re")) == NULL) {
-		perr(&p, 0, NULL, "%s", strerror(errno));
+		config_perr(&p, 0, NULL, "%s", strerror(errno));
 		goto out;
 	}
 	parse_file(&p);
@@ -530,7 +443,8 @@ config_load(const char *path, struct config *out)
 	/* The file's problems in line order, then the secrets' (secret.c
 	 * logs those as it meets them). */
 	flush_errors(&p);
-	load_secrets(&p);
+	config_load_secrets(&p);
+	config_auth_settle(&p);
 out:
 	flush_errors(&p);
 	free(p.msgs);

@@ -27,6 +27,13 @@ struct bu_map_entry {
 };
 
 /* [ldap] content_sync: whether incremental reads may be used (SPEC.md, Trust). */
+/* How the agent binds: a simple bind (or anonymous), or SASL. */
+enum sasl_mech {
+	SASL_MECH_NONE,		/* simple bind with bind_dn, or anonymous */
+	SASL_MECH_GSSAPI,	/* Kerberos from sasl_keytab */
+	SASL_MECH_EXTERNAL,	/* TLS client certificate, or ldapi:// peer identity */
+};
+
 enum content_sync {
 	CONTENT_SYNC_AUTO,	/* where the server offers them and has earned trust */
 	CONTENT_SYNC_YES,	/* wherever offered, despite a verdict; exit 3 where not */
@@ -52,6 +59,13 @@ struct config {
 	int page_size;
 	int ldap_timeout;	/* seconds */
 	int content_sync;	/* enum content_sync */
+	int sasl_mech;		/* enum sasl_mech */
+	/* Paths, after config_auth.c: the configured file, else the systemd
+	 * credential's; checked as secret files (keytab, key). */
+	char *sasl_keytab;	/* GSSAPI only */
+	char *sasl_principal;	/* NULL: the keytab's first */
+	char *tls_cert_file;	/* client certificate; NULL: none */
+	char *tls_key_file;	/* its key; NULL: none */
 
 	/* [imocha] */
 	char *base_url;		/* no trailing slash */

@@ -27,6 +27,7 @@ enum config_type {
 	CT_LEVEL,
 	CT_DEST,
 	CT_SYNCMODE,	/* content_sync: auto, yes, no */
+	CT_SASLMECH,	/* sasl_mech: GSSAPI, EXTERNAL; "": none */
 	CT_SECRET	/* the value names a file; the secret lands at off */
 };
 

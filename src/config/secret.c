@@ -176,6 +176,39 @@ secret_from_env(const char *name, char **out)
 }
 
 int
+secret_check_file(const char *path, const char *what)
+{
+	struct stat sb;
+	int fd = open_secret(path, what, false), rc = -1;
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1)
+		log_errorx("%s: %s: %s", what, path, strerror(errno));
+	else
+		rc = check_owner_mode(&sb, path, what);
+	close(fd);
+	return rc;
+}
+
+char *
+secret_credential_path(const char *name)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	struct stat sb;
+	char *path;
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	path = xasprintf("%s/%s", dir, name);
+	/* One byte or none is the units' SetCredential= fallback: no file. */
+	if (lstat(path, &sb) == 0 && (!S_ISREG(sb.st_mode) || sb.st_size > 1))
+		return path;
+	free(path);
+	return NULL;
+}
+
+int
 secret_load(const struct secret_source *src, char **out)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");

@@ -29,4 +29,13 @@ int secret_load(const struct secret_source *src, char **out);
  * missing_ok, -1 after logging "what: path: why". */
 int secret_read_file(const char *path, const char *what, bool missing_ok, char **out);
 
+/* Hold the file at path to the secret-file rule without reading it (a
+ * keytab, a private key: other libraries read them).  0, or -1 after
+ * logging "what: path: why". */
+int secret_check_file(const char *path, const char *what);
+/* $CREDENTIALS_DIRECTORY/name when that file exists (owned), else NULL;
+ * a file of one byte or none is taken for none (the units give each
+ * credential such a fallback). */
+char *secret_credential_path(const char *name);
+
 #endif

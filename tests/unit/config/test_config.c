@@ -937,11 +937,121 @@ test_sample(void)
 	free(path);
 }
 
+/* The bind settings together (config_auth.c): each mistake names its key
+ * and line, and the keytab and the client key follow the secret-file rule,
+ * from the key or from the systemd credential, never the environment. */
+static void
+test_bind_settings(void)
+{
+	struct config cfg;
+	char *kt = write_file("ldap.keytab", "keytab", 0600);
+	char *cert = write_file("client.crt", "cert", 0644);
+	char *key = write_file("client.key", "key", 0600);
+	char *creds = path_in("creds"), *text, *want;
+
+	/* GSSAPI from a keytab, over ldap:// */
+	text = xasprintf(BASE "sasl_mech = gssapi\nsasl_keytab = %s\n"
+	    "sasl_principal = agent@EXAMPLE.COM\n", kt);
+	CHECK_INT(load(text, &cfg), 0);
+	CHECK_STR(out, "");
+	CHECK_INT(cfg.sasl_mech, SASL_MECH_GSSAPI);
+	CHECK_STR(cfg.sasl_keytab, kt);
+	CHECK_STR(cfg.sasl_principal, "agent@EXAMPLE.COM");
+	config_release(&cfg);
+	free(text);
+	expect_error(BASE "sasl_mech = PLAIN\n", 4, "sasl_mech: \"PLAIN\" is not a SASL "
+	    "mechanism the agent uses (expected GSSAPI or EXTERNAL");
+	expect_error(BASE "sasl_mech = GSSAPI\n", 4, "sasl_mech: GSSAPI needs a keytab: "
+	    "set sasl_keytab, or provide $CREDENTIALS_DIRECTORY/ldap-keytab");
+	/* A keytab others can read is refused like any secret file. */
+	chmod(kt, 0644);
+	text = xasprintf(BASE "sasl_mech = GSSAPI\nsasl_keytab = %s\n", kt);
+	want = xasprintf("%s:5: sasl_keytab: %s: readable by others (mode 0644); "
+	    "run: chmod 600 %s", ini, kt, kt);
+	expect_error(text, -1, want);
+	free(want);
+	free(text);
+	chmod(kt, 0600);
+	/* ... and the credential's the same; the environment is no source. */
+	mkdir(creds, 0700);
+	free(write_file("creds/ldap-keytab", "keytab", 0640));
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	CHECK_INT(load(BASE "sasl_mech = GSSAPI\n", &cfg), 0);
+	want = path_in("creds/ldap-keytab");
+	CHECK_STR(cfg.sasl_keytab, want);
+	free(want);
+	config_release(&cfg);
+	free(write_file("creds/ldap-keytab", "keytab", 0604));
+	expect_error(BASE "sasl_mech = GSSAPI\n", -1,
+	    "$CREDENTIALS_DIRECTORY/ldap-keytab: ");
+	CHECK_HAS(out, "readable by others");
+	unsetenv("CREDENTIALS_DIRECTORY");
+	setenv("LDAP2IMOCHA_LDAP_KEYTAB", kt, 1);
+	expect_error(BASE "sasl_mech = GSSAPI\n", 4, "sasl_mech: GSSAPI needs a keytab");
+	unsetenv("LDAP2IMOCHA_LDAP_KEYTAB");
+
+	/* A SASL bind takes no bind_dn; its keys mean nothing without it. */
+	expect_error(BASE "bind_dn = cn=agent,dc=example,dc=com\nsasl_mech = EXTERNAL\n"
+	    "uri = ldapi:///\n", 4, "bind_dn: set with sasl_mech = EXTERNAL, whose identity "
+	    "comes from the client certificate or the ldapi:// peer; leave bind_dn empty");
+	CHECK_HASNT(out, "no password");
+	text = xasprintf(BASE "sasl_keytab = %s\n", kt);
+	expect_error(text, 4, "sasl_keytab: set, but sasl_mech is empty (a simple bind); "
+	    "it is for sasl_mech = GSSAPI");
+	free(text);
+
+	/* EXTERNAL: over ldapi://, or TLS with a client certificate. */
+	CHECK_INT(load("[ldap]\nuri = ldapi:///\nbase_dn = dc=example,dc=com\n"
+	    "sasl_mech = EXTERNAL\n", &cfg), 0);
+	CHECK_INT(cfg.sasl_mech, SASL_MECH_EXTERNAL);
+	config_release(&cfg);
+	expect_error(BASE "sasl_mech = EXTERNAL\n", 4, "sasl_mech: EXTERNAL over "
+	    "\"ldap://localhost\": that connection carries no identity");
+	expect_error("[ldap]\nuri = ldaps://x\nbase_dn = dc=x\nsasl_mech = EXTERNAL\n", 4,
+	    "sasl_mech: EXTERNAL over \"ldaps://x\" needs a client certificate: set "
+	    "tls_cert_file and tls_key_file");
+	text = xasprintf("[ldap]\nuri = ldap://x\nstarttls = yes\nbase_dn = dc=x\n"
+	    "sasl_mech = EXTERNAL\ntls_cert_file = %s\ntls_key_file = %s\n", cert, key);
+	CHECK_INT(load(text, &cfg), 0);
+	CHECK_STR(cfg.tls_cert_file, cert);
+	CHECK_STR(cfg.tls_key_file, key);
+	config_release(&cfg);
+	free(text);
+
+	/* A certificate and its key go together; the key is a secret file. */
+	text = xasprintf(BASE "tls_cert_file = %s\n", cert);
+	expect_error(text, 4, "tls_cert_file: set, but no key for it: set tls_key_file, or "
+	    "provide $CREDENTIALS_DIRECTORY/ldap-tls-key");
+	free(text);
+	text = xasprintf(BASE "tls_key_file = %s\n", key);
+	expect_error(text, 4, "tls_key_file: set, but tls_cert_file is not");
+	free(text);
+	chmod(key, 0660);
+	text = xasprintf(BASE "tls_cert_file = %s\ntls_key_file = %s\n", cert, key);
+	want = xasprintf("%s:5: tls_key_file: %s: group-writable", ini, key);
+	expect_error(text, -1, want);
+	free(want);
+	free(text);
+	text = xasprintf(BASE "tls_cert_file = %s/none.crt\ntls_key_file = %s\n", dir, key);
+	expect_error(text, 4, "tls_cert_file: ");
+	CHECK_HAS(out, "none.crt: No such file or directory");
+	free(text);
+
+	unlink(kt);
+	unlink(cert);
+	unlink(key);
+	free(kt);
+	free(cert);
+	free(key);
+	free(creds);
+}
+
 static void
 cleanup(void)
 {
 	static const char *const names[] = { "t.ini", "api.key", "k.key",
-	    "owned.key", "real.key", "link.key", "creds/ldap-password", "creds" };
+	    "owned.key", "real.key", "link.key", "creds/ldap-password", "creds/ldap-keytab",
+	    "creds" };
 	char *p;
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -986,6 +1096,7 @@ main(void)
 	RUN(test_secret_modes);
 	RUN(test_secret_owner_and_kind);
 	RUN(test_secret_content);
+	RUN(test_bind_settings);
 	RUN(test_parse_duration);
 	RUN(test_parse_limit);
 	RUN(test_limit_resolve);
