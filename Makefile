@@ -38,7 +38,7 @@ SANFLAGS :=
 OPT      ?= -O2 -g
 endif
 
-PKGS     := ldap lber libcurl sqlite3 libcjson inih
+PKGS     := ldap lber libcurl sqlite3 libcjson inih krb5 krb5-gssapi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -10,10 +10,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ldap/ldapbind.h"
 #include "util/log.h"
 #include "util/xmem.h"
 
@@ -237,8 +239,46 @@ conn_uses_tls(const struct config *cfg, const char *uri)
 	    (cfg->starttls && strncasecmp(uri, "ldap://", 7) == 0);
 }
 
+/*
+ * One TLS context serves every connection of the process that has the
+ * same TLS settings: GnuTLS reads the CA bundle (about 15 ms for the
+ * system's) and the client certificate once, not per connection, and
+ * libldap 2.5 never frees the copies it makes of a client key and
+ * certificate when it builds a context (tls_g.c, tlsg_ctx_init), which a
+ * daemon would otherwise lose at every connection.  The settings include
+ * the files' change times, so a renewed certificate is read again at the
+ * next connection.  A context given up for another stays allocated: it
+ * happens when the settings change, not per connection.
+ */
+static struct {
+	void *ctx;		/* libldap's tls_ctx, one reference held */
+	char *settings;		/* what it was built from */
+} shared_tls;
+
+/* The settings a context is built from, as one string (owned). */
+static char *
+tls_settings(const struct config *cfg, const char *ca, int require)
+{
+	const char *files[] = { ca, cfg->tls_cert_file, cfg->tls_key_file };
+	char *s = xasprintf("%d", require), *more;
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if (files[i] != NULL && stat(files[i], &sb) == 0)
+			more = xasprintf("%s|%s@%lld.%ld+%lld", s, files[i],
+			    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+			    (long long)sb.st_size);
+		else
+			more = xasprintf("%s|%s", s, files[i] ? files[i] : "");
+		free(s);
+		s = more;
+	}
+	return s;
+}
+
 /* TLS options on this handle only; NEWCTX last builds the handle's TLS
- * context from them (and reads the CA file now, so a bad one shows here). */
+ * context from them (and reads the CA file now, so a bad one shows here),
+ * unless the process has one for the same settings already. */
 static int
 conn_tls_options(const struct config *cfg, const char *uri, LDAP *ld)
 {
@@ -246,9 +286,12 @@ conn_tls_options(const struct config *cfg, const char *uri, LDAP *ld)
 	    LDAP_OPT_X_TLS_NEVER : LDAP_OPT_X_TLS_DEMAND;
 	int min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, client = 0;
 	const char *ca = cfg->ldap_ca_file ? cfg->ldap_ca_file : system_ca_bundle();
-	char *what;
+	char *what, *settings;
+	void *ctx = NULL;
 	int rc;
 
+	/* Per handle as well: libldap checks the server's name against the
+	 * handle's setting, not the context's. */
 	if (opt_set(ld, uri, LDAP_OPT_X_TLS_REQUIRE_CERT, &require,
 	    "cannot set the certificate check") == -1 ||
 	    opt_set(ld, uri, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min,
@@ -259,30 +302,56 @@ conn_tls_options(const struct config *cfg, const char *uri, LDAP *ld)
 		    strerror(errno));
 		return -1;
 	}
+	settings = tls_settings(cfg, ca, require);
+	if (shared_tls.ctx != NULL && strcmp(settings, shared_tls.settings) == 0) {
+		free(settings);
+		return opt_set(ld, uri, LDAP_OPT_X_TLS_CTX, shared_tls.ctx,
+		    "cannot use the process's TLS context");
+	}
 	if (ca != NULL && opt_set(ld, uri, LDAP_OPT_X_TLS_CACERTFILE, ca,
 	    "cannot set the CA file") == -1)
-		return -1;
+		goto fail;
 	if (ca == NULL)
 		log_debug("LDAP %s: no CA file given nor system bundle found; "
 		    "libldap's own defaults apply", uri);
-	what = xasprintf("cannot set up TLS (CA file %s)", ca ? ca : "none");
+	/* A client certificate: EXTERNAL's identity, or one a server asks of
+	 * every client. */
+	if (cfg->tls_cert_file != NULL &&
+	    (opt_set(ld, uri, LDAP_OPT_X_TLS_CERTFILE, cfg->tls_cert_file,
+	    "cannot set the client certificate (tls_cert_file)") == -1 ||
+	    opt_set(ld, uri, LDAP_OPT_X_TLS_KEYFILE, cfg->tls_key_file,
+	    "cannot set the client key (tls_key_file)") == -1))
+		goto fail;
+	what = xasprintf("cannot set up TLS (CA file %s%s%s)", ca ? ca : "none",
+	    cfg->tls_cert_file ? ", client certificate " : "",
+	    cfg->tls_cert_file ? cfg->tls_cert_file : "");
 	rc = opt_set(ld, uri, LDAP_OPT_X_TLS_NEWCTX, &client, what);
 	free(what);
+	/* Getting the handle's context takes a reference: the process's. */
+	if (rc == 0 && ldap_get_option(ld, LDAP_OPT_X_TLS_CTX, &ctx) == LDAP_OPT_SUCCESS &&
+	    ctx != NULL) {
+		shared_tls.ctx = ctx;
+		free(shared_tls.settings);
+		shared_tls.settings = settings;
+		return 0;
+	}
+	free(settings);
 	return rc;
+fail:
+	free(settings);
+	return -1;
 }
 
 /*
  * StartTLS when asked, and only where it means something (ldaps:// is TLS
- * already, ldapi:// a local socket), then a simple bind, or an anonymous
- * one: either way an operation, so an unreachable server shows here and
- * the next URI gets its turn.  Returns libldap's code; *what names the
- * step that failed.
+ * already, ldapi:// a local socket), then the bind (ldapbind.c): either
+ * way an operation, so an unreachable server shows here and the next URI
+ * gets its turn.  Returns libldap's code; *what names the step that
+ * failed.
  */
 static int
 conn_handshake(const struct config *cfg, const char *uri, LDAP *ld, char **what)
 {
-	struct berval cred = { 0, "" };
-	const char *dn = NULL;
 	int lrc;
 
 	*what = NULL;
@@ -293,22 +362,7 @@ conn_handshake(const struct config *cfg, const char *uri, LDAP *ld, char **what)
 			return lrc;
 		}
 	}
-	if (cfg->bind_dn != NULL && cfg->bind_dn[0] != '\0') {
-		dn = cfg->bind_dn;
-		cred.bv_val = cfg->bind_password;
-		cred.bv_len = strlen(cfg->bind_password);
-	}
-	lrc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (lrc == LDAP_STRONG_AUTH_REQUIRED && !cfg->starttls &&
-	    strncasecmp(uri, "ldap://", 7) == 0)
-		/* Active Directory's rule: no simple bind without TLS. */
-		*what = xasprintf("%s%s failed; the server takes no simple bind on a "
-		    "connection without TLS: use ldaps:// in [ldap] uri, or starttls = yes",
-		    dn ? "bind as " : "anonymous bind", dn ? dn : "");
-	else if (lrc != LDAP_SUCCESS)
-		*what = dn ? xasprintf("bind as %s failed", dn) :
-		    xstrdup("anonymous bind failed");
-	return lrc;
+	return ldapbind(cfg, uri, ld, conn_uses_tls(cfg, uri), what);
 }
 
 /* What libldap leaves unsaid about a failed attempt.  GnuTLS reports a
@@ -320,11 +374,15 @@ conn_why(const struct config *cfg, const char *uri, const struct attempt *a, int
 
 	if (a->fired)
 		return xasprintf(" (no answer in %d s)", a->seconds);
+	/* A server refusing the client's certificate, or asking for one
+	 * it did not get, says no more than a bad server certificate does. */
 	if (tls && a->connected && (lrc == LDAP_SERVER_DOWN || lrc == LDAP_CONNECT_ERROR))
-		return xstrdup(" (the TLS handshake or the certificate check "
+		return xasprintf(" (the TLS handshake or the certificate check "
 		    "failed: is [ldap] ca_file the CA that signed the server's "
 		    "certificate, and does the certificate name the host in "
-		    "the URI?)");
+		    "the URI? %s)", cfg->tls_cert_file ? "Or the server refused the "
+		    "client certificate (tls_cert_file)" : "Or the server demands a "
+		    "client certificate (tls_cert_file)");
 	return xstrdup("");
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "ldap/ldapbind.h"
 #include "ldap/ldapconn.h"
 #include "ldap/ldapsrc_int.h"
 #include "util/log.h"
@@ -312,7 +313,7 @@ ldapsrc_close(struct ldapsrc *src)
 static int
 check_base(const struct config *cfg)
 {
-	char *attrs[2] = { attr_none, NULL }, *diag;
+	char *attrs[2] = { attr_none, NULL }, *diag, *who;
 	LDAPMessage *res = NULL;
 	struct timeval tv = { cfg->ldap_timeout, 0 };
 	const char *uri;
@@ -336,8 +337,9 @@ check_base(const struct config *cfg)
 		free(diag);
 		goto out;
 	}
-	log_info("LDAP %s: bound as %s and read base_dn %s", uri,
-	    cfg->bind_dn && cfg->bind_dn[0] ? cfg->bind_dn : "anonymous", cfg->base_dn);
+	who = ldapbind_identity(cfg, ld);
+	log_info("LDAP %s: bound as %s and read base_dn %s", uri, who, cfg->base_dn);
+	free(who);
 	rc = 0;
 out:
 	ldap_msgfree(res);
