@@ -51,3 +51,82 @@ tls_make_certs() {
 	}
 	chmod 644 "$1/ca.pem" "$1/server.pem"
 }
+
+# tls_make_ca DIR [DAYS [NAME]]: a CA alone (DIR/ca.pem, DIR/ca.key;
+# DIR/openssl.log on failure), EC P-256, valid DAYS (default 2), its
+# subject CN=NAME (default "ldap2imocha other CA <random>").  For a client
+# certificate a server must refuse: pass the trusted CA's own name to make
+# an impostor that only the signature gives away.
+tls_make_ca() {
+	command -v openssl >/dev/null 2>&1 || {
+		echo "tls_make_ca: openssl not found: install the Debian package openssl" >&2
+		return 1
+	}
+	mkdir -p "$1" || return 1
+	_tmca_days=${2:-2}
+	_tmca_name=${3:-ldap2imocha other CA $(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')}
+	(
+		cd "$1" || exit 1
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -keyout ca.key -out ca.pem -days "$_tmca_days" \
+		    -subj "/CN=$_tmca_name" \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign,cRLSign"
+	) >"$1/openssl.log" 2>&1 || {
+		cat "$1/openssl.log" >&2
+		return 1
+	}
+	chmod 644 "$1/ca.pem"
+}
+
+# tls_make_client_cert CADIR OUT SUBJECT [DAYS]: a TLS client certificate
+# (OUT.pem, mode 0644) and its EC P-256 key (OUT.key, 0600) signed by the
+# CA in CADIR (CADIR/ca.pem and ca.key, as tls_make_certs or tls_make_ca
+# leave them; OUT.log says what went wrong), valid DAYS (default 2).
+# SUBJECT is written the LDAP way, most specific RDN first, e.g.
+# "CN=imocha-sync,OU=Services,DC=example,DC=com": what slapd shows as the
+# SASL EXTERNAL identity (normalized: lower case).  Plain RDNs only: no
+# multi-valued RDN (+), no escapes, no "/" or '"'.
+tls_make_client_cert() {
+	command -v openssl >/dev/null 2>&1 || {
+		echo "tls_make_client_cert: openssl not found: install the Debian package openssl" >&2
+		return 1
+	}
+	case $3 in
+	'' | *[+\\/\"]* | *,,* | ,* | *,)
+		echo "tls_make_client_cert: subject not supported: $3" >&2
+		return 1
+		;;
+	esac
+	if [ ! -f "$1/ca.pem" ] || [ ! -f "$1/ca.key" ]; then
+		echo "tls_make_client_cert: no CA in $1" >&2
+		return 1
+	fi
+	mkdir -p "$(dirname "$2")" || return 1
+	# openssl's -subj lists the RDNs the other way round, "/" first.
+	_tmcc_subj=$(printf '%s\n' "$3" | tr ',' '\n' |
+	    sed 's/^ *//; s/ *$//; s/ *= */=/' | sed -n '1!G; h; $p' |
+	    tr '\n' '/' | sed 's,^,/,; s,/$,,')
+	_tmcc_serial=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	(
+		umask 077
+		cat >"$2.ext" <<-EOF
+		basicConstraints = critical, CA:FALSE
+		keyUsage = critical, digitalSignature
+		extendedKeyUsage = clientAuth
+		EOF
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -keyout "$2.key" -out "$2.csr" -subj "$_tmcc_subj" &&
+		openssl x509 -req -in "$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
+		    -set_serial "0x$_tmcc_serial" -days "${4:-2}" -extfile "$2.ext" \
+		    -out "$2.pem"
+	) >"$2.log" 2>&1 || {
+		cat "$2.log" >&2
+		rm -f "$2.csr" "$2.ext"
+		return 1
+	}
+	rm -f "$2.csr" "$2.ext"
+	chmod 600 "$2.key"
+	chmod 644 "$2.pem"
+}

@@ -8,6 +8,7 @@
 #	dn=$(samba_user_add "$T/ad" "$SAMBA_PEOPLE" ann ann@example.com Ann Active)
 #	samba_user_disable "$T/ad" "$dn"
 #	samba_use "$T/ad"	# re-export that instance's SAMBA_* values
+#	samba_keytab "$T/ad" "$T/agent.keytab"	# Kerberos: see below
 #
 # The domain: realm EXAMPLE.COM, NetBIOS domain EXAMPLE, base
 # DC=example,DC=com (the slapd rig's suffix), DC dc1.example.com.  After
@@ -32,6 +33,43 @@
 # TLS is always on (AD refuses simple binds without it), so there is no
 # SAMBA_TLS knob.
 #
+# Kerberos (GSSAPI binds): the DC's KDC listens on 127.0.0.N:88, and
+# $SAMBA_KRB5_CONF is a krb5.conf for it alone (KDC by address, no DNS, no
+# hostname canonicalisation, no reverse lookups; default ccache and client
+# keytab inside DIR, so a tool run without KRB5CCNAME writes nothing
+# outside it).  samba_start gives the DC's account the SPN ldap/127.0.0.N
+# ($SAMBA_LDAP_SPN): what a client asks for with the URI host as written
+# (MIT krb5 with dns_canonicalize_hostname = false, libldap with
+# LDAP_OPT_X_SASL_NOCANON or ldapsearch -N).  An IP-address SPN works:
+# MIT finds no realm for the address, asks the default realm's KDC, and
+# Samba's KDC finds the SPN.  Then, with KRB5_CONFIG=$SAMBA_KRB5_CONF:
+#	samba_keytab "$T/ad" "$T/agent.keytab"	# $SAMBA_AGENT_PRINCIPAL's keys
+#	KRB5CCNAME=FILE:$T/cc kinit -kt "$T/agent.keytab" "$SAMBA_AGENT_PRINCIPAL"
+#	KRB5CCNAME=FILE:$T/cc ldapsearch -Y GSSAPI -N -H "$SAMBA_URI" ...
+# works over plain ldap:// (GSSAPI sign and seal: Samba requires one of
+# them there) and over ldaps:// only without them (-O maxssf=0): Samba,
+# like Windows AD, refuses sign or seal inside TLS, and the rig sets
+# "ldap server require strong auth = allow_sasl_over_tls" so that a SASL
+# bind without them is taken inside TLS (Samba's default, "yes", refuses
+# every SASL bind on ldaps://; Windows AD takes it).  Simple binds on
+# plain ldap:// are refused still.
+# Measured with Samba 4.17 and MIT krb5 1.20 (rig_samba_kerberos.sh
+# checks most of it):
+#  - the KDC grants any lifetime asked for (kinit -l 30s: a 30 s TGT), but
+#    its PAC check refuses a service ticket for a TGT with 120 s or less
+#    left (KRB_AP_ERR_TKT_EXPIRED, "Ticket expired"; samba.log at debug
+#    level 5: "Verify PAC failed ... with Ticket expired"): the shortest
+#    TGT that binds is 121 s, and only in its first seconds.  The service
+#    ticket ends with the TGT, and Samba ends a connection bound with it
+#    then: the next request gets a notice of disconnection (52, "The
+#    server has timed out this connection");
+#  - a skewed client clock: MIT's kinit takes the KDC's time (kdc_timesync,
+#    on by default) and keeps the offset in the ccache, so the same clock
+#    binds; with kdc_timesync = 0, "Clock skew too great";
+#  - an unreachable KDC: "Cannot contact any KDC for realm 'EXAMPLE.COM'",
+#    at once for a closed port, after 27 s for one that never answers;
+#  - an SPN the DC lacks: "Server not found in Kerberos database".
+#
 # Provisioning costs about 6 s, so it is done once into a cache that every
 # test program shares, and each start copies the stopped domain from there.
 # Cache: ${L2I_SERVER_CACHE:-${TMPDIR:-/tmp}/l2i-server-cache}/
@@ -49,12 +87,15 @@
 # Exports: SAMBA_DIR SAMBA_ADDR SAMBA_URI SAMBA_LDAPS_URI SAMBA_CA
 # SAMBA_PID SAMBA_SUFFIX SAMBA_REALM SAMBA_DOMAIN SAMBA_HOST SAMBA_PEOPLE
 # SAMBA_ROOTDN SAMBA_ROOTPW SAMBA_AGENT_DN SAMBA_AGENT_PW SAMBA_USER_PW
-# SAMBA_CONF SAMBA_KRB5_CONF.
+# SAMBA_CONF SAMBA_KRB5_CONF SAMBA_AGENT_PRINCIPAL SAMBA_ROOT_PRINCIPAL
+# SAMBA_LDAP_SPN.
 #
 # Files in DIR: Samba's own tree (etc/smb.conf, private/sam.ldb, state/,
 # run/...), samba.log (Samba's output: the first place to look), addr, uri,
 # ldaps_uri, pid, rootpw, agentpw, userpw, krb5.conf, tls/ (ca.pem,
-# server.pem, server.key), claim (the address claim's path).
+# server.pem, server.key), claim (the address claim's path), krb5cc (the
+# default ccache of $SAMBA_KRB5_CONF, when a tool made one), keytab.log
+# (samba_keytab's last samba-tool output).
 #
 # System state: nothing is written outside DIR and the cache.  Samba logs
 # to stdout (--debug-stdout): without that it creates
@@ -72,6 +113,12 @@ SAMBA_HOST=dc1.example.com
 SAMBA_PEOPLE="OU=People,$SAMBA_SUFFIX"
 SAMBA_ROOTDN="CN=Administrator,CN=Users,$SAMBA_SUFFIX"
 SAMBA_AGENT_DN="CN=imocha-sync,OU=Services,$SAMBA_SUFFIX"
+# Kerberos principals: the service account's, and another account's (for
+# a keytab that does not hold the service account's keys).
+SAMBA_AGENT_PRINCIPAL="imocha-sync@$SAMBA_REALM"
+SAMBA_ROOT_PRINCIPAL="Administrator@$SAMBA_REALM"
+# The DC's computer account, which holds its SPNs.
+_SAMBA_DC_DN="CN=$(echo "${SAMBA_HOST%%.*}" | tr '[:lower:]' '[:upper:]'),OU=Domain Controllers,$SAMBA_SUFFIX"
 _SAMBA_SBIN=/usr/sbin
 
 # samba_require: skip the whole program unless Samba's AD DC, python3-samba,
@@ -112,10 +159,12 @@ samba_use() {
 	SAMBA_USER_PW=$(cat "$1/userpw" 2>/dev/null)
 	SAMBA_CONF=$1/etc/smb.conf
 	SAMBA_KRB5_CONF=$1/krb5.conf
+	SAMBA_LDAP_SPN=ldap/$SAMBA_ADDR
 	export SAMBA_DIR SAMBA_ADDR SAMBA_URI SAMBA_LDAPS_URI SAMBA_CA \
 	    SAMBA_PID SAMBA_SUFFIX SAMBA_REALM SAMBA_DOMAIN SAMBA_HOST \
 	    SAMBA_PEOPLE SAMBA_ROOTDN SAMBA_ROOTPW SAMBA_AGENT_DN \
-	    SAMBA_AGENT_PW SAMBA_USER_PW SAMBA_CONF SAMBA_KRB5_CONF
+	    SAMBA_AGENT_PW SAMBA_USER_PW SAMBA_CONF SAMBA_KRB5_CONF \
+	    SAMBA_AGENT_PRINCIPAL SAMBA_ROOT_PRINCIPAL SAMBA_LDAP_SPN
 }
 
 # _samba_secret FILE VALUE: a password file without a newline (the ldap
@@ -334,6 +383,11 @@ _samba_conf() {
 	tls keyfile = $1/tls/server.key
 	tls certfile = $1/tls/server.pem
 	tls cafile = $1/tls/ca.pem
+	# A SASL bind (GSSAPI) without sign or seal is taken inside TLS, as
+	# Windows AD takes it; the default (yes) refuses every SASL bind on
+	# ldaps:// and StartTLS, since sign or seal are refused there too.
+	# Simple binds still need TLS.
+	ldap server require strong auth = allow_sasl_over_tls
 	# Nothing here must survive a crash: no fsync per write.
 	ldb:nosync = true
 	# Two workers a service, not four: still concurrent, and it starts in
@@ -342,15 +396,31 @@ _samba_conf() {
 	EOF
 }
 
+# _samba_krb5_conf DIR KDC [LINE...]: the instance's krb5.conf, its KDC
+# at KDC (HOST or HOST:PORT), LINEs added to [libdefaults].  The default
+# ccache and client keytab are in DIR (the rig never writes client.keytab:
+# MIT's GSSAPI must not get tickets behind a test's back).
 _samba_krb5_conf() {
+	_sk5_dir=$1 _sk5_kdc=$2
+	shift 2
 	cat <<-EOF
+	# written by tests/lib/samba_ad.sh for the instance in $_sk5_dir
 	[libdefaults]
 	    default_realm = $SAMBA_REALM
 	    dns_lookup_realm = false
 	    dns_lookup_kdc = false
+	    rdns = false
+	    dns_canonicalize_hostname = false
+	    default_ccache_name = FILE:$_sk5_dir/krb5cc
+	    default_client_keytab_name = FILE:$_sk5_dir/client.keytab
+	EOF
+	for _sk5_l in "$@"; do
+		printf '    %s\n' "$_sk5_l"
+	done
+	cat <<-EOF
 	[realms]
 	    $SAMBA_REALM = {
-	        kdc = $2
+	        kdc = $_sk5_kdc
 	    }
 	EOF
 }
@@ -463,6 +533,7 @@ samba_start() {
 	_t_register stop "samba_stop $_ss_dir"
 	_samba_launch "$_ss_dir" || return 1
 	samba_use "$_ss_dir"
+	samba_spn "$_ss_dir" add "ldap/$_ss_addr"
 }
 
 # samba_stop DIR: stop the instance, its whole process group, and wait
@@ -722,4 +793,69 @@ samba_bulk_add() {
 		tail -n 3 "$1/bulk.0.out" "$1/bulk.1.out" | sed 's/^/  /' >&2
 	fi
 	return "$_sba_rc"
+}
+
+# --- Kerberos -----------------------------------------------------------------
+
+# samba_require_krb5: skip the whole program unless MIT's Kerberos tools
+# and Cyrus SASL's GSSAPI module are there (samba_require besides).
+samba_require_krb5() {
+	require_cmd kinit krb5-user
+	require_cmd klist krb5-user
+	for _srk_f in /usr/lib/*/sasl2/libgssapiv2.so; do
+		[ -f "$_srk_f" ] ||
+		    skip_all "Cyrus SASL's GSSAPI module not found: install the Debian package libsasl2-modules-gssapi-mit"
+	done
+	return 0
+}
+
+# samba_krb5_conf DIR [KDC [LINE...]]: print a krb5.conf for the instance
+# in DIR, as $SAMBA_KRB5_CONF is, but with its KDC at KDC (HOST or
+# HOST:PORT; empty: the instance's address) and LINEs added to
+# [libdefaults].  E.g. a KDC that refuses at once: the instance's address
+# with a port nothing listens on, "$SAMBA_ADDR:1"; a lifetime for tickets
+# the agent asks for: "" "ticket_lifetime = 150s"; no adopting of the
+# KDC's clock: "" "kdc_timesync = 0" (see the header).
+samba_krb5_conf() {
+	_skc_dir=$(cd "$1" && pwd) || return 1
+	_skc_kdc=${2:-$(cat "$_skc_dir/addr")}
+	shift
+	[ $# -gt 0 ] && shift
+	_samba_krb5_conf "$_skc_dir" "$_skc_kdc" "$@"
+}
+
+# samba_keytab DIR FILE [PRINCIPAL]: export PRINCIPAL's keys (default
+# $SAMBA_AGENT_PRINCIPAL, the service account) from the instance into the
+# keytab FILE, mode 0600, replacing FILE.  "$SAMBA_ROOT_PRINCIPAL" gives a
+# keytab that does not hold the service account's keys.  The keys are the
+# account's now: a password change later makes them stale.
+samba_keytab() {
+	rm -f "$2" || return 1
+	(umask 077 && samba-tool domain exportkeytab "$2" \
+	    --principal="${3:-$SAMBA_AGENT_PRINCIPAL}" -s "$1/etc/smb.conf" \
+	    >"$1/keytab.log" 2>&1) || {
+		echo "samba_keytab: exporting ${3:-$SAMBA_AGENT_PRINCIPAL} failed:" >&2
+		sed 's/^/  /' "$1/keytab.log" >&2
+		return 1
+	}
+	# exportkeytab writes nothing for a principal it does not know.
+	[ -s "$2" ] || {
+		echo "samba_keytab: no keys for ${3:-$SAMBA_AGENT_PRINCIPAL}" >&2
+		return 1
+	}
+	chmod 0600 "$2"
+}
+
+# samba_spn DIR add|delete SPN: add SPN to the DC's account, or take it
+# off (a bind asking for it then fails: "Server not found in Kerberos
+# database").  samba_start adds ldap/ADDR.
+samba_spn() {
+	printf 'dn: %s\nchangetype: modify\n%s: servicePrincipalName\nservicePrincipalName: %s\n\n' \
+	    "$_SAMBA_DC_DN" "$2" "$3" | samba_modify "$1"
+}
+
+# samba_spns DIR: print the SPNs of the DC's account, one a line.
+samba_spns() {
+	samba_search "$1" -b "$_SAMBA_DC_DN" -s base servicePrincipalName |
+	    sed -n 's/^servicePrincipalName: //p'
 }

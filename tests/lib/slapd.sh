@@ -20,13 +20,40 @@
 #				retried on another, like any "address in use")
 #	SLAPD_PRELOAD=FILE	more LDIF loaded offline with slapadd -q (fast
 #				bulk loads: 100k users in a few seconds)
+#	SLAPD_TLS_VERIFY_CLIENT=try|demand
+#				SLAPD_TLS=1 and more: slapd asks TLS clients
+#				for a certificate from the rig's CA
+#				(TLSVerifyClient; try: a client without one
+#				still gets in, demand: its TLS session fails;
+#				a bad one fails both).  The rig makes a client
+#				certificate that SASL EXTERNAL maps to the
+#				agent account (authz-regexp), and one signed by
+#				another CA that bears the rig CA's name.
+#	SLAPD_CLIENT_SUBJECT=DN	that certificate's subject, LDAP order
+#				(default CN=imocha-sync,OU=Services,
+#				DC=example,DC=com; see tls_make_client_cert)
+#	SLAPD_LDAPI_EXTERNAL=1	SASL EXTERNAL over ldapi:// from this uid and
+#				gid (peer credentials, `id -u`/`id -g` at
+#				start) binds as the agent account
+# The agent reached by SASL EXTERNAL is the agent: same ACLs, same limits.
+# Other identities are untouched (EXTERNAL from another uid, or with a
+# certificate of another subject, is that identity, which reads as any
+# bound DN does).  slapd.conf, not cn=config: authz-regexp lines are tried
+# in file order, first match wins (no {N} prefixes).
+#
 # Exports: SLAPD_DIR SLAPD_URI SLAPD_LDAPS_URI SLAPD_LDAPI_URI SLAPD_CA
-# SLAPD_PID SLAPD_ROOTDN SLAPD_ROOTPW SLAPD_AGENT_DN SLAPD_AGENT_PW.
+# SLAPD_PID SLAPD_ROOTDN SLAPD_ROOTPW SLAPD_AGENT_DN SLAPD_AGENT_PW, and
+# with SLAPD_TLS_VERIFY_CLIENT (else empty): SLAPD_CLIENT_CERT
+# SLAPD_CLIENT_KEY (the agent's certificate and key) SLAPD_FOREIGN_CERT
+# SLAPD_FOREIGN_KEY (same subject, signed by the other CA: refused).
+# Give them to libldap as LDAPTLS_CERT, LDAPTLS_KEY (with LDAPTLS_CACERT
+# = SLAPD_CA) and bind with -Y EXTERNAL.
 #
 # Files in DIR: slapd.conf, base.ldif, db/, slapd.log (slapd's stderr: the
 # first place to look), slapd-retried.log (starts that found a port in
 # use), rootpw, agentpw, uri, ldaps_uri, ldapi_uri, pid, tls/ (ca.pem,
-# server.pem, server.key).
+# server.pem, server.key; with SLAPD_TLS_VERIFY_CLIENT also agent.pem,
+# agent.key, foreign.pem, foreign.key, foreign-ca/).
 
 SLAPD_SUFFIX="dc=example,dc=com"
 SLAPD_ROOTDN="cn=admin,$SLAPD_SUFFIX"
@@ -34,9 +61,10 @@ SLAPD_AGENT_DN="cn=imocha-sync,ou=Services,$SLAPD_SUFFIX"
 _SLAPD_SBIN=/usr/sbin
 _SLAPD_MODDIR=/usr/lib/ldap
 _SLAPD_SCHEMADIR=/etc/ldap/schema
+_SLAPD_CLIENT_SUBJECT="CN=imocha-sync,OU=Services,DC=example,DC=com"
 
 # slapd_require: skip the whole program unless slapd, ldap-utils (and, with
-# SLAPD_TLS=1, openssl) are installed.
+# SLAPD_TLS=1 or SLAPD_TLS_VERIFY_CLIENT, openssl) are installed.
 slapd_require() {
 	for _sr_c in slapd slapadd slappasswd; do
 		[ -x "$_SLAPD_SBIN/$_sr_c" ] ||
@@ -47,8 +75,13 @@ slapd_require() {
 	for _sr_c in ldapsearch ldapadd ldapmodify ldapdelete ldapmodrdn; do
 		require_cmd "$_sr_c" ldap-utils
 	done
-	[ "${SLAPD_TLS:-0}" = 1 ] && require_cmd openssl openssl
+	_slapd_tls_on && require_cmd openssl openssl
 	return 0
+}
+
+# _slapd_tls_on: true when the knobs ask for TLS.
+_slapd_tls_on() {
+	[ "${SLAPD_TLS:-0}" = 1 ] || [ -n "${SLAPD_TLS_VERIFY_CLIENT:-}" ]
 }
 
 # slapd_use DIR: export the SLAPD_* values of the instance in DIR.
@@ -62,8 +95,15 @@ slapd_use() {
 	SLAPD_PID=$(cat "$1/pid" 2>/dev/null)
 	SLAPD_ROOTPW=$(cat "$1/rootpw" 2>/dev/null)
 	SLAPD_AGENT_PW=$(cat "$1/agentpw" 2>/dev/null)
+	SLAPD_CLIENT_CERT= SLAPD_CLIENT_KEY= SLAPD_FOREIGN_CERT= SLAPD_FOREIGN_KEY=
+	if [ -f "$1/tls/agent.pem" ]; then
+		SLAPD_CLIENT_CERT=$1/tls/agent.pem SLAPD_CLIENT_KEY=$1/tls/agent.key
+		SLAPD_FOREIGN_CERT=$1/tls/foreign.pem
+		SLAPD_FOREIGN_KEY=$1/tls/foreign.key
+	fi
 	export SLAPD_DIR SLAPD_URI SLAPD_LDAPS_URI SLAPD_LDAPI_URI SLAPD_CA \
-	    SLAPD_PID SLAPD_ROOTDN SLAPD_ROOTPW SLAPD_AGENT_DN SLAPD_AGENT_PW
+	    SLAPD_PID SLAPD_ROOTDN SLAPD_ROOTPW SLAPD_AGENT_DN SLAPD_AGENT_PW \
+	    SLAPD_CLIENT_CERT SLAPD_CLIENT_KEY SLAPD_FOREIGN_CERT SLAPD_FOREIGN_KEY
 }
 
 # _slapd_secret FILE VALUE: a password file without a newline (ldap tools'
@@ -107,13 +147,14 @@ _slapd_conf() {
 	pidfile $1/slapd.pid
 	argsfile $1/slapd.args
 	EOF
-	if [ "${SLAPD_TLS:-0}" = 1 ]; then
+	if _slapd_tls_on; then
 		cat <<-EOF
 		TLSCACertificateFile $1/tls/ca.pem
 		TLSCertificateFile $1/tls/server.pem
 		TLSCertificateKeyFile $1/tls/server.key
 		EOF
 	fi
+	_slapd_conf_external
 	cat <<-EOF
 
 	# The agent and anonymous read everything but passwords; anonymous
@@ -147,6 +188,49 @@ _slapd_conf() {
 		EOF
 	fi
 	return 0
+}
+
+# _slapd_authz_quote TEXT: the DN TEXT as an anchored POSIX ERE for
+# authz-regexp, in the form slapd matches: its normalized DN (lower case,
+# no spaces around "=" or ",").  Metacharacters go in brackets:
+# slapd.conf's tokenizer eats backslashes.
+_slapd_authz_quote() {
+	printf '%s\n' "$1" | sed 's/ *\([=,]\) */\1/g' | tr 'A-Z' 'a-z' |
+	    sed 's/[].*+?(){}|$[]/[&]/g; s/^/^/; s/$/$/'
+}
+
+# _slapd_conf_external: TLSVerifyClient and the authz-regexp lines of
+# SLAPD_TLS_VERIFY_CLIENT and SLAPD_LDAPI_EXTERNAL.  Global directives:
+# they must come before the first "database".
+_slapd_conf_external() {
+	if [ -n "${SLAPD_TLS_VERIFY_CLIENT:-}" ]; then
+		# SASL EXTERNAL over TLS: the authentication DN is the client
+		# certificate's subject (no cn=auth wrapping).
+		echo "TLSVerifyClient $SLAPD_TLS_VERIFY_CLIENT"
+		printf 'authz-regexp "%s" "%s"\n' \
+		    "$(_slapd_authz_quote "${SLAPD_CLIENT_SUBJECT:-$_SLAPD_CLIENT_SUBJECT}")" \
+		    "$SLAPD_AGENT_DN"
+	fi
+	if [ "${SLAPD_LDAPI_EXTERNAL:-0}" = 1 ]; then
+		# The "+" of the multi-valued RDN, bracketed: see above.
+		printf 'authz-regexp "%s" "%s"\n' \
+		    "^gidNumber=$(id -g)[+]uidNumber=$(id -u),cn=peercred,cn=external,cn=auth\$" \
+		    "$SLAPD_AGENT_DN"
+	fi
+	return 0
+}
+
+# _slapd_client_certs DIR: the client certificates of SLAPD_TLS_VERIFY_CLIENT
+# in DIR/tls.  The impostor CA copies the rig CA's name, so only its
+# signature tells them apart.
+_slapd_client_certs() {
+	_scc_ca=$(openssl x509 -in "$1/tls/ca.pem" -noout -subject \
+	    -nameopt RFC2253 | sed -n 's/^subject= *CN=//p')
+	tls_make_client_cert "$1/tls" "$1/tls/agent" \
+	    "${SLAPD_CLIENT_SUBJECT:-$_SLAPD_CLIENT_SUBJECT}" &&
+	tls_make_ca "$1/tls/foreign-ca" 2 "$_scc_ca" &&
+	tls_make_client_cert "$1/tls/foreign-ca" "$1/tls/foreign" \
+	    "${SLAPD_CLIENT_SUBJECT:-$_SLAPD_CLIENT_SUBJECT}"
 }
 
 _slapd_base_ldif() {
@@ -276,8 +360,25 @@ slapd_start() {
 	_t_register slapd "$_ss_dir"
 	_slapd_secret "$_ss_dir/rootpw" "$(rand_hex 12)"
 	_slapd_secret "$_ss_dir/agentpw" "$(rand_hex 12)"
-	if [ "${SLAPD_TLS:-0}" = 1 ]; then
+	case ${SLAPD_TLS_VERIFY_CLIENT:-} in
+	'' | try | demand) ;;
+	*)
+		echo "slapd_start: SLAPD_TLS_VERIFY_CLIENT=$SLAPD_TLS_VERIFY_CLIENT: want try or demand" >&2
+		return 1
+		;;
+	esac
+	# "^" has no bracketed form for _slapd_authz_quote.
+	case ${SLAPD_CLIENT_SUBJECT:-} in
+	*^*)
+		echo "slapd_start: SLAPD_CLIENT_SUBJECT: no \"^\" please" >&2
+		return 1
+		;;
+	esac
+	if _slapd_tls_on; then
 		tls_make_certs "$_ss_dir/tls" || return 1
+	fi
+	if [ -n "${SLAPD_TLS_VERIFY_CLIENT:-}" ]; then
+		_slapd_client_certs "$_ss_dir" || return 1
 	fi
 	_ss_sock=$(_slapd_sockdir "$_ss_dir")/ldapi || return 1
 	echo "$_ss_sock" >"$_ss_dir/sock"
