@@ -181,33 +181,33 @@ choice_index(const char *const *names, size_t n, const char *val, void *dst)
 	return -1;
 }
 
+/* The keys whose value is one word of a list, and what a refusal says
+ * after "\"VALUE\" is not ".  choice_index compares without case (SASL
+ * mechanism names are case-insensitive too, RFC 4422). */
+#define NAMES(a) a, sizeof a / sizeof a[0]
+static const struct {
+	enum config_type type;
+	const char *const *names;
+	size_t n;
+	const char *refusal;
+} choices[] = {
+	{ CT_LEVEL, NAMES(level_names), "a log level (expected error, warning, info or debug)" },
+	{ CT_SYNCMODE, NAMES(syncmode_names), "a content_sync mode (expected auto, yes or no)" },
+	{ CT_SASLMECH, NAMES(saslmech_names), "a SASL mechanism the agent uses (expected "
+	    "GSSAPI or EXTERNAL; empty for a simple bind)" },
+};
+#undef NAMES
+
 static int
 conv_choice(const struct config_key *k, const char *val, void *dst,
     char *why, size_t len)
 {
-	if (k->type == CT_LEVEL) {
-		if (choice_index(level_names, sizeof level_names / sizeof level_names[0], val,
-		    dst) == 0)
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		if (choices[i].type != k->type)
+			continue;
+		if (choice_index(choices[i].names, choices[i].n, val, dst) == 0)
 			return 0;
-		snprintf(why, len, "\"%s\" is not a log level (expected error, "
-		    "warning, info or debug)", val);
-		return -1;
-	}
-	if (k->type == CT_SASLMECH) {
-		/* Mechanism names are case-insensitive (RFC 4422). */
-		if (choice_index(saslmech_names, sizeof saslmech_names / sizeof saslmech_names[0],
-		    val, dst) == 0)
-			return 0;
-		snprintf(why, len, "\"%s\" is not a SASL mechanism the agent uses (expected "
-		    "GSSAPI or EXTERNAL; empty for a simple bind)", val);
-		return -1;
-	}
-	if (k->type == CT_SYNCMODE) {
-		if (choice_index(syncmode_names, sizeof syncmode_names / sizeof syncmode_names[0],
-		    val, dst) == 0)
-			return 0;
-		snprintf(why, len, "\"%s\" is not a content_sync mode (expected auto, "
-		    "yes or no)", val);
+		snprintf(why, len, "\"%s\" is not %s", val, choices[i].refusal);
 		return -1;
 	}
 	if (strcasecmp(val, dest_names[0]) != 0 && strcasecmp(val, dest_names[1]) != 0) {

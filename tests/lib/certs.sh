@@ -1,6 +1,13 @@
 # tests/lib/certs.sh: throwaway TLS material for the test servers (POSIX
 # sh).  Sourced by common.sh, and by ds389_template.sh, which runs alone.
 
+# _certs_openssl WHO: openssl is there, else WHO says what to install.
+_certs_openssl() {
+	command -v openssl >/dev/null 2>&1 && return 0
+	echo "$1: openssl not found: install the Debian package openssl" >&2
+	return 1
+}
+
 # tls_make_certs DIR [CN SAN [DAYS [rsa]]]: a CA (DIR/ca.pem, DIR/ca.key)
 # and a server certificate it signed (DIR/server.pem, DIR/server.key;
 # DIR/openssl.log says what went wrong) for CN (default 127.0.0.1) with
@@ -10,10 +17,7 @@
 # variables: an assignment before a function call outlives it in some
 # shells.  The keys stay 0600; the certificates are made world-readable.
 tls_make_certs() {
-	command -v openssl >/dev/null 2>&1 || {
-		echo "tls_make_certs: openssl not found: install the Debian package openssl" >&2
-		return 1
-	}
+	_certs_openssl tls_make_certs || return 1
 	mkdir -p "$1" || return 1
 	_tmc_cn=${2:-127.0.0.1}
 	_tmc_san=${3:-IP:127.0.0.1, DNS:localhost}
@@ -58,10 +62,7 @@ tls_make_certs() {
 # certificate a server must refuse: pass the trusted CA's own name to make
 # an impostor that only the signature gives away.
 tls_make_ca() {
-	command -v openssl >/dev/null 2>&1 || {
-		echo "tls_make_ca: openssl not found: install the Debian package openssl" >&2
-		return 1
-	}
+	_certs_openssl tls_make_ca || return 1
 	mkdir -p "$1" || return 1
 	_tmca_days=${2:-2}
 	_tmca_name=${3:-ldap2imocha other CA $(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')}
@@ -89,10 +90,7 @@ tls_make_ca() {
 # SASL EXTERNAL identity (normalized: lower case).  Plain RDNs only: no
 # multi-valued RDN (+), no escapes, no "/" or '"'.
 tls_make_client_cert() {
-	command -v openssl >/dev/null 2>&1 || {
-		echo "tls_make_client_cert: openssl not found: install the Debian package openssl" >&2
-		return 1
-	}
+	_certs_openssl tls_make_client_cert || return 1
 	case $3 in
 	'' | *[+\\/\"]* | *,,* | ,* | *,)
 		echo "tls_make_client_cert: subject not supported: $3" >&2
