@@ -184,7 +184,7 @@ choice_index(const char *const *names, size_t n, const char *val, void *dst)
 /* The keys whose value is one word of a list, and what a refusal says
  * after "\"VALUE\" is not ".  choice_index compares without case (SASL
  * mechanism names are case-insensitive too, RFC 4422). */
-#define NAMES(a) a, sizeof a / sizeof a[0]
+#define NAMES(a) (a), sizeof(a) / sizeof((a)[0])
 static const struct {
 	enum config_type type;
 	const char *const *names;

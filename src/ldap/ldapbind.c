@@ -74,15 +74,33 @@ mech_listed(const char *list, const char *mech)
 	return false;
 }
 
-/* What a failed GSSAPI exchange means, from Kerberos' words in diag. */
-static const char *
-gssapi_hint(const char *diag)
+/* The SPN GSSAPI asks a ticket for: ldap/ and the URI's host as written
+ * (owned). */
+static char *
+uri_spn(const char *uri)
 {
-	if (strcasestr(diag, "not found in Kerberos database") != NULL ||
-	    strcasestr(diag, "Server not found") != NULL)
-		return "the KDC knows no service principal ldap/HOST for the host in this "
-		    "URI: write the server's name as its account's SPNs have it in [ldap] "
-		    "uri (setspn -L, samba-tool spn list), or add that SPN";
+	LDAPURLDesc *lud = NULL;
+	char *spn;
+
+	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS || lud->lud_host == NULL ||
+	    *lud->lud_host == '\0')
+		spn = xstrdup("ldap/HOST");
+	else
+		spn = xasprintf("ldap/%s", lud->lud_host);
+	ldap_free_urldesc(lud);
+	return spn;
+}
+
+/* What a failed GSSAPI exchange means, from Kerberos' words in diag;
+ * *spn_unknown when the KDC knows no principal for the server. */
+static const char *
+gssapi_hint(const char *diag, bool *spn_unknown)
+{
+	*spn_unknown = strcasestr(diag, "not found in Kerberos database") != NULL ||
+	    strcasestr(diag, "Server not found") != NULL;
+	if (*spn_unknown)
+		return "write the server's name as its account's SPNs have it in [ldap] uri "
+		    "(setspn -L, samba-tool spn list), or add that SPN";
 	if (strcasestr(diag, "Clock skew") != NULL)
 		return "this host's clock and the KDC's differ by more than Kerberos allows: "
 		    "set the time right (chrony, NTP)";
@@ -96,10 +114,11 @@ gssapi_hint(const char *diag)
 }
 
 static char *
-sasl_failure(const struct config *cfg, LDAP *ld, int lrc)
+sasl_failure(const struct config *cfg, const char *uri, LDAP *ld, int lrc)
 {
-	char *diag = ldapconn_diagnostic(ld), *offered = NULL, *what;
+	char *diag = ldapconn_diagnostic(ld), *offered = NULL, *what, *spn = NULL;
 	const char *mech = mech_name(cfg), *hint = NULL;
+	bool spn_unknown = false;
 
 	if (lrc != LDAP_INVALID_CREDENTIALS && (offered = offered_mechs(ld)) != NULL &&
 	    !mech_listed(offered, mech)) {
@@ -112,7 +131,14 @@ sasl_failure(const struct config *cfg, LDAP *ld, int lrc)
 	}
 	free(offered);
 	if (cfg->sasl_mech == SASL_MECH_GSSAPI)
-		hint = gssapi_hint(diag);
+		hint = gssapi_hint(diag, &spn_unknown);
+	if (spn_unknown) {
+		char *name = uri_spn(uri);
+
+		spn = xasprintf("the KDC knows no service principal %s for the host in this "
+		    "URI: ", name);
+		free(name);
+	}
 	else if (lrc == LDAP_INVALID_CREDENTIALS || lrc == LDAP_INAPPROPRIATE_AUTH)
 		hint = "the server maps the client certificate (tls_cert_file) or the "
 		    "ldapi:// peer to no account: map it (slapd: authz-regexp; 389: "
@@ -120,16 +146,17 @@ sasl_failure(const struct config *cfg, LDAP *ld, int lrc)
 	else if (strcasestr(diag, "no mechanism available") != NULL)
 		hint = "no identity reached the server: over TLS, tls_cert_file must be a "
 		    "certificate the server accepts (its CA must be one the server trusts)";
-	what = xasprintf("SASL %s bind as %s failed%s%s%s%s%s", mech,
+	what = xasprintf("SASL %s bind as %s failed%s%s%s%s%s%s", mech,
 	    cfg->sasl_mech == SASL_MECH_GSSAPI && ldapkrb_principal() ? ldapkrb_principal() :
 	    "the agent", *diag ? " (" : "", diag, *diag ? ")" : "", hint ? "; " : "",
-	    hint ? hint : "");
+	    spn ? spn : "", hint ? hint : "");
+	free(spn);
 	free(diag);
 	return what;
 }
 
 static int
-sasl_bind(const struct config *cfg, LDAP *ld, bool tls, char **what)
+sasl_bind(const struct config *cfg, const char *uri, LDAP *ld, bool tls, char **what)
 {
 	/* Over TLS the connection is protected: GSSAPI must add no layer of
 	 * its own (Samba refuses sign or seal inside TLS).  Without TLS it
@@ -163,7 +190,7 @@ sasl_bind(const struct config *cfg, LDAP *ld, bool tls, char **what)
 		}
 	} while (lrc != LDAP_SUCCESS && --tries > 0);
 	if (lrc != LDAP_SUCCESS)
-		*what = sasl_failure(cfg, ld, lrc);
+		*what = sasl_failure(cfg, uri, ld, lrc);
 	return lrc;
 }
 
@@ -176,7 +203,7 @@ ldapbind(const struct config *cfg, const char *uri, struct ldap *ld, bool tls, c
 
 	*what = NULL;
 	if (cfg->sasl_mech != SASL_MECH_NONE)
-		return sasl_bind(cfg, ld, tls, what);
+		return sasl_bind(cfg, uri, ld, tls, what);
 	if (cfg->bind_dn != NULL && cfg->bind_dn[0] != '\0') {
 		dn = cfg->bind_dn;
 		cred.bv_val = cfg->bind_password;

@@ -32,6 +32,7 @@ static struct {
 	krb5_ccache cc;
 	char *ccname;		/* "MEMORY:ldap2imocha-PID" */
 	char *principal;	/* unparsed, as it got credentials */
+	char *source;		/* "KEYTAB|sasl_principal" they came from */
 	time_t start, end;	/* of the initial ticket; 0: none */
 } krb;
 
@@ -148,6 +149,15 @@ setup(void)
 	return 0;
 }
 
+/* What the config says credentials come from: a reload that changes it
+ * (another keytab, another principal) gets new ones at once. */
+static char *
+source_of(const struct config *cfg)
+{
+	return xasprintf("%s|%s", cfg->sasl_keytab ? cfg->sasl_keytab : "",
+	    cfg->sasl_principal ? cfg->sasl_principal : "");
+}
+
 /* Initial credentials from the keytab into the process's ccache. */
 static int
 acquire(const struct config *cfg)
@@ -190,6 +200,8 @@ acquire(const struct config *cfg)
 	}
 	free(krb.principal);
 	krb.principal = xstrdup(name);
+	free(krb.source);
+	krb.source = source_of(cfg);
 	krb.start = time(NULL);
 	krb.end = (time_t)creds.times.endtime;
 	log_debug("Kerberos: credentials for %s from the keytab, valid %ld s",
@@ -210,9 +222,14 @@ int
 ldapkrb_ready(const struct config *cfg)
 {
 	time_t now = time(NULL), margin;
+	char *source;
 
 	if (setup() == -1)
 		return -1;
+	source = source_of(cfg);
+	if (krb.source != NULL && strcmp(source, krb.source) != 0)
+		krb.end = 0;
+	free(source);
 	margin = (krb.end - krb.start) / 2;
 	if (margin > RENEW_MARGIN_MAX)
 		margin = RENEW_MARGIN_MAX;
@@ -248,5 +265,6 @@ ldapkrb_end(void)
 	}
 	free(krb.ccname);
 	free(krb.principal);
+	free(krb.source);
 	memset(&krb, 0, sizeof krb);
 }

@@ -103,7 +103,7 @@ samba_spn "$SRV_DIR/server" delete "$SAMBA_LDAP_SPN" || not_ok "the SPN is remov
 run_agent -c "$T/ldap.ini" check
 check_eq "the server's SPN unknown to the KDC: exit 3" "$RC" 3
 check_contains "says which principal the KDC does not know, and the fix" \
-    "$(cat "$T/err")" "the KDC knows no service principal ldap/HOST for the host in this URI"
+    "$(cat "$T/err")" "the KDC knows no service principal $SAMBA_LDAP_SPN for the host in this URI: write"
 said
 samba_spn "$SRV_DIR/server" add "$SAMBA_LDAP_SPN" || not_ok "the SPN is back"
 
