@@ -132,13 +132,6 @@ sasl_failure(const struct config *cfg, const char *uri, LDAP *ld, int lrc)
 	free(offered);
 	if (cfg->sasl_mech == SASL_MECH_GSSAPI)
 		hint = gssapi_hint(diag, &spn_unknown);
-	if (spn_unknown) {
-		char *name = uri_spn(uri);
-
-		spn = xasprintf("the KDC knows no service principal %s for the host in this "
-		    "URI: ", name);
-		free(name);
-	}
 	else if (lrc == LDAP_INVALID_CREDENTIALS || lrc == LDAP_INAPPROPRIATE_AUTH)
 		hint = "the server maps the client certificate (tls_cert_file) or the "
 		    "ldapi:// peer to no account: map it (slapd: authz-regexp; 389: "
@@ -146,6 +139,13 @@ sasl_failure(const struct config *cfg, const char *uri, LDAP *ld, int lrc)
 	else if (strcasestr(diag, "no mechanism available") != NULL)
 		hint = "no identity reached the server: over TLS, tls_cert_file must be a "
 		    "certificate the server accepts (its CA must be one the server trusts)";
+	if (spn_unknown) {
+		char *name = uri_spn(uri);
+
+		spn = xasprintf("the KDC knows no service principal %s for the host in this "
+		    "URI: ", name);
+		free(name);
+	}
 	what = xasprintf("SASL %s bind as %s failed%s%s%s%s%s%s", mech,
 	    cfg->sasl_mech == SASL_MECH_GSSAPI && ldapkrb_principal() ? ldapkrb_principal() :
 	    "the agent", *diag ? " (" : "", diag, *diag ? ")" : "", hint ? "; " : "",
