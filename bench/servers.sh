@@ -140,10 +140,7 @@ users_ldif() {
 # samba_cached FILE: a cached Samba domain loaded with FILE exists (its
 # name ends in FILE's checksum: tests/lib/samba_ad.sh).
 samba_cached() {
-	for _sc_d in "$(_samba_root)"/samba-*-pre-"$(cksum <"$1" | tr ' ' -)"; do
-		[ -f "$_sc_d/ready" ] && return 0
-	done
-	return 1
+	[ -f "$(samba_cache_dir)-pre-$(cksum <"$1" | tr ' ' -)/ready" ]
 }
 
 # start_loaded LDIF: srv_start with LDIF loaded offline; sfacts the time.

@@ -251,13 +251,19 @@ _samba_build() {
 	) 9>"$1.lock"
 }
 
+# samba_cache_dir: the path of this Samba's and this rig's cached domain
+# (built or not): a new Samba or a changed rig is a new cache.
+samba_cache_dir() {
+	_scd_ver=$("$_SAMBA_SBIN/samba" -V | sed 's/^Version //; s/[^A-Za-z0-9.+-]/_/g')
+	_scd_sum=$(cat "$L2I_TOP/tests/lib/samba_ad.sh" \
+	    "$L2I_TOP/tests/lib/samba_setup.py" | cksum | cut -d ' ' -f 1)
+	echo "$(_samba_root)/samba-$_scd_ver-$_scd_sum"
+}
+
 # _samba_cache: print the path of the cached domain, built if need be;
 # with SAMBA_PRELOAD, of the domain holding that file's entries too.
 _samba_cache() {
-	_sca_ver=$("$_SAMBA_SBIN/samba" -V | sed 's/^Version //; s/[^A-Za-z0-9.+-]/_/g')
-	_sca_sum=$(cat "$L2I_TOP/tests/lib/samba_ad.sh" \
-	    "$L2I_TOP/tests/lib/samba_setup.py" | cksum | cut -d ' ' -f 1)
-	_sca_dir=$(_samba_root)/samba-$_sca_ver-$_sca_sum
+	_sca_dir=$(samba_cache_dir)
 	_samba_build "$_sca_dir" _samba_provision || return 1
 	if [ -n "${SAMBA_PRELOAD:-}" ]; then
 		[ -r "$SAMBA_PRELOAD" ] || {
