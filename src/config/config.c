@@ -252,6 +252,22 @@ on_bu_key(struct parse *p, const char *name, const char *value)
 	}
 }
 
+/* One group_dn: the key may repeat, and go on on continuation lines. */
+static void
+group_add(struct parse *p, const char *dn)
+{
+	struct config *cfg = p->cfg;
+
+	p->row = ROW_GROUP;
+	if (*dn == '\0')
+		return;		/* "group_dn =": none, or DNs on the lines below */
+	xgrow(&cfg->group_dn, &p->group_cap, cfg->group_dn_len + 1, sizeof *cfg->group_dn);
+	cfg->group_dn[cfg->group_dn_len] = (struct group_dn_entry){ xstrdup(dn),
+	    xasprintf("%s:%d", p->path, p->lineno) };
+	xgrow(&p->group_line, &p->group_line_cap, cfg->group_dn_len + 1, sizeof *p->group_line);
+	p->group_line[cfg->group_dn_len++] = p->lineno;
+}
+
 static void
 unknown_key(struct parse *p, const char *section, const char *name)
 {
@@ -284,6 +300,8 @@ on_key(struct parse *p, const char *section, const char *name, const char *value
 		on_bu_key(p, name, value);
 	else if ((row = config_key_find(section, name)) == -1)
 		unknown_key(p, section, name);
+	else if (config_keys[row].type == CT_DNLIST)
+		group_add(p, value);
 	else if (p->line[row] != 0)
 		config_perr(p, p->lineno, name, "set again (first set on line %d)",
 		    p->line[row]);
@@ -307,6 +325,8 @@ on_continuation(struct parse *p, const char *value)
 	piece = xstrndup(value, (size_t)(end - value));
 	if (p->row == ROW_BU)
 		bu_add(p, p->cur_name, piece);
+	else if (p->row == ROW_GROUP)
+		group_add(p, piece);
 	else if (p->row >= 0) {
 		joined = xasprintf("%s%s", p->raw[p->row], piece);
 		free(p->raw[p->row]);
@@ -404,6 +424,33 @@ check_bu_map(struct parse *p)
 	free(norm);
 }
 
+/* Each group_dn must parse; the same group twice is a slip worth telling. */
+static void
+check_group_dn(struct parse *p)
+{
+	const struct config *cfg = p->cfg;
+	char **norm = xcalloc(cfg->group_dn_len + 1, sizeof *norm);
+
+	for (size_t i = 0; i < cfg->group_dn_len; i++) {
+		if ((norm[i] = dn_normalize(cfg->group_dn[i].dn)) == NULL) {
+			config_perr(p, p->group_line[i], "group_dn", "\"%s\" is not a valid "
+			    "DN (expected e.g. cn=iMocha Users,ou=Groups,dc=example,dc=com)",
+			    cfg->group_dn[i].dn);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (norm[j] != NULL && strcmp(norm[i], norm[j]) == 0) {
+				config_perr(p, p->group_line[i], "group_dn", "\"%s\" is "
+				    "already listed on line %d", cfg->group_dn[i].dn,
+				    p->group_line[j]);
+				break;
+			}
+	}
+	for (size_t i = 0; i < cfg->group_dn_len; i++)
+		free(norm[i]);
+	free(norm);
+}
+
 static void
 check_cross(struct parse *p)
 {
@@ -417,6 +464,7 @@ check_cross(struct parse *p)
 			break;
 		}
 	check_bu_map(p);
+	check_group_dn(p);
 }
 
 int
@@ -449,6 +497,7 @@ out:
 	flush_errors(&p);
 	free(p.msgs);
 	free(p.bu_line);
+	free(p.group_line);
 	if (p.fp != NULL)
 		fclose(p.fp);
 	free(p.buf);
@@ -476,6 +525,11 @@ config_release(struct config *cfg)
 		free(cfg->bu_map[i].where);
 	}
 	free(cfg->bu_map);
+	for (size_t i = 0; i < cfg->group_dn_len; i++) {
+		free(cfg->group_dn[i].dn);
+		free(cfg->group_dn[i].where);
+	}
+	free(cfg->group_dn);
 	free(cfg->path);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -494,6 +548,12 @@ config_dump(const struct config *cfg, FILE *fp)
 		for (size_t i = 0; i < config_nkeys; i++) {
 			if (strcmp(config_keys[i].section, section) != 0)
 				continue;
+			if (config_keys[i].type == CT_DNLIST && cfg->group_dn_len > 0) {
+				for (size_t g = 0; g < cfg->group_dn_len; g++)
+					fprintf(fp, "%s = %s\t; %s\n", config_keys[i].name,
+					    cfg->group_dn[g].dn, cfg->group_dn[g].where);
+				continue;
+			}
 			fprintf(fp, "%s = ", config_keys[i].name);
 			config_print_value(cfg, &config_keys[i], fp);
 			fputc('\n', fp);

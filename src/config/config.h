@@ -26,6 +26,12 @@ struct bu_map_entry {
 	char *where;		/* "file:line", for messages */
 };
 
+/* One [ldap] group_dn line: a group whose members are in scope. */
+struct group_dn_entry {
+	char *dn;		/* as written */
+	char *where;		/* "file:line", for messages */
+};
+
 /* [ldap] content_sync: whether incremental reads may be used (SPEC.md, Trust). */
 /* How the agent binds: a simple bind (or anonymous), or SASL. */
 enum sasl_mech {
@@ -66,6 +72,10 @@ struct config {
 	char *sasl_principal;	/* NULL: the keytab's first */
 	char *tls_cert_file;	/* client certificate; NULL: none */
 	char *tls_key_file;	/* its key; NULL: none */
+	/* group_dn: the key may repeat, one DN each; none: no group limits
+	 * the scope. */
+	struct group_dn_entry *group_dn;
+	size_t group_dn_len;
 
 	/* [imocha] */
 	char *base_url;		/* no trailing slash */

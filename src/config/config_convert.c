@@ -397,7 +397,8 @@ config_convert(struct config *cfg, const struct config_key *k, const char *val,
 	case CT_SYNCMODE:
 	case CT_SASLMECH:
 	case CT_DEST:		return conv_choice(k, val, dst, why, len);
-	case CT_SECRET:		return 0;	/* config.c reads it, last */
+	case CT_SECRET:			/* config.c reads it, last */
+	case CT_DNLIST:		return 0;	/* config.c keeps them as read */
 	}
 	return 0;
 }
@@ -433,6 +434,10 @@ config_print_value(const struct config *cfg, const struct config_key *k, FILE *f
 	case CT_SASLMECH: fputs(saslmech_names[*(const int *)field % 3], fp); break;
 	case CT_SECRET:
 		fputs(*(char *const *)field ? "(set)" : "(not set)", fp);
+		break;
+	case CT_DNLIST:
+		for (size_t i = 0; i < cfg->group_dn_len; i++)
+			fprintf(fp, "%s%s", i ? "; " : "", cfg->group_dn[i].dn);
 		break;
 	}
 }

@@ -22,6 +22,7 @@ struct message {
 enum line_kind { LINE_OTHER, LINE_KEY, LINE_CONT, LINE_IGNORE };
 #define ROW_NONE	(-1)	/* continuation lines go nowhere */
 #define ROW_BU		(-2)	/* continuation lines are more OUs */
+#define ROW_GROUP	(-3)	/* continuation lines are more group DNs */
 
 struct parse {
 	struct config *cfg;
@@ -41,6 +42,9 @@ struct parse {
 	size_t bu_len_then;	/* bu_map_len at that line */
 	int *bu_line;		/* line of each bu_map entry */
 	size_t bu_line_cap;
+	size_t group_cap;
+	int *group_line;	/* line of each group_dn entry */
+	size_t group_line_cap;
 	int errors;
 	struct message *msgs;	/* errors, held to be logged in line order */
 	size_t nmsgs, msgs_cap;

@@ -28,7 +28,8 @@ enum config_type {
 	CT_DEST,
 	CT_SYNCMODE,	/* content_sync: auto, yes, no */
 	CT_SASLMECH,	/* sasl_mech: GSSAPI, EXTERNAL; "": none */
-	CT_SECRET	/* the value names a file; the secret lands at off */
+	CT_SECRET,	/* the value names a file; the secret lands at off */
+	CT_DNLIST	/* DNs, the key repeated or continued; config.c keeps them */
 };
 
 #define CF_REQUIRED	0x1	/* no default: the file must set it */

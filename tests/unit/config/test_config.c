@@ -562,6 +562,41 @@ test_business_units(void)
 	    "B: OU \"OU=x, DC=Y\" is already mapped to \"A\" on line 5");
 }
 
+/* group_dn may repeat, and go on on continuation lines, one DN each;
+ * each bad DN names its own line. */
+static void
+test_group_dn(void)
+{
+	struct config cfg;
+	char *where;
+
+	CHECK_INT(load(BASE "group_dn = cn=iMocha Users,ou=Groups,dc=example,dc=com\n"
+	    "page_size = 100\n"
+	    "group_dn =\n"
+	    "  cn=Hiring,ou=Groups,dc=example,dc=com   ; continued\n"
+	    "  cn=Interns,ou=Groups,dc=example,dc=com\n", &cfg), 0);
+	CHECK_STR(out, "");
+	CHECK_INT(cfg.group_dn_len, 3);
+	if (cfg.group_dn_len == 3) {
+		CHECK_STR(cfg.group_dn[0].dn, "cn=iMocha Users,ou=Groups,dc=example,dc=com");
+		CHECK_STR(cfg.group_dn[1].dn, "cn=Hiring,ou=Groups,dc=example,dc=com");
+		CHECK_STR(cfg.group_dn[2].dn, "cn=Interns,ou=Groups,dc=example,dc=com");
+		where = xasprintf("%s:8", ini);
+		CHECK_STR(cfg.group_dn[2].where, where);
+		free(where);
+	}
+	config_release(&cfg);
+
+	CHECK_INT(load(BASE "group_dn =\n", &cfg), 0);
+	CHECK_INT(cfg.group_dn_len, 0);
+	config_release(&cfg);
+
+	expect_error(BASE "group_dn = cn=A,dc=x\ngroup_dn = not a dn\n", 5,
+	    "group_dn: \"not a dn\" is not a valid DN");
+	expect_error(BASE "group_dn = cn=A,dc=x\ngroup_dn = CN=a, DC=x\n", 5,
+	    "group_dn: \"CN=a, DC=x\" is already listed on line 4");
+}
+
 static void
 test_missing_file(void)
 {
@@ -1091,6 +1126,7 @@ main(void)
 	RUN(test_long_lines);
 	RUN(test_continuation);
 	RUN(test_business_units);
+	RUN(test_group_dn);
 	RUN(test_missing_file);
 	RUN(test_secret_sources);
 	RUN(test_secret_modes);
