@@ -220,3 +220,18 @@ dn_is_within(const char *dn, const char *ancestor)
 	dn_release(&a);
 	return within;
 }
+
+bool
+dn_norm_within(const char *norm, const char *ancestor_norm)
+{
+	size_t n = strlen(norm), a = strlen(ancestor_norm), slashes = 0;
+
+	if (a == 0 || strcmp(norm, ancestor_norm) == 0)
+		return true;
+	if (n <= a + 1 || strcmp(norm + n - a, ancestor_norm) != 0 || norm[n - a - 1] != ',')
+		return false;
+	/* The comma must separate RDNs, not be escaped ("\\," is a value's). */
+	for (size_t i = n - a - 1; i > 0 && norm[i - 1] == '\\'; i--)
+		slashes++;
+	return slashes % 2 == 0;
+}

@@ -32,5 +32,8 @@ char *dn_normalize(const char *text);
 /* dn is ancestor or lies below it, compared normalized.  A DN that cannot
  * be parsed counts as within: callers use it to hold users in doubt. */
 bool dn_is_within(const char *dn, const char *ancestor);
+/* The same over two normalized DNs, without parsing (a hot path: every
+ * member of a group is asked). */
+bool dn_norm_within(const char *norm, const char *ancestor_norm);
 
 #endif
