@@ -23,6 +23,7 @@
 #include "report/output.h"
 #include "state/state.h"
 #include "state/state_audit.h"
+#include "sync/syncgroups.h"
 #include "sync/syncrun.h"
 
 #define DEFAULT_CONFIG "/etc/ldap2imocha/ldap2imocha.ini"
@@ -264,6 +265,29 @@ check_config_bus(const struct config *cfg, const struct imocha_bu_list *bus)
 	return missing;
 }
 
+/* Each configured group: its members, nested counted; 0, or -1 when one
+ * cannot be used (logged, naming it). */
+static int
+check_groups(const struct config *cfg)
+{
+	struct group_scope gs;
+
+	if (cfg->group_dn_len == 0 && cfg->bu_map_len == 0)
+		return 0;
+	if (syncgroups_check(cfg, &gs) == -1) {
+		printf("groups: FAILED (see the error above)\n");
+		return -1;
+	}
+	for (size_t r = 0; r < gs.nroots; r++)
+		printf("group: %s: %s%s, %zu member%s under base_dn (nested counted, %zu "
+		    "group%s)\n", gs.roots[r].dn, gs.roots[r].role == GROUP_SCOPE ?
+		    "group_dn" : "business unit ", gs.roots[r].role == GROUP_BU ?
+		    gs.roots[r].bu : "", gs.roots[r].members, gs.roots[r].members == 1 ? "" : "s",
+		    gs.roots[r].groups, gs.roots[r].groups == 1 ? "" : "s");
+	group_scope_release(&gs);
+	return 0;
+}
+
 static int
 cmd_check(const struct config *cfg, bool verbose)
 {
@@ -277,8 +301,11 @@ cmd_check(const struct config *cfg, bool verbose)
 	if (ldapsrc_check(cfg) == -1) {
 		printf("ldap: FAILED (see the error above)\n");
 		rc = EXIT_LDAP;
-	} else
+	} else {
 		printf("ldap: ok\n");
+		if (check_groups(cfg) == -1)
+			rc = EXIT_LDAP;
+	}
 	syncrun_client(cfg, &client);
 	if (syncrun_fetch_bus(&client, &bus) != 0) {
 		printf("imocha: FAILED (see the error above)\n");

@@ -268,7 +268,7 @@ ldapsrc_disabled_since(struct ldapsrc *src, time_t since,
 	filter = xasprintf("(&%s%s(modifyTimestamp>=%s))", uf, df, when);
 	src->r.id_found = found;
 	src->r.id_ctx = ctx;
-	rc = ldapsrc_search_paged(&src->r, &(struct search){ filter, attrs, id_entry });
+	rc = ldapsrc_search_paged(&src->r, &(struct search){ filter, attrs, id_entry, NULL });
 	src->r.id_found = NULL;
 	src->r.id_ctx = NULL;
 	free(uf);

@@ -38,7 +38,7 @@ static void
 incomplete(struct reader *r, const char *what, const char *text)
 {
 	log_errorx("LDAP search of %s %s%s; the read is incomplete, nothing "
-	    "will be changed", r->cfg->base_dn, what, text);
+	    "will be changed", r->search_base ? r->search_base : r->cfg->base_dn, what, text);
 }
 
 /* A failure libldap reports on the handle (a dropped connection...). */
@@ -159,7 +159,7 @@ search_page(struct reader *r, const struct search *s, struct berval *cookie)
 		ldapsrc_search_failed(r, lrc, "could not build its paged results control");
 		goto out;
 	}
-	lrc = ldap_search_ext(r->ld, r->cfg->base_dn, LDAP_SCOPE_SUBTREE, s->filter,
+	lrc = ldap_search_ext(r->ld, r->search_base, LDAP_SCOPE_SUBTREE, s->filter,
 	    s->attrs, 0, ctrls, NULL, NULL, LDAP_NO_LIMIT, &msgid);
 	if (lrc != LDAP_SUCCESS) {
 		what = xasprintf("with filter %s could not be sent", s->filter);
@@ -179,16 +179,18 @@ ldapsrc_search_paged(struct reader *r, const struct search *s)
 	struct berval cookie = { 0, NULL };
 	int rc;
 
-	log_debug("LDAP search of %s: %s", r->cfg->base_dn, s->filter);
+	r->search_base = s->base ? s->base : r->cfg->base_dn;
+	log_debug("LDAP search of %s: %s", r->search_base, s->filter);
 	do {
 		if (ldapsrc_stopping()) {
-			log_info("LDAP read of %s stopped by signal", r->cfg->base_dn);
+			log_info("LDAP read of %s stopped by signal", r->search_base);
 			rc = -1;
 			break;
 		}
 		rc = search_page(r, s, &cookie);
 	} while (rc == 0 && cookie.bv_len > 0);
 	ber_memfree(cookie.bv_val);
+	r->search_base = NULL;
 	return rc;
 }
 
@@ -227,7 +229,7 @@ read_users(struct reader *r)
 	int rc;
 
 	ldapsrc_user_attrs(r->cfg, attrs);
-	rc = ldapsrc_search_paged(r, &(struct search){ filter, attrs, paged_user_entry });
+	rc = ldapsrc_search_paged(r, &(struct search){ filter, attrs, paged_user_entry, NULL });
 	free(filter);
 	return rc;
 }
@@ -240,7 +242,7 @@ ldapsrc_read_ous(struct reader *r)
 	if (r->cfg->ou_attribute != NULL && r->cfg->ou_attribute[0] != '\0')
 		attrs[0] = r->cfg->ou_attribute;
 	return ldapsrc_search_paged(r, &(struct search){ "(objectClass=organizationalUnit)",
-	    attrs, ldapsrc_ou_entry });
+	    attrs, ldapsrc_ou_entry, NULL });
 }
 
 int

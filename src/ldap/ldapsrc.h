@@ -26,6 +26,7 @@
 
 #include "config/config.h"
 #include "model/directory.h"
+#include "model/groups.h"
 
 struct ldapsrc;
 
@@ -82,6 +83,15 @@ void ldapsrc_close(struct ldapsrc *src);
 /* While *flag is non-zero a read in progress ends (as failed) at its next
  * page or entry: the daemon's SIGTERM must not wait for a whole directory. */
 void ldapsrc_set_stop_flag(const volatile sig_atomic_t *flag);
+/* The group at dn (groups.h): 1 read whole (a ranged member attribute
+ * too), 0 no such entry or none this account can see, -1 logged. */
+int ldapsrc_group(struct ldapsrc *src, const char *dn, struct dir_group *out);
+/* The DN of every group (groupOfNames, groupOfUniqueNames, AD group) under
+ * base, added to out, paged.  0, or -1 logged: incomplete. */
+int ldapsrc_group_dns(struct ldapsrc *src, const char *base, struct value_list *out);
+/* The root DSE's namingContexts, added to out (none when hidden).  0, or
+ * -1 logged. */
+int ldapsrc_naming_contexts(struct ldapsrc *src, struct value_list *out);
 /* Connect and bind only (the check command).  0 ok, -1 logged. */
 int ldapsrc_check(const struct config *cfg);
 

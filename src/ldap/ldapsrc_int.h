@@ -33,6 +33,8 @@ struct reader {
 	/* The server's family, once ldapsrc_server read its root DSE: the
 	 * advice for a limit names that family's knob. */
 	enum dir_family family;
+	/* The base of the search under way: base_dn, or a group search's. */
+	const char *search_base;
 };
 
 /* One search: what it is for, and what to make of each entry. */
@@ -40,9 +42,10 @@ struct search {
 	const char *filter;
 	char **attrs;
 	int (*entry)(struct reader *, LDAPMessage *);
+	const char *base;	/* NULL: base_dn */
 };
 
-/* Run s under base_dn, subtree, with RFC 2696 paging; any ending but a
+/* Run s under its base, subtree, with RFC 2696 paging; any ending but a
  * whole read is logged and -1. */
 int ldapsrc_search_paged(struct reader *r, const struct search *s);
 

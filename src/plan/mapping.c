@@ -28,6 +28,8 @@ struct mapping {
 	struct ou_rule *rules;	/* sorted by dn_norm, unique */
 	size_t nrules;
 	struct bu_choice fallback;	/* default_business_unit, resolved once */
+	const struct group_scope *groups;	/* NULL: no [business_units] group */
+	const struct imocha_bu **group_bu;	/* per root: its BU; NULL: none at iMocha */
 };
 
 static bool
@@ -255,7 +257,67 @@ mapping_free(struct mapping *m)
 	}
 	free(m->rules);
 	free(m->fallback.problem);
+	free(m->group_bu);
 	free(m);
+}
+
+void
+mapping_set_groups(struct mapping *m, const struct group_scope *gs)
+{
+	free(m->group_bu);
+	m->group_bu = NULL;
+	m->groups = gs;
+	if (gs == NULL)
+		return;
+	m->group_bu = xcalloc(gs->nroots + 1, sizeof *m->group_bu);
+	for (size_t r = 0; r < gs->nroots; r++)
+		if (gs->roots[r].role == GROUP_BU)
+			m->group_bu[r] = bu_find(m->bus, gs->roots[r].bu);
+}
+
+/* The business unit the [business_units] groups of user_dn give: 1 placed
+ * (or a problem: two groups naming different BUs, or a BU iMocha lacks),
+ * 0 when no such group holds the user. */
+static int
+place_by_group(const struct mapping *m, const char *user_dn, struct bu_choice *out)
+{
+	const struct group_scope *gs = m->groups;
+	const struct group_pair *p;
+	char *norm;
+	size_t n;
+	long first = -1;
+
+	if (gs == NULL || gs->nroots == gs->nscope)
+		return 0;
+	norm = dn_normalize(user_dn);
+	n = group_scope_find(gs, norm, &p);
+	free(norm);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = p[i].root;
+
+		if (gs->roots[r].role != GROUP_BU)
+			continue;
+		if (m->group_bu[r] == NULL) {
+			out->problem = xasprintf("business unit \"%s\" of its group %s (%s) does "
+			    "not exist in iMocha", gs->roots[r].bu, gs->roots[r].dn,
+			    gs->roots[r].where);
+			return 1;
+		}
+		if (first == -1)
+			first = r;
+		else if (m->group_bu[first] != m->group_bu[r]) {
+			out->problem = xasprintf("a member of %s (business unit %s) and of %s "
+			    "(business unit %s): [business_units] cannot say which",
+			    gs->roots[first].dn, m->group_bu[first]->name, gs->roots[r].dn,
+			    m->group_bu[r]->name);
+			return 1;
+		}
+	}
+	if (first == -1)
+		return 0;
+	out->bu_id = m->group_bu[first]->id;
+	out->bu_name = m->group_bu[first]->name;
+	return 1;
 }
 
 static void
@@ -301,6 +363,8 @@ mapping_place(const struct mapping *m, const char *user_dn,
 	struct dn dn;
 
 	*out = (struct bu_choice){ .bu_id = BU_NONE };
+	if (place_by_group(m, user_dn, out) == 1)
+		return;
 	if (dn_parse(user_dn, &dn) == -1) {
 		out->problem = user_dn != NULL && strlen(user_dn) > DN_MAX_LEN ?
 		    xasprintf("its DN is longer than %d bytes", DN_MAX_LEN) :

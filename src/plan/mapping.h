@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "model/directory.h"
+#include "model/groups.h"
 #include "imocha/imocha.h"
 
 struct mapping;
@@ -29,6 +30,10 @@ struct bu_choice {
 struct mapping *mapping_new(const struct config *cfg, const struct dir_ou *ous, size_t nous,
     const struct imocha_bu_list *bus);
 void mapping_free(struct mapping *m);
+/* The [business_units] groups (groups.h): a member of one is placed in
+ * its BU ahead of any OU; of two naming different BUs, not at all (a
+ * problem).  gs must outlive m; NULL: none. */
+void mapping_set_groups(struct mapping *m, const struct group_scope *gs);
 /* Place one user into *out (release out->problem with free): by DN, then,
  * when no OU maps, by bu_values (the user's bu_attribute; NULL or empty:
  * none), then default_business_unit. */

@@ -255,6 +255,21 @@ plan_verdict(struct plan *p, const struct plan_settings *s)
 	p->deactivated_last_day = s->deactivated_last_day;
 	p->day_limit = s->max_deactivations_per_day == NULL ? 0 :
 	    limit_resolve(s->max_deactivations_per_day, p->managed_active);
+	free((char *)p->stop_group.dn);
+	p->stop_group = (struct group_count){ 0 };
+	for (size_t i = 0; i < s->ngroups; i++) {
+		const struct group_count *g = &s->groups[i];
+
+		if (g->now == 0)
+			p->stop = PLAN_STOP_GROUP_EMPTY;
+		else if (g->known && g->was > g->now && g->was - g->now > p->deactivation_limit)
+			p->stop = PLAN_STOP_GROUP_SHRANK;
+		else
+			continue;
+		p->stop_group = *g;
+		p->stop_group.dn = xstrdup(g->dn);
+		return;
+	}
 	if (p->in_scope == 0 && p->managed > 0)
 		p->stop = PLAN_STOP_EMPTY_READ;
 	else if (p->creates > p->create_limit)
@@ -296,6 +311,7 @@ plan_release(struct plan *plan)
 		free(plan->notes[i]);
 	free(plan->changes);
 	free(plan->notes);
+	free((char *)plan->stop_group.dn);
 	*plan = (struct plan){ 0 };
 }
 
@@ -322,6 +338,17 @@ plan_stop_message(const struct plan *p)
 		    "planned and %zu sent in the last 24 hours, %lu allowed over any 24 hours; "
 		    REVIEW_ADVICE ", or raise [sync] max_deactivations_per_day",
 		    p->deactivations, p->deactivated_last_day, p->day_limit);
+	case PLAN_STOP_GROUP_EMPTY:
+		return xasprintf("group_dn %s reads with no member under base_dn, which would "
+		    "take every user it held out of scope: an ACL hiding its member values, or "
+		    "a script rebuilding it, reads so too; if it really is empty, "
+		    REVIEW_ADVICE, p->stop_group.dn);
+	case PLAN_STOP_GROUP_SHRANK:
+		return xasprintf("group_dn %s has %zu member%s, %zu at the last read: it lost "
+		    "%zu, more than max_deactivations allows (%lu) in one run; "
+		    REVIEW_ADVICE ", or raise [sync] max_deactivations", p->stop_group.dn,
+		    p->stop_group.now, p->stop_group.now == 1 ? "" : "s", p->stop_group.was,
+		    p->stop_group.was - p->stop_group.now, p->deactivation_limit);
 	case PLAN_STOP_EMPTY_READ:
 		return xasprintf("the directory read found no user in scope while the agent "
 		    "manages %zu; check base_dn and user_filter; if the directory really is "

@@ -27,6 +27,19 @@ struct plan_settings {
 	 * before this run; NULL: no daily cap (the tests' planners). */
 	const struct limit *max_deactivations_per_day;
 	size_t deactivated_last_day;
+	/* [ldap] group_dn: each group's members now and at the last read
+	 * (SPEC.md: an empty group, or one that shrank by more than
+	 * max_deactivations, stops the run). */
+	const struct group_count *groups;
+	size_t ngroups;
+};
+
+/* One group_dn's members (nested counted, under base_dn). */
+struct group_count {
+	const char *dn;
+	size_t now;
+	bool known;		/* the last read's count is known */
+	size_t was;
 };
 
 enum plan_stop {
@@ -35,6 +48,8 @@ enum plan_stop {
 	PLAN_STOP_DEACTIVATIONS,	/* more deactivations than max_deactivations */
 	PLAN_STOP_EMPTY_READ,		/* nobody in scope, yet the agent manages users */
 	PLAN_STOP_DEACTIVATIONS_DAY,	/* more than max_deactivations_per_day in 24 hours */
+	PLAN_STOP_GROUP_EMPTY,		/* a group_dn reads with no member */
+	PLAN_STOP_GROUP_SHRANK,		/* one lost more than max_deactivations allows */
 };
 
 struct plan {
@@ -50,6 +65,7 @@ struct plan {
 	unsigned long day_limit;	/* max_deactivations_per_day resolved */
 	size_t deactivated_last_day;	/* sent in the 24 hours before the run */
 	enum plan_stop stop;		/* the first limit tripped, if any */
+	struct group_count stop_group;	/* PLAN_STOP_GROUP_*: which (dn owned) */
 	char **notes;			/* things to tell the operator that need no change */
 	size_t nnotes;
 };

@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "model/dn.h"
 #include "plan/desired.h"
 
 /* How entry d, as the read made it, compares with its mirror row was. */
@@ -23,6 +26,37 @@ compare(const struct desired_user *d, const struct mirror_entry *was, struct sta
 	f->changed = f->relevant || strcmp(d->dn, was->dn) != 0;
 }
 
+/* An entry group_dn leaves out: like one the user filter leaves out, it
+ * is not staged; in an incremental stage its mirror row is gone. */
+static int
+out_of_group(struct dirstage *ds, const struct dir_user *u, const struct mirror_entry *was)
+{
+	int rc = 0;
+
+	if (was == NULL)
+		return 0;
+	if (was->in_scope && ds->left_by_group != NULL)
+		value_list_add(ds->left_by_group, was->entry_id);
+	if (ds->incremental && (was->uuid != NULL || u->uuid != NULL))
+		rc = state_stage_gone(ds->stage, was->uuid ? was->uuid : u->uuid);
+	ds->failed |= rc == -1;
+	return rc;
+}
+
+static bool
+admitted(const struct dirstage *ds, const struct dir_user *u)
+{
+	char *norm;
+	bool in;
+
+	if (!group_scope_limits(ds->groups))
+		return true;
+	norm = u->dn ? dn_normalize(u->dn) : NULL;
+	in = group_scope_admits(ds->groups, norm);
+	free(norm);
+	return in;
+}
+
 static int
 sink_user(void *ctx, struct dir_user *u)
 {
@@ -35,6 +69,12 @@ sink_user(void *ctx, struct dir_user *u)
 	if (u->id != NULL && (found = state_stage_mirror_row(ds->stage, u->id, &was)) == -1) {
 		ds->failed = true;
 		return -1;
+	}
+	if (!admitted(ds, u)) {
+		rc = out_of_group(ds, u, found ? &was : NULL);
+		if (found)
+			state_mirror_release(&was);
+		return rc;
 	}
 	desired_one(&d, u, ds->map, found ? &was : NULL);
 	compare(&d, found ? &was : NULL, &f);

@@ -16,6 +16,13 @@ struct dirstage {
 	struct state_stage *stage;
 	const struct mapping *map;
 	bool failed;		/* a stage call failed (logged): the read is lost */
+	/* [ldap] group_dn: an entry that is no member is out of scope, as if
+	 * the user filter left it out; NULL or no group_dn: none is. */
+	const struct group_scope *groups;
+	bool incremental;	/* the stage holds changes: such an entry is gone */
+	/* The ids of the entries in scope at the last read that are no
+	 * member now (plan says why they leave). */
+	struct value_list *left_by_group;
 };
 
 /* A sink (directory.h) that puts what it is given into ds->stage. */

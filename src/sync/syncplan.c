@@ -10,11 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/dn.h"
 #include "plan/plan.h"
 #include "plan/planfile.h"
 #include "plan/retry.h"
 #include "state/state.h"
 #include "sync/dirstage.h"
+#include "sync/syncgroups.h"
 #include "sync/syncread.h"
 #include "sync/trust.h"
 #include "util/log.h"
@@ -191,6 +193,73 @@ pass_plan_was_complete(struct pass *p)
 	return complete;
 }
 
+static bool
+value_listed(const struct value_list *l, const char *v)
+{
+	for (size_t i = 0; v != NULL && i < l->n; i++)
+		if (strcmp(l->v[i], v) == 0)
+			return true;
+	return false;
+}
+
+/* The group_dn groups user_dn is a member of, for a reason ("cn=A; cn=B"). */
+static char *
+groups_of(const struct group_scope *gs, const char *user_dn)
+{
+	const struct group_pair *pair;
+	char *norm = dn_normalize(user_dn), *text = NULL, *more;
+	size_t n = group_scope_find(gs, norm, &pair);
+
+	for (size_t i = 0; i < n; i++) {
+		if (gs->roots[pair[i].root].role != GROUP_SCOPE)
+			continue;
+		more = xasprintf("%s%s%s", text ? text : "", text ? "; " : "",
+		    gs->roots[pair[i].root].dn);
+		free(text);
+		text = more;
+	}
+	free(norm);
+	return text;
+}
+
+/* When group_dn decides the scope, say so: a leaver whose entry is still
+ * there left its groups; a joiner is a member. */
+static int
+pass_explain_groups(struct pass *p)
+{
+	const struct group_scope *gs = &p->rd.groups;
+	struct desired_user d;
+	int found;
+
+	if (!group_scope_limits(gs))
+		return 0;
+	for (size_t i = 0; i < p->plan.n; i++) {
+		struct change *c = &p->plan.changes[i];
+		char *why = NULL, *groups;
+
+		if (c->kind == CHANGE_DEACTIVATE && c->left &&
+		    value_listed(&p->rd.left_by_group, c->entry_id))
+			why = gs->nscope == 1 ? xasprintf("removed from %s", gs->roots[0].dn) :
+			    xstrdup("removed from every group of group_dn");
+		else if ((c->kind == CHANGE_CREATE || c->kind == CHANGE_REACTIVATE) &&
+		    c->entry_id != NULL) {
+			if ((found = state_stage_desired_by_id(p->rd.stage, c->entry_id, &d)) == -1)
+				return -1;
+			if (found && (groups = groups_of(gs, d.dn)) != NULL) {
+				why = xasprintf("%s: a member of %s", c->reason, groups);
+				free(groups);
+			}
+			if (found)
+				desired_user_release(&d);
+		}
+		if (why != NULL) {
+			free(c->reason);
+			c->reason = why;
+		}
+	}
+	return 0;
+}
+
 /* The plan, from the finished stage and the known users, both streamed. */
 static int
 pass_plan(struct pass *p, const struct plan_settings *settings)
@@ -199,7 +268,7 @@ pass_plan(struct pass *p, const struct plan_settings *settings)
 
 	if (state_stage_each_skipped(p->rd.stage, pass_log_skipped, NULL) == -1 ||
 	    dirstage_plan_source(p->rd.stage, &p->counts, &src) == -1 ||
-	    plan_build_from(&src, settings, &p->plan) == -1)
+	    plan_build_from(&src, settings, &p->plan) == -1 || pass_explain_groups(p) == -1)
 		return EXIT_CONFIG;
 	return 0;
 }
@@ -265,6 +334,47 @@ pass_trust(struct pass *p, const struct plan_settings *settings)
 	return v == TRUST_FAILED ? EXIT_CONFIG : 0;
 }
 
+/* Each group_dn's members now and at the last read, for the limits. */
+static int
+pass_group_counts(struct pass *p, struct group_count **out)
+{
+	char *stored = NULL;
+
+	*out = NULL;
+	if (!group_scope_limits(&p->rd.groups))
+		return 0;
+	if (state_meta_get(p->st, SYNCREAD_META_GROUP_COUNTS, &stored) == -1)
+		return EXIT_CONFIG;
+	*out = syncgroups_compare(&p->rd.groups, stored);
+	free(stored);
+	return 0;
+}
+
+/* From the read to the plan the run would apply. */
+static int
+pass_prepare_plan(struct pass *p, const struct plan_settings *settings)
+{
+	int rc;
+
+	if ((rc = pass_plan_read(p, settings)) != 0)
+		return rc;
+	if (!p->nothing_changed && (rc = pass_trust(p, settings)) != 0)
+		return rc;
+	if (p->nothing_changed) {
+		log_info("nothing changed in the directory since the last run that the "
+		    "agent uses");
+		return 0;
+	}
+	if ((rc = pass_defer_failed(p, settings)) != 0)
+		return rc;
+	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, settings)) != 0)
+		return rc;
+	if (p->opt->apply)
+		for (size_t i = 0; i < p->plan.nnotes; i++)
+			log_info("%s", p->plan.notes[i]);
+	return 0;
+}
+
 int
 pass_prepare(struct pass *p)
 {
@@ -272,25 +382,18 @@ pass_prepare(struct pass *p)
 	    .max_creates = p->cfg->max_creates,
 	    .max_deactivations = p->cfg->max_deactivations,
 	    .max_deactivations_per_day = &p->cfg->max_deactivations_per_day };
+	struct group_count *groups = NULL;
 	int rc;
 
 	if (state_deactivations_last_day(p->st, &settings.deactivated_last_day) == -1)
 		return EXIT_CONFIG;
-	if ((rc = pass_read(p)) != 0 || (rc = pass_plan_read(p, &settings)) != 0)
+	if ((rc = pass_read(p)) != 0)
 		return rc;
-	if (!p->nothing_changed && (rc = pass_trust(p, &settings)) != 0)
+	if ((rc = pass_group_counts(p, &groups)) != 0)
 		return rc;
-	if (p->nothing_changed) {
-		log_info("nothing changed in the directory since the last run that the "
-		    "agent uses");
-		return 0;
-	}
-	if ((rc = pass_defer_failed(p, &settings)) != 0)
-		return rc;
-	if (p->opt->plan_in != NULL && (rc = pass_restrict_to_saved(p, &settings)) != 0)
-		return rc;
-	if (p->opt->apply)
-		for (size_t i = 0; i < p->plan.nnotes; i++)
-			log_info("%s", p->plan.notes[i]);
-	return 0;
+	settings.groups = groups;
+	settings.ngroups = p->rd.groups.nscope;
+	rc = pass_prepare_plan(p, &settings);
+	free(groups);
+	return rc;
 }

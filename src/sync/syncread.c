@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sync/dirstage.h"
+#include "sync/syncgroups.h"
 #include "ldap/ldapsrc.h"
 #include "util/log.h"
 #include "util/xmem.h"
@@ -21,6 +22,7 @@
 #define META_OUS	"ou_fingerprint"
 #define META_SCOPE	"scope_fingerprint"
 #define META_BUS	"bu_fingerprint"
+#define META_GROUPS	"group_fingerprint"
 
 /* FNV-1a, 64 bits: a change detector, not a defence against anyone. */
 struct fp {
@@ -70,6 +72,27 @@ scope_fingerprint(const struct config *cfg)
 	for (size_t i = 0; i < cfg->bu_map_len; i++) {
 		fp_add(&f, cfg->bu_map[i].bu);
 		fp_add(&f, cfg->bu_map[i].ou_dn);
+	}
+	for (size_t i = 0; i < cfg->group_dn_len; i++)
+		fp_add(&f, cfg->group_dn[i].dn);
+	return fp_text(&f);
+}
+
+/* Who is a member of which configured group: a change reads in full. */
+static char *
+group_fingerprint(const struct group_scope *gs)
+{
+	struct fp f = { 14695981039346656037ULL };
+	char num[24];
+
+	for (size_t r = 0; r < gs->nroots; r++) {
+		fp_add(&f, gs->roots[r].norm);
+		fp_add(&f, gs->roots[r].bu);
+	}
+	for (size_t i = 0; i < gs->npairs; i++) {
+		snprintf(num, sizeof num, "%" PRIu32, gs->pairs[i].root);
+		fp_add(&f, gs->pairs[i].leaf);
+		fp_add(&f, num);
 	}
 	return fp_text(&f);
 }
@@ -155,6 +178,8 @@ full_read_reason(const struct config *cfg, struct state *st, const struct dir_re
 		why = "an OU changed";
 	else if (meta_differs(st, META_BUS, rd->bu_fingerprint))
 		why = "iMocha's business units changed";
+	else if (meta_differs(st, META_GROUPS, rd->group_fingerprint))
+		why = "a group's membership changed";
 	*cookie_out = why == NULL ? cookie : NULL;
 	if (why != NULL)
 		free(cookie);
@@ -172,7 +197,9 @@ stage_open(struct state *st, struct dir_read *rd, struct dirstage *ds, struct di
 		rd->state_failed = true;
 		return -1;
 	}
-	*ds = (struct dirstage){ rd->stage, rd->map, false };
+	value_list_release(&rd->left_by_group);
+	*ds = (struct dirstage){ rd->stage, rd->map, false, &rd->groups, rd->incremental,
+	    &rd->left_by_group };
 	dirstage_sink(ds, sink);
 	return 0;
 }
@@ -247,12 +274,16 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 	}
 	rc = ldapsrc_ous(src, &out->ous);
 	dir_references_add(&out->ou_refs, ldapsrc_references(src));
+	if (rc == 0)
+		rc = syncgroups_read(src, cfg, &out->groups);
 	ldapsrc_close(src);
 	if (rc == -1) {
 		syncread_release(out);
 		return -1;
 	}
 	out->ou_fingerprint = ou_fingerprint(&out->ous);
+	out->group_fingerprint = group_fingerprint(&out->groups);
+	out->group_counts = syncgroups_counts(&out->groups);
 	return 0;
 }
 
@@ -340,6 +371,7 @@ audit_comparable(struct state *st, const struct dir_read *rd, const char *stored
 {
 	return stored != NULL && !meta_differs(st, META_SCOPE, rd->scope_fingerprint) &&
 	    !meta_differs(st, META_OUS, rd->ou_fingerprint) &&
+	    !meta_differs(st, META_GROUPS, rd->group_fingerprint) &&
 	    !meta_differs(st, META_BUS, rd->bu_fingerprint);
 }
 
@@ -455,6 +487,7 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 	mapping_free(rd->map);
 	rd->bu_fingerprint = bus_fingerprint(bus);
 	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
+	mapping_set_groups(rd->map, &rd->groups);
 	/* A connection of its own: the OUs' may have gone idle while iMocha
 	 * was asked for its business units, and servers close idle ones. */
 	if (rd->src != NULL || ldapsrc_open(cfg, &rd->src) == 0) {
@@ -500,6 +533,8 @@ syncread_meta(const struct dir_read *rd, struct state_meta m[SYNCREAD_META_MAX])
 	m[n++] = (struct state_meta){ META_OUS, rd->ou_fingerprint };
 	m[n++] = (struct state_meta){ META_SCOPE, rd->scope_fingerprint };
 	m[n++] = (struct state_meta){ META_BUS, rd->bu_fingerprint };
+	m[n++] = (struct state_meta){ META_GROUPS, rd->group_fingerprint };
+	m[n++] = (struct state_meta){ SYNCREAD_META_GROUP_COUNTS, rd->group_counts };
 	m[n++] = (struct state_meta){ META_LAST_READ, rd->read_at };
 	if (rd->audit.changed)
 		m[n++] = (struct state_meta){ rd->audit.key, rd->audit.value };
@@ -527,5 +562,9 @@ syncread_release(struct dir_read *rd)
 	free(rd->ou_fingerprint);
 	free(rd->scope_fingerprint);
 	free(rd->bu_fingerprint);
+	group_scope_release(&rd->groups);
+	free(rd->group_fingerprint);
+	free(rd->group_counts);
+	value_list_release(&rd->left_by_group);
 	*rd = (struct dir_read){ 0 };
 }

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "model/directory.h"
+#include "model/groups.h"
 #include "imocha/imocha.h"
 #include "plan/mapping.h"
 #include "state/state.h"
@@ -60,6 +61,10 @@ struct dir_read {
 	char *ou_fingerprint;
 	char *scope_fingerprint;	/* the config's directory and mapping keys */
 	char *bu_fingerprint;		/* iMocha's BU list */
+	struct group_scope groups;	/* group_dn and [business_units] groups */
+	char *group_fingerprint;	/* their membership */
+	char *group_counts;		/* each group_dn's members, to store */
+	struct value_list left_by_group;	/* ids in scope before, no member now */
 };
 
 /* The first half of a read: every OU (one connection, closed after).
@@ -83,7 +88,9 @@ int syncread_users(const struct config *cfg, struct state *st, const char *full_
 /* Done with the directory: close the users' connection. */
 void syncread_close(struct dir_read *rd);
 /* The meta keys that describe a mirror written from rd. */
-#define SYNCREAD_META_MAX 8
+#define SYNCREAD_META_MAX 10
+/* meta: each group_dn's members at the last read (syncgroups_counts). */
+#define SYNCREAD_META_GROUP_COUNTS "group_members"
 size_t syncread_meta(const struct dir_read *rd, struct state_meta meta[SYNCREAD_META_MAX]);
 void syncread_release(struct dir_read *rd);
 

@@ -1,0 +1,262 @@
+/*
+ * ldapgroup.c: reading groups (ldapsrc.h: ldapsrc_group, ldapsrc_group_dns,
+ * ldapsrc_naming_contexts).
+ *
+ * A group is read by a base search of its DN, asking for its classes and
+ * member and uniqueMember.  Active Directory hands a large member
+ * attribute out in ranges (MaxValRange, 1,500 values by default): the
+ * entry holds "member;range=0-1499" and no plain member, and the next
+ * chunk is asked for as "member;range=1500-*" until a chunk's upper bound
+ * is "*".  Every chunk is taken, so a group reads whole or not at all.
+ */
+#include "ldap/ldapsrc_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ldap/ldapconn.h"
+#include "ldap/ldapsrc.h"
+#include "util/log.h"
+#include "util/xmem.h"
+
+/* A group's classes, as each server names them. */
+#define GROUP_CLASSES_FILTER "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)" \
+	"(objectClass=group))"
+
+static bool
+value_is(const struct berval *bv, const char *want)
+{
+	return bv->bv_len == strlen(want) && strncasecmp(bv->bv_val, want, bv->bv_len) == 0;
+}
+
+static void
+take_classes(struct dir_group *g, struct berval **vals)
+{
+	for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
+		if (value_is(vals[i], "groupOfNames") || value_is(vals[i], "groupOfUniqueNames") ||
+		    value_is(vals[i], "group"))
+			g->has_members = true;
+		else if (value_is(vals[i], "posixGroup"))
+			g->posix = true;
+		else if (value_is(vals[i], "groupOfURLs"))
+			g->dynamic = true;
+	}
+}
+
+static void
+take_values(struct dir_group *g, struct berval **vals)
+{
+	for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
+		char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+
+		value_list_add(&g->members, v);
+		free(v);
+	}
+}
+
+/*
+ * "member;range=L-H": where the next chunk starts (H + 1), or -1 when
+ * this is the last ("L-*") or the name is no range of a member attribute.
+ * *ranged says whether the name was a range at all.
+ */
+static long
+range_next(const char *name, bool *ranged)
+{
+	const char *opt = strchr(name, ';'), *dash;
+	char *end;
+	long hi;
+
+	*ranged = false;
+	if (opt == NULL || strncasecmp(opt, ";range=", 7) != 0)
+		return -1;
+	*ranged = true;
+	if ((dash = strchr(opt + 7, '-')) == NULL || strcmp(dash + 1, "*") == 0)
+		return -1;
+	hi = strtol(dash + 1, &end, 10);
+	return *end == '\0' && hi >= 0 && hi < LONG_MAX ? hi + 1 : -1;
+}
+
+static bool
+is_member_attr(const char *name)
+{
+	size_t n = strcspn(name, ";");
+
+	return (n == 6 && strncasecmp(name, "member", 6) == 0) ||
+	    (n == 12 && strncasecmp(name, "uniqueMember", 12) == 0);
+}
+
+/* One entry's attributes into g; *next: where the member range goes on
+ * (-1: done). */
+static void
+take_entry(LDAP *ld, LDAPMessage *e, struct dir_group *g, long *next, char **next_attr)
+{
+	BerElement *ber = NULL;
+	char *a;
+	bool ranged;
+
+	*next = -1;
+	for (a = ldap_first_attribute(ld, e, &ber); a != NULL;
+	    a = ldap_next_attribute(ld, e, ber)) {
+		struct berval **vals = ldap_get_values_len(ld, e, a);
+
+		if (strcasecmp(a, "objectClass") == 0)
+			take_classes(g, vals);
+		else if (is_member_attr(a)) {
+			long n = range_next(a, &ranged);
+
+			take_values(g, vals);
+			if (n >= 0) {
+				*next = n;
+				free(*next_attr);
+				*next_attr = xstrndup(a, strcspn(a, ";"));
+			}
+		}
+		ldap_value_free_len(vals);
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+}
+
+/* One base search of dn for attrs: 1 and *res with its entry, 0 no such
+ * entry (or one this account cannot see), -1 logged. */
+static int
+read_base(struct ldapsrc *src, const char *dn, char **attrs, LDAPMessage **res)
+{
+	const struct config *cfg = src->r.cfg;
+	struct timeval tv = { cfg->ldap_timeout, 0 };
+	char *diag;
+	int lrc;
+
+	*res = NULL;
+	lrc = ldap_search_ext_s(src->r.ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+	    NULL, NULL, cfg->ldap_timeout > 0 ? &tv : NULL, 0, res);
+	if (lrc == LDAP_NO_SUCH_OBJECT || (lrc == LDAP_SUCCESS &&
+	    ldap_first_entry(src->r.ld, *res) == NULL))
+		return 0;
+	if (lrc == LDAP_SUCCESS)
+		return 1;
+	diag = ldapconn_diagnostic(src->r.ld);
+	log_errorx("LDAP %s: reading the group %s failed: %s%s%s; the read is incomplete, "
+	    "nothing will be changed", src->uri, dn, ldap_err2string(lrc), *diag ? ": " : "",
+	    diag);
+	free(diag);
+	return -1;
+}
+
+int
+ldapsrc_group(struct ldapsrc *src, const char *dn, struct dir_group *out)
+{
+	static char a_oc[] = "objectClass", a_member[] = "member", a_unique[] = "uniqueMember";
+	char *attrs[] = { a_oc, a_member, a_unique, NULL }, *next_attr = NULL, *range;
+	/* objectClass too: Samba answers a search for ranged attributes alone
+	 * with no entry at all (measured), and a class is always readable. */
+	char *more[3] = { NULL, a_oc, NULL };
+	LDAPMessage *res;
+	long next;
+	int rc;
+
+	*out = (struct dir_group){ 0 };
+	if ((rc = read_base(src, dn, attrs, &res)) != 1) {
+		ldap_msgfree(res);
+		return rc;
+	}
+	if ((range = ldap_get_dn(src->r.ld, ldap_first_entry(src->r.ld, res))) != NULL) {
+		out->dn = xstrdup(range);
+		ldap_memfree(range);
+	} else
+		out->dn = xstrdup(dn);
+	take_entry(src->r.ld, ldap_first_entry(src->r.ld, res), out, &next, &next_attr);
+	ldap_msgfree(res);
+	/* The rest of a ranged member attribute, chunk by chunk. */
+	while (rc == 1 && next >= 0) {
+		range = xasprintf("%s;range=%ld-*", next_attr, next);
+		more[0] = range;
+		log_debug("LDAP %s: group %s: reading %s", src->uri, out->dn, range);
+		rc = read_base(src, dn, more, &res);
+		if (rc == 1)
+			take_entry(src->r.ld, ldap_first_entry(src->r.ld, res), out, &next,
+			    &next_attr);
+		else if (rc == 0) {
+			log_errorx("LDAP %s: the group %s went away while its members were "
+			    "read in ranges; the read is incomplete, nothing will be changed",
+			    src->uri, dn);
+			rc = -1;
+		}
+		ldap_msgfree(res);
+		free(range);
+	}
+	free(next_attr);
+	if (rc == -1)
+		dir_group_release(out);
+	return rc;
+}
+
+static int
+dn_add(void *ctx, const char *dn)
+{
+	value_list_add(ctx, dn);
+	return 0;
+}
+
+/* Each group's DN to r->id_found. */
+static int
+group_dn_entry(struct reader *r, LDAPMessage *e)
+{
+	char *dn = ldap_get_dn(r->ld, e);
+	int rc;
+
+	if (dn == NULL) {
+		ldapsrc_search_failed(r, LDAP_DECODING_ERROR, "returned a group without a DN");
+		return -1;
+	}
+	rc = r->id_found(r->id_ctx, dn);
+	ldap_memfree(dn);
+	return rc;
+}
+
+int
+ldapsrc_group_dns(struct ldapsrc *src, const char *base, struct value_list *out)
+{
+	static char none[] = "1.1";
+	char *attrs[] = { none, NULL };
+	struct dir_references saved = src->r.snap.refs;
+	int rc;
+
+	/* A group search reaches where users are not read: its continuation
+	 * references say nothing of the users, so they are not kept. */
+	src->r.snap.refs = (struct dir_references){ 0 };
+	src->r.id_found = dn_add;
+	src->r.id_ctx = out;
+	rc = ldapsrc_search_paged(&src->r, &(struct search){ GROUP_CLASSES_FILTER, attrs,
+	    group_dn_entry, base });
+	src->r.id_found = NULL;
+	src->r.id_ctx = NULL;
+	dir_references_release(&src->r.snap.refs);
+	src->r.snap.refs = saved;
+	return rc;
+}
+
+int
+ldapsrc_naming_contexts(struct ldapsrc *src, struct value_list *out)
+{
+	static char a_nc[] = "namingContexts";
+	char *attrs[] = { a_nc, NULL };
+	LDAPMessage *res;
+	struct berval **vals;
+	int rc = read_base(src, "", attrs, &res);
+
+	if (rc == 1) {
+		vals = ldap_get_values_len(src->r.ld, ldap_first_entry(src->r.ld, res), a_nc);
+		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
+			char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+
+			value_list_add(out, v);
+			free(v);
+		}
+		ldap_value_free_len(vals);
+	}
+	ldap_msgfree(res);
+	return rc == -1 ? -1 : 0;
+}

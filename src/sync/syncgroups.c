@@ -1,0 +1,346 @@
+/*
+ * syncgroups.c: see syncgroups.h.
+ *
+ * Which member values are groups: the DN of every group under the naming
+ * context that holds a configured group is listed first (one paged search
+ * for DNs only), so a member value is a nested group exactly when it is in
+ * that list; everything else is a leaf.  Then each configured group is
+ * walked breadth first, reading only the groups it reaches (a base search
+ * each, ranged member values whole): a group met before ends its branch,
+ * so a cycle is harmless.  Why not the servers' own machinery: OpenLDAP's
+ * memberOf overlay counts no nesting and may not be there, 389's plugin
+ * may not be on, and AD's in-chain matching rule (1.2.840.113556.1.4.1941)
+ * is slow on large directories, gives no count per group, and changes no
+ * user entry when a membership does, so incremental reads would not see
+ * it.  Reading the groups themselves works alike on all three, and the
+ * membership's fingerprint tells the next run that it changed.
+ */
+#include "sync/syncgroups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldap/ldapsrc.h"
+#include "model/dn.h"
+#include "util/log.h"
+#include "util/xmem.h"
+
+/* Normalized DNs, sorted: the groups listed, or the groups a walk met. */
+struct dn_set {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+set_has(const struct dn_set *s, const char *norm)
+{
+	return s->n > 0 && bsearch(&norm, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
+}
+
+/* Add norm (owned by the set now) where it sorts; false if it was there. */
+static bool
+set_insert(struct dn_set *s, char *norm)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->v[mid], norm);
+
+		if (c == 0) {
+			free(norm);
+			return false;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof *s->v);
+	memmove(s->v + lo + 1, s->v + lo, (s->n - lo) * sizeof *s->v);
+	s->v[lo] = norm;
+	s->n++;
+	return true;
+}
+
+static void
+set_release(struct dn_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct dn_set){ 0 };
+}
+
+/* Where to list groups for a group at norm: the longest naming context
+ * holding it; with none known (a hidden root DSE), its dc= tail, or
+ * its parent. */
+static char *
+listing_base(const struct value_list *contexts, const char *dn)
+{
+	const char *best = NULL;
+	char *norm = dn_normalize(dn), *tail;
+
+	for (size_t i = 0; i < contexts->n; i++)
+		if (dn_is_within(dn, contexts->v[i]) && (best == NULL ||
+		    strlen(contexts->v[i]) > strlen(best)))
+			best = contexts->v[i];
+	if (best != NULL) {
+		free(norm);
+		return xstrdup(best);
+	}
+	tail = strstr(norm, "dc=");
+	tail = tail != NULL ? xstrdup(tail) : xstrdup(strchr(norm, ',') ? strchr(norm, ',') + 1 : norm);
+	free(norm);
+	return tail;
+}
+
+/* Every group under the bases the roots need, normalized, into known. */
+static int
+list_groups(struct ldapsrc *src, const struct group_scope *gs, struct dn_set *known)
+{
+	struct value_list contexts = { 0 }, bases = { 0 }, dns = { 0 };
+	int rc = ldapsrc_naming_contexts(src, &contexts);
+
+	for (size_t r = 0; rc == 0 && r < gs->nroots; r++) {
+		char *base = listing_base(&contexts, gs->roots[r].dn);
+		bool seen = false;
+
+		for (size_t b = 0; b < bases.n && !seen; b++)
+			seen = strcmp(bases.v[b], base) == 0;
+		if (!seen) {
+			value_list_add(&bases, base);
+			rc = ldapsrc_group_dns(src, base, &dns);
+		}
+		free(base);
+	}
+	for (size_t i = 0; rc == 0 && i < dns.n; i++) {
+		char *norm = dn_normalize(dns.v[i]);
+
+		if (norm != NULL)
+			set_insert(known, norm);
+	}
+	log_debug("LDAP %s: %zu groups under %zu naming contexts", ldapsrc_uri(src), known->n,
+	    bases.n);
+	value_list_release(&contexts);
+	value_list_release(&bases);
+	value_list_release(&dns);
+	return rc;
+}
+
+/* Why the configured group g cannot give members, or NULL. */
+static const char *
+unusable(const struct dir_group *g)
+{
+	if (g->has_members)
+		return NULL;
+	if (g->posix)
+		return "is a posixGroup, whose members (memberUid) are user names, not "
+		    "entries: ldap2imocha reads groupOfNames, groupOfUniqueNames and Active "
+		    "Directory groups (member DNs)";
+	if (g->dynamic)
+		return "is a dynamic group (groupOfURLs), whose members are a search, not a "
+		    "list: give its users a static group, or select them in user_filter";
+	return "is not a group (no groupOfNames, groupOfUniqueNames or group class)";
+}
+
+/* The members of root r, nested, into gs; its first group already read. */
+static int
+walk(struct ldapsrc *src, struct group_scope *gs, uint32_t r, struct dir_group *first,
+    const struct dn_set *known, const char *base_norm)
+{
+	struct dn_set met = { 0 };
+	struct value_list queue = { 0 };
+	struct dir_group g = *first;
+	size_t next = 0;
+	int rc = 1;
+
+	*first = (struct dir_group){ 0 };
+	set_insert(&met, xstrdup(gs->roots[r].norm));
+	for (;;) {
+		for (size_t i = 0; i < g.members.n; i++) {
+			char *norm = dn_normalize(g.members.v[i]);
+
+			if (norm == NULL)
+				log_debug("group %s: member value \"%s\" is no DN; ignored", g.dn,
+				    g.members.v[i]);
+			else if (set_has(known, norm)) {
+				if (set_insert(&met, norm))
+					value_list_add(&queue, g.members.v[i]);
+				continue;
+			} else if (dn_norm_within(norm, base_norm))
+				group_scope_add(gs, norm, r);
+			free(norm);
+		}
+		dir_group_release(&g);
+		if (next == queue.n)
+			break;
+		rc = ldapsrc_group(src, queue.v[next], &g);
+		if (rc == -1)
+			break;
+		if (rc == 0)	/* gone since it was listed: no members */
+			g = (struct dir_group){ .dn = xstrdup(queue.v[next]) };
+		next++;
+	}
+	gs->roots[r].groups = met.n;
+	log_debug("group %s: %zu groups, nested counted", gs->roots[r].dn, met.n);
+	set_release(&met);
+	value_list_release(&queue);
+	return rc == -1 ? -1 : 0;
+}
+
+/* The configured groups as roots, each read once: a group_dn must be a
+ * group; a [business_units] DN is a root only when it is one (else an
+ * OU, mapping.c's). */
+static int
+read_roots(struct ldapsrc *src, const struct config *cfg, struct group_scope *gs,
+    struct dir_group **firsts)
+{
+	size_t cap = cfg->group_dn_len + cfg->bu_map_len + 1;
+	struct dir_group g;
+	const char *why;
+	char *norm;
+	int rc;
+
+	*firsts = xcalloc(cap, sizeof **firsts);
+	for (size_t i = 0; i < cfg->group_dn_len; i++) {
+		const struct group_dn_entry *e = &cfg->group_dn[i];
+
+		if ((rc = ldapsrc_group(src, e->dn, &g)) == -1)
+			return -1;
+		why = rc == 0 ? "does not exist, or the bind account (bind_dn) cannot read it" :
+		    unusable(&g);
+		if (why != NULL) {
+			log_errorx("LDAP %s: group_dn %s (%s) %s; no user would be in scope "
+			    "through it, so nothing will be changed", ldapsrc_uri(src), e->dn,
+			    e->where, why);
+			dir_group_release(&g);
+			return -1;
+		}
+		norm = dn_normalize(e->dn);
+		(*firsts)[group_scope_root(gs, e->dn, norm, GROUP_SCOPE, NULL, e->where)] = g;
+		free(norm);
+	}
+	for (size_t i = 0; i < cfg->bu_map_len; i++) {
+		const struct bu_map_entry *e = &cfg->bu_map[i];
+
+		if ((rc = ldapsrc_group(src, e->ou_dn, &g)) == -1)
+			return -1;
+		if (rc == 1 && (g.posix || g.dynamic) && !g.has_members) {
+			log_errorx("LDAP %s: [business_units] %s = %s (%s) %s; nothing will be "
+			    "changed", ldapsrc_uri(src), e->bu, e->ou_dn, e->where, unusable(&g));
+			dir_group_release(&g);
+			return -1;
+		}
+		if (rc == 0 || !g.has_members) {
+			dir_group_release(&g);
+			continue;
+		}
+		norm = dn_normalize(e->ou_dn);
+		(*firsts)[group_scope_root(gs, e->ou_dn, norm, GROUP_BU, e->bu, e->where)] = g;
+		free(norm);
+	}
+	return 0;
+}
+
+int
+syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scope *out)
+{
+	struct dn_set known = { 0 };
+	struct dir_group *firsts = NULL;
+	char *base_norm = dn_normalize(cfg->base_dn);
+	size_t nroots;
+	int rc;
+
+	*out = (struct group_scope){ 0 };
+	rc = read_roots(src, cfg, out, &firsts);
+	nroots = out->nroots;
+	if (rc == 0 && nroots > 0)
+		rc = list_groups(src, out, &known);
+	for (size_t r = 0; rc == 0 && r < nroots; r++)
+		rc = walk(src, out, (uint32_t)r, &firsts[r], &known, base_norm ? base_norm : "");
+	for (size_t r = 0; r < nroots; r++)
+		dir_group_release(&firsts[r]);
+	free(firsts);
+	set_release(&known);
+	free(base_norm);
+	if (rc == -1) {
+		group_scope_release(out);
+		return -1;
+	}
+	group_scope_finish(out);
+	for (size_t r = 0; r < out->nroots; r++)
+		log_debug("LDAP %s: group %s: %zu members under base_dn, nested counted",
+		    ldapsrc_uri(src), out->roots[r].dn, out->roots[r].members);
+	return 0;
+}
+
+char *
+syncgroups_counts(const struct group_scope *gs)
+{
+	char *text = NULL, *more;
+
+	for (size_t r = 0; r < gs->nroots; r++) {
+		if (gs->roots[r].role != GROUP_SCOPE)
+			continue;
+		more = xasprintf("%s%s\t%zu\n", text ? text : "", gs->roots[r].norm,
+		    gs->roots[r].members);
+		free(text);
+		text = more;
+	}
+	return text;
+}
+
+/* What stored says root norm had: true and *was, or false. */
+static bool
+stored_count(const char *stored, const char *norm, size_t *was)
+{
+	size_t len = strlen(norm);
+
+	for (const char *line = stored; line != NULL && *line != '\0';) {
+		const char *nl = strchr(line, '\n');
+
+		if (strncmp(line, norm, len) == 0 && line[len] == '\t') {
+			*was = (size_t)strtoull(line + len + 1, NULL, 10);
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+struct group_count *
+syncgroups_compare(const struct group_scope *gs, const char *stored)
+{
+	struct group_count *out = xcalloc(gs->nscope + 1, sizeof *out);
+	size_t k = 0;
+
+	for (size_t r = 0; r < gs->nroots; r++) {
+		if (gs->roots[r].role != GROUP_SCOPE)
+			continue;
+		out[k] = (struct group_count){ .dn = gs->roots[r].dn, .now = gs->roots[r].members };
+		out[k].known = stored_count(stored, gs->roots[r].norm, &out[k].was);
+		k++;
+	}
+	return out;
+}
+
+int
+syncgroups_check(const struct config *cfg, struct group_scope *out)
+{
+	struct ldapsrc *src;
+	int rc;
+
+	*out = (struct group_scope){ 0 };
+	if (ldapsrc_open(cfg, &src) == -1)
+		return -1;
+	rc = syncgroups_read(src, cfg, out);
+	ldapsrc_close(src);
+	return rc;
+}
