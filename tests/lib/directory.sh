@@ -18,6 +18,7 @@
 #	srv_ou_add Engineering
 #	srv_user_add Engineering alice	# alice@example.com
 #	srv_config "$T/agent.ini"	# write_config for this server
+#	srv_group_add Staff alice @Admins	# groups: see "groups" below
 #
 # Users are named by a short id (UID): their DN is kept in
 # $T/NAME/dn/UID, so moves and renames need no bookkeeping by the test.
@@ -70,13 +71,16 @@ srv_require() {
 # srv_start NAME: this setup's server, its data in $T/NAME.  Knobs:
 # SRV_TLS=1 (openldap, 389: a TLS listener; the agent still gets ldap://
 # unless the test picks SRV_LDAPS_URI), SRV_LIMITED=1 (the service account
-# keeps the server's default limits: slapd's 500, 389's 2000/5000).
+# keeps the server's default limits: slapd's 500, 389's 2000/5000),
+# SRV_MEMBEROF=1 (openldap: the memberof overlay, direct membership only;
+# 389: the MemberOf plugin, nested membership too; AD has memberOf always
+# and ignores it: see SLAPD_MEMBEROF and DS389_MEMBEROF).
 srv_start() {
 	SRV_DIR=$T/$1
 	mkdir -p "$SRV_DIR/dn" || return 1
 	case $SRV_KIND in
 	openldap)
-		SLAPD_TLS=${SRV_TLS:-0} SLAPD_SYNCPROV=1 \
+		SLAPD_TLS=${SRV_TLS:-0} SLAPD_SYNCPROV=1 SLAPD_MEMBEROF=${SRV_MEMBEROF:-0} \
 		    SLAPD_AGENT_LIMITED=${SRV_LIMITED:-0} slapd_start "$SRV_DIR/server" || return 1
 		;;
 	389)
@@ -85,7 +89,7 @@ srv_start() {
 		389-ipa) _ss_sync=ipa ;;
 		*) _ss_sync=off ;;
 		esac
-		DS389_SYNC=$_ss_sync DS389_TLS=${SRV_TLS:-0} \
+		DS389_SYNC=$_ss_sync DS389_TLS=${SRV_TLS:-0} DS389_MEMBEROF=${SRV_MEMBEROF:-0} \
 		    DS389_AGENT_LIMITED=${SRV_LIMITED:-0} ds389_start "$SRV_DIR/server" || return 1
 		;;
 	ad)
@@ -325,4 +329,294 @@ srv_incremental() {
 srv_earn_trust() {
 	srv_incremental || return 0
 	slapd_earn_trust "$SRV_DIR/server" "$(srv_user_dn "$1")" "$2"
+}
+
+# --- groups -------------------------------------------------------------------
+#
+# Groups are named by a short NAME and live in one OU of their own beside
+# ou=People: ou=Groups,$SRV_SUFFIX (AD: OU=Groups), made by the first
+# srv_group_add.  So they are outside the agent's base_dn, except on
+# ad-root, whose base_dn is the domain root.  A MEMBER is a user's UID (its
+# DN from srv_user_dn) or @NAME, the group NAME: a nested group, which
+# need not exist yet (add A with @B, then B with @A: a cycle).  The class
+# each group was made with is kept in $SRV_DIR/group/NAME.
+#
+#	openldap, 389	groupOfNames with member; SRV_GROUP_CLASS=
+#			groupOfUniqueNames: uniqueMember instead
+#	AD		group (a global security group, Samba's default),
+#			sAMAccountName NAME, with member
+#
+# An empty group, as each server takes it (measured): 389's schema makes
+# member and uniqueMember optional, and so does AD's: the group has no
+# member value.  OpenLDAP's core schema makes them a MUST: there a group
+# left with no member holds its own DN instead, as the one placeholder
+# member.  The agent counts only members under base_dn, which ou=Groups
+# is not on OpenLDAP; a member added later replaces the placeholder.  (A
+# group that names itself on purpose cannot be told from one.)
+#
+# AD refuses a member value naming no entry (32, "specified dn doesn't
+# exist"); OpenLDAP and 389 store it as given.  So on AD an @NAME not yet
+# made waits in $SRV_DIR/group-wait/NAME, and srv_group_add NAME adds it
+# to the groups waiting for it.
+#
+# srv_group_posix makes the other kind, a posixGroup naming its members by
+# uid (memberUid), which the agent refuses (OpenLDAP and 389 only).
+#
+# The agent's account reads the groups on every setup, with no change to
+# the rigs (tests/integration/rig_groups.sh checks it): slapd's ACL lets
+# any bound DN read all but passwords, 389's ACI on the suffix lets the
+# agent read all but userPassword (memberOf included: a user attribute on
+# 389), and AD lets Authenticated Users read groups, member included.
+
+# srv_group_dn NAME: the DN of group NAME.
+srv_group_dn() {
+	case $SRV_KIND in
+	ad) echo "CN=$1,OU=Groups,$SRV_SUFFIX" ;;
+	*) echo "cn=$1,ou=Groups,$SRV_SUFFIX" ;;
+	esac
+}
+
+# _srv_groups_ou: the OU of the groups, made if the server lacks it.
+_srv_groups_ou() {
+	[ -f "$SRV_DIR/group/.ou" ] && return 0
+	mkdir -p "$SRV_DIR/group" "$SRV_DIR/group-wait" || return 1
+	_sgo_dn=$(srv_group_dn x)
+	_sgo_dn=${_sgo_dn#*,}
+	if ! _srv_rig search -b "$_sgo_dn" -s base 1.1 >/dev/null 2>&1; then
+		printf 'dn: %s\nobjectClass: organizationalUnit\nou: Groups\n\n' "$_sgo_dn" |
+		    srv_add || return 1
+	fi
+	: >"$SRV_DIR/group/.ou"
+}
+
+# _srv_group_class NAME: the class group NAME was made with.
+_srv_group_class() {
+	if [ ! -f "$SRV_DIR/group/$1" ]; then
+		echo "srv_group: no group $1 (srv_group_add makes one)" >&2
+		return 1
+	fi
+	cat "$SRV_DIR/group/$1"
+}
+
+# _srv_group_attr CLASS: the attribute that holds CLASS's members.
+_srv_group_attr() {
+	case $1 in
+	groupOfUniqueNames) echo uniqueMember ;;
+	posixGroup) echo memberUid ;;
+	*) echo member ;;
+	esac
+}
+
+# _srv_group_placeholder CLASS: true where a group of CLASS may not be
+# empty (OpenLDAP's groupOfNames and groupOfUniqueNames).
+_srv_group_placeholder() {
+	[ "$SRV_KIND" = openldap ] && [ "$1" != posixGroup ]
+}
+
+# _srv_lc: stdin in lower case.  DNs compare so here: the test's names
+# are plain ASCII.
+_srv_lc() {
+	tr '[:upper:]' '[:lower:]'
+}
+
+# _srv_group_values NAME ATTR: group NAME's ATTR values now, as the
+# administrator reads them, one a line, _srv_lc.
+_srv_group_values() {
+	_srv_rig search -b "$(srv_group_dn "$1")" -s base "$2" |
+	    awk -v a="$(echo "$2" | _srv_lc)" '{
+		i = index($0, ": ")
+		if (i && tolower(substr($0, 1, i - 1)) == a)
+			print tolower(substr($0, i + 2))
+	}'
+}
+
+# _srv_group_members NAME CLASS OP MEMBER...: the "ATTR: value" lines for
+# MEMBERs, on stdout.  On AD an @GROUP not made yet is not printed: with
+# OP add, NAME goes on its wait list; with OP del, comes off it.
+_srv_group_members() {
+	_sgm_g=$1 _sgm_c=$2 _sgm_op=$3
+	shift 3
+	_sgm_a=$(_srv_group_attr "$_sgm_c")
+	for _sgm_m in "$@"; do
+		case $_sgm_c:$_sgm_m in
+		posixGroup:@*)
+			echo "srv_group: posixGroup $_sgm_g names users by uid, not $_sgm_m" >&2
+			return 1
+			;;
+		*:@*)
+			_sgm_n=${_sgm_m#@}
+			if [ "$SRV_KIND" = ad ] && [ ! -f "$SRV_DIR/group/$_sgm_n" ]; then
+				_sgm_w=$SRV_DIR/group-wait/$_sgm_n
+				touch "$_sgm_w" && grep -vxF "$_sgm_g" "$_sgm_w" >"$_sgm_w.new"
+				[ "$_sgm_op" = add ] && echo "$_sgm_g" >>"$_sgm_w.new"
+				mv "$_sgm_w.new" "$_sgm_w" || return 1
+				continue
+			fi
+			echo "$_sgm_a: $(srv_group_dn "$_sgm_n")"
+			;;
+		posixGroup:*)
+			echo "$_sgm_a: $_sgm_m"
+			;;
+		*)
+			if [ ! -f "$SRV_DIR/dn/$_sgm_m" ]; then
+				echo "srv_group: no user $_sgm_m (srv_user_add makes one)" >&2
+				return 1
+			fi
+			echo "$_sgm_a: $(srv_user_dn "$_sgm_m")"
+			;;
+		esac
+	done
+}
+
+# _srv_group_unwait NAME: NAME off every wait list (it is gone or empty).
+_srv_group_unwait() {
+	for _sgu_w in "$SRV_DIR"/group-wait/*; do
+		[ -f "$_sgu_w" ] || continue
+		grep -vxF "$1" "$_sgu_w" >"$_sgu_w.new"
+		mv "$_sgu_w.new" "$_sgu_w"
+	done
+}
+
+# _srv_group_modify NAME CHANGES: one modify of group NAME.
+_srv_group_modify() {
+	printf 'dn: %s\nchangetype: modify\n%s\n\n' "$(srv_group_dn "$1")" "$2" | srv_modify
+}
+
+# srv_group_add NAME [MEMBER...]: group NAME with these members (see above
+# for MEMBER, the class and an empty group); the OU of the groups too, the
+# first time.
+srv_group_add() {
+	_sga_n=$1
+	shift
+	_sga_c=${SRV_GROUP_CLASS:-groupOfNames}
+	[ "$SRV_KIND" = ad ] && _sga_c=group
+	case $_sga_c in
+	group | groupOfNames | groupOfUniqueNames) ;;
+	*)
+		echo "srv_group_add: SRV_GROUP_CLASS=$_sga_c: want groupOfNames or groupOfUniqueNames" >&2
+		return 1
+		;;
+	esac
+	_srv_groups_ou || return 1
+	_sga_dn=$(srv_group_dn "$_sga_n")
+	_sga_a=$(_srv_group_attr "$_sga_c")
+	_srv_group_members "$_sga_n" "$_sga_c" add "$@" >"$SRV_DIR/group.ldif" ||
+	    return 1
+	if [ ! -s "$SRV_DIR/group.ldif" ] && _srv_group_placeholder "$_sga_c"; then
+		echo "$_sga_a: $_sga_dn" >"$SRV_DIR/group.ldif"
+	fi
+	{
+		printf 'dn: %s\nobjectClass: %s\ncn: %s\n' "$_sga_dn" "$_sga_c" "$_sga_n"
+		[ "$SRV_KIND" = ad ] && echo "sAMAccountName: $_sga_n"
+		cat "$SRV_DIR/group.ldif"
+		echo
+	} | srv_add || return 1
+	echo "$_sga_c" >"$SRV_DIR/group/$_sga_n"
+	# The groups that named this one before it was made (AD).
+	[ -s "$SRV_DIR/group-wait/$_sga_n" ] || return 0
+	while read -r _sga_w; do
+		_srv_group_modify "$_sga_w" "add: member
+member: $_sga_dn" || return 1
+	done <"$SRV_DIR/group-wait/$_sga_n"
+	rm -f "$SRV_DIR/group-wait/$_sga_n"
+}
+
+# srv_group_member_add NAME MEMBER...: more members, in one modify (which,
+# on OpenLDAP, also takes the placeholder out).
+srv_group_member_add() {
+	_sgma_n=$1
+	shift
+	_sgma_c=$(_srv_group_class "$_sgma_n") || return 1
+	_sgma_a=$(_srv_group_attr "$_sgma_c")
+	_sgma_l=$(_srv_group_members "$_sgma_n" "$_sgma_c" add "$@") || return 1
+	[ -n "$_sgma_l" ] || return 0
+	_sgma_ch="add: $_sgma_a
+$_sgma_l"
+	# The placeholder goes, unless the group is one of those added.
+	_sgma_self="$_sgma_a: $(srv_group_dn "$_sgma_n")"
+	if _srv_group_placeholder "$_sgma_c" &&
+	    _srv_group_values "$_sgma_n" "$_sgma_a" |
+	    grep -qxF "$(echo "${_sgma_self#*: }" | _srv_lc)" &&
+	    ! printf '%s\n' "$_sgma_l" | _srv_lc |
+	    grep -qxF "$(echo "$_sgma_self" | _srv_lc)"; then
+		_sgma_ch="$_sgma_ch
+-
+delete: $_sgma_a
+$_sgma_self"
+	fi
+	_srv_group_modify "$_sgma_n" "$_sgma_ch"
+}
+
+# srv_group_member_del NAME MEMBER...: fewer members, in one modify; on
+# OpenLDAP one that would leave none leaves the placeholder.
+srv_group_member_del() {
+	_sgmd_n=$1
+	shift
+	_sgmd_c=$(_srv_group_class "$_sgmd_n") || return 1
+	_sgmd_a=$(_srv_group_attr "$_sgmd_c")
+	_sgmd_l=$(_srv_group_members "$_sgmd_n" "$_sgmd_c" del "$@") || return 1
+	[ -n "$_sgmd_l" ] || return 0
+	_sgmd_ch="delete: $_sgmd_a
+$_sgmd_l"
+	if _srv_group_placeholder "$_sgmd_c"; then
+		# What is left: the values now less those deleted.  slapd checks
+		# the schema after the whole modify, so delete, then add.
+		printf '%s\n' "$_sgmd_l" | sed 's/^[^:]*: //' | _srv_lc >"$SRV_DIR/group.del"
+		if ! _srv_group_values "$_sgmd_n" "$_sgmd_a" |
+		    grep -qvxF -f "$SRV_DIR/group.del"; then
+			_sgmd_ch="$_sgmd_ch
+-
+add: $_sgmd_a
+$_sgmd_a: $(srv_group_dn "$_sgmd_n")"
+		fi
+	fi
+	_srv_group_modify "$_sgmd_n" "$_sgmd_ch"
+}
+
+# srv_group_empty NAME: every member out at once (OpenLDAP: all but the
+# placeholder).
+srv_group_empty() {
+	_sge_c=$(_srv_group_class "$1") || return 1
+	_sge_a=$(_srv_group_attr "$_sge_c")
+	[ "$SRV_KIND" = ad ] && _srv_group_unwait "$1"
+	if _srv_group_placeholder "$_sge_c"; then
+		_srv_group_modify "$1" "replace: $_sge_a
+$_sge_a: $(srv_group_dn "$1")"
+	else
+		_srv_group_modify "$1" "replace: $_sge_a
+-"
+	fi
+}
+
+# srv_group_delete NAME
+srv_group_delete() {
+	_srv_group_class "$1" >/dev/null || return 1
+	srv_delete "$(srv_group_dn "$1")" || return 1
+	rm -f "$SRV_DIR/group/$1"
+	[ "$SRV_KIND" = ad ] && _srv_group_unwait "$1"
+	return 0
+}
+
+# srv_group_posix NAME UID...: a posixGroup NAME where srv_group_dn puts
+# groups, gidNumber 5000 and up, a memberUid for each UID (the agent
+# refuses such a group).  OpenLDAP and 389 only: AD's posixGroup is an
+# auxiliary class of its RFC 2307 schema, not a group kind of its own.
+srv_group_posix() {
+	if [ "$SRV_KIND" = ad ]; then
+		echo "srv_group_posix: no posixGroup on AD ($SRV_SETUP): its groups are objectClass group" >&2
+		return 1
+	fi
+	_sgp_n=$1
+	shift
+	_srv_groups_ou || return 1
+	_sgp_gid=$(cat "$SRV_DIR/group/.gid" 2>/dev/null || echo 5000)
+	{
+		printf 'dn: %s\nobjectClass: posixGroup\ncn: %s\ngidNumber: %s\n' \
+		    "$(srv_group_dn "$_sgp_n")" "$_sgp_n" "$_sgp_gid"
+		_srv_group_members "$_sgp_n" posixGroup add "$@" || return 1
+		echo
+	} >"$SRV_DIR/group.ldif" || return 1
+	srv_add <"$SRV_DIR/group.ldif" || return 1
+	echo posixGroup >"$SRV_DIR/group/$_sgp_n"
+	echo $((_sgp_gid + 1)) >"$SRV_DIR/group/.gid"
 }

@@ -20,6 +20,12 @@
 #			incremental refresh of users returns nothing.
 #	DS389_TLS=1	ldaps listener and StartTLS; the certificate (IP
 #			127.0.0.1, DNS localhost) is from the rig's own CA
+#	DS389_MEMBEROF=1	the MemberOf plugin on (set in the copy's
+#			dse.ldif before its first start: no restart),
+#			for member and uniqueMember: an entry a group
+#			names, directly or through nested groups, gets
+#			memberOf naming that group (and objectClass
+#			nsMemberOf, which 389 adds to allow it)
 #	DS389_AGENT_LIMITED=1	the agent keeps 389's default limits
 #			(sizelimit 2000, lookthroughlimit 5000)
 #	DS389_LOOKTHROUGH=N	nsLookThroughLimit N on the agent's entry
@@ -160,7 +166,9 @@ _ds389_port() {
 
 # The dse.ldif editor: unfolds the LDIF first (389 folds at 78 columns,
 # which would split a long path), replaces the template's paths with the
-# copy's, then sets the ports, TLS and the two plugins of content sync.
+# copy's, then sets the ports, TLS, the two plugins of content sync and
+# the MemberOf plugin (on or off; its group attributes member and
+# uniqueMember either way).
 # dse.ldif holds only the values ever set: nsslapd-security is absent until
 # then, hence lines dropped and written again after the dn line.
 _DS389_DSE_AWK='
@@ -208,12 +216,22 @@ _DS389_DSE_AWK='
 				print "nsslapd-include-suffix: cn=dns," E["_dd_suffix"]
 				s = "nsslapd-changelogmaxage: 2d"
 			}
+		} else if (dn == "dn: cn=memberof plugin,cn=plugins,cn=config") {
+			if (a == "nsslapd-pluginenabled")
+				s = "nsslapd-pluginEnabled: " E["_dd_memberof"]
+			else if (a == "memberofgroupattr")
+				return
+			if (s ~ /^dn: /) {
+				print s
+				print "memberOfGroupAttr: member"
+				s = "memberOfGroupAttr: uniqueMember"
+			}
 		}
 		print s
 	}
 	BEGIN {
 		split("_dd_from _dd_to _dd_from2 _dd_to2 _dd_port _dd_sport " \
-		    "_dd_tls _dd_sync _dd_suffix", k, " ")
+		    "_dd_tls _dd_sync _dd_suffix _dd_memberof", k, " ")
 		for (i in k)
 			E[k[i]] = ENVIRON[k[i]]
 	}
@@ -224,14 +242,15 @@ _DS389_DSE_AWK='
 # _ds389_dse DIR PORT SECUREPORT: edit the copy's dse.ldif in place.  Also
 # given in the environment: _dd_from/_dd_to, _dd_from2/_dd_to2 (the
 # template's paths and this copy's), _dd_tls (on|off), _dd_sync
-# (off|plain|ipa).  Idempotent: a retry on other ports runs it again.
+# (off|plain|ipa), _dd_memberof (on|off).  Idempotent: a retry on other
+# ports runs it again.
 _ds389_dse() {
 	_dd_f=$(cat "$1/conf")/dse.ldif
 	_dd_port=$2 _dd_sport=$3 _dd_suffix=$DS389_SUFFIX \
 	_dd_from=${_dd_from:-} _dd_to=${_dd_to:-} \
 	_dd_from2=${_dd_from2:-} _dd_to2=${_dd_to2:-} \
-	_dd_tls=$_dd_tls _dd_sync=$_dd_sync awk "$_DS389_DSE_AWK" "$_dd_f" \
-	    >"$_dd_f.new" && mv "$_dd_f.new" "$_dd_f"
+	_dd_tls=$_dd_tls _dd_sync=$_dd_sync _dd_memberof=$_dd_memberof \
+	    awk "$_DS389_DSE_AWK" "$_dd_f" >"$_dd_f.new" && mv "$_dd_f.new" "$_dd_f"
 }
 
 _ds389_answers() {
@@ -442,6 +461,8 @@ ds389_start() {
 	esac
 	_dd_tls=off
 	[ "${DS389_TLS:-0}" = 1 ] && _dd_tls=on
+	_dd_memberof=off
+	[ "${DS389_MEMBEROF:-0}" = 1 ] && _dd_memberof=on
 	_ds389_template || return 1
 	_t_register agent "$_ds_dir/guard.pid"
 	_t_register stop "ds389_stop $_ds_dir"

@@ -12,6 +12,20 @@
 #	SLAPD_TLS=1		CA + server cert (IP:127.0.0.1), ldaps listener,
 #				StartTLS
 #	SLAPD_SYNCPROV=1	syncprov overlay (RFC 4533), session log 1000
+#	SLAPD_MEMBEROF=1	memberof overlay (slapo-memberof, a module in
+#				Debian's 2.5): a group's member values give
+#				each entry named an operational memberOf
+#				naming the group.  Two instances, one for
+#				groupOfNames/member and one for
+#				groupOfUniqueNames/uniqueMember.  Direct
+#				membership only (no nesting), dangling
+#				members ignored, no referential integrity:
+#				slapd's defaults.  A group naming itself
+#				gives itself no memberOf.  Measured: the
+#				overlay's writes to memberOf leave the
+#				entry's entryCSN as it was, so a syncprov
+#				refresh with a cookie does not report an
+#				entry that joined or left a group.
 #	SLAPD_AD=1		tests/lib/ad-test.schema (objectGUID, ...)
 #	SLAPD_SIZELIMIT=N	global size limit (slapd's default is 500)
 #	SLAPD_AGENT_LIMITED=1	the agent account keeps the global limits
@@ -143,6 +157,7 @@ _slapd_conf() {
 	moduleload back_mdb
 	EOF
 	[ "${SLAPD_SYNCPROV:-0}" = 1 ] && echo "moduleload syncprov"
+	[ "${SLAPD_MEMBEROF:-0}" = 1 ] && echo "moduleload memberof"
 	cat <<-EOF
 	pidfile $1/slapd.pid
 	argsfile $1/slapd.args
@@ -180,6 +195,18 @@ _slapd_conf() {
 	[ -n "${SLAPD_SIZELIMIT:-}" ] && echo "sizelimit $SLAPD_SIZELIMIT"
 	[ "${SLAPD_AGENT_LIMITED:-0}" = 1 ] ||
 	    echo "limits dn.exact=\"$SLAPD_AGENT_DN\" size=unlimited time=unlimited"
+	# Defined first, so syncprov sits above it and sees every write.
+	# memberOf changes anyway come with no new entryCSN: see the header.
+	if [ "${SLAPD_MEMBEROF:-0}" = 1 ]; then
+		cat <<-EOF
+		overlay memberof
+		memberof-group-oc groupOfNames
+		memberof-member-ad member
+		overlay memberof
+		memberof-group-oc groupOfUniqueNames
+		memberof-member-ad uniqueMember
+		EOF
+	fi
 	if [ "${SLAPD_SYNCPROV:-0}" = 1 ]; then
 		cat <<-EOF
 		index entryCSN,entryUUID eq
