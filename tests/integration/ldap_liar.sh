@@ -3,7 +3,8 @@
 # front of a real slapd with syncprov, driven by ldapsearch.  With no lie
 # it answers byte for byte what slapd answers; each lie changes exactly
 # what it should, and is logged only when really told.  result=N changes a
-# search's result code, the rest of the answer kept.
+# search's result code, the rest of the answer kept; range_member=N hands
+# out a group's member values in chunks, as Active Directory does.
 . "$L2I_TOP/tests/lib/common.sh"
 . "$L2I_TOP/tests/lib/slapd.sh"
 . "$L2I_TOP/tests/lib/liar.sh"
@@ -486,6 +487,96 @@ text: ldap_liar: the content-sync control is not supported here"
 	    cmp "$T/rsd" "$T/rsp"
 	check_eq "$v: and not refused" "$(told refuse_sync)" "$((n0 + 2))"
 done
+
+# --- range_member (Active Directory's MaxValRange) --------------------------------
+# Two groups of the Pages users: big (7 members, user00101..107) and small
+# (2, user00108 and 109); with range_member=3, big's members come in
+# chunks of 3 at most, as AD's ranged retrieval gives them.
+G=ou=Groups,ou=People,$SLAPD_SUFFIX
+U=ou=Pages,ou=People,$SLAPD_SUFFIX
+{ gen_ou Groups
+  printf 'dn: cn=big,%s\nobjectClass: groupOfNames\ncn: big\n' "$G"
+  for i in 1 2 3 4 5 6 7; do printf 'member: uid=user0010%d,%s\n' "$i" "$U"; done
+  printf '\ndn: cn=small,%s\nobjectClass: groupOfNames\ncn: small\n' "$G"
+  printf 'member: uid=user0010%d,%s\n' 8 "$U" 9 "$U"
+  echo; } | slapd_add "$T/ldap" || { not_ok "the range_member groups load"; t_done; }
+# members FILE: the values of FILE's member attributes, ranged or not, in
+# the order received; member_names FILE: "COUNT NAME" per run of lines of
+# one member attribute description, space separated.
+members() { sed -n 's/^member\(;[^:]*\)\{0,1\}: //p' "$1"; }
+member_names() {
+	sed -n 's/^\(member[^:]*\): .*/\1/p' "$1" | uniq -c |
+	    awk '{ print $1, $2 }' | paste -sd ' ' -
+}
+liar_set "$L" ""
+search "$SLAPD_URI" "(cn=big)" member >"$T/rmd" 2>&1
+check_eq "slapd's big group has 7 members, as plain member" \
+    "$(member_names "$T/rmd")" "7 member"
+liar_set "$L" range_member=3
+search "$LIAR_URI" "(cn=big)" member >"$T/rm0" 2>&1
+check_eq "range_member=3: a plain read gives member;range=0-2, 3 values" \
+    "$(member_names "$T/rm0")" "3 member;range=0-2"
+check_eq "range_member=3: and no plain member alongside" \
+    "$(grep -ci '^member:' "$T/rm0")" 0
+check_eq "range_member=3: the first 3 values, in slapd's order" \
+    "$(members "$T/rm0")" "$(members "$T/rmd" | head -n 3)"
+search "$SLAPD_URI" "(cn=big)" >"$T/rmdall" 2>&1
+search "$LIAR_URI" "(cn=big)" >"$T/rmall" 2>&1
+check_eq "range_member=3: with no attribute list too, the rest slapd's" \
+    "$(member_names "$T/rmall") | $(grep -v '^member' "$T/rmall")" \
+    "3 member;range=0-2 | $(grep -v '^member' "$T/rmdall")"
+search "$LIAR_URI" "(cn=big)" "*" >"$T/rmstar" 2>&1
+check_eq "range_member=3: and with \"*\"" "$(member_names "$T/rmstar")" \
+    "3 member;range=0-2"
+search "$LIAR_URI" "(cn=big)" "member;range=3-*" >"$T/rm3" 2>&1
+check_eq "range_member=3: asking member;range=3-* gives member;range=3-5" \
+    "$(member_names "$T/rm3")" "3 member;range=3-5"
+search "$LIAR_URI" "(cn=big)" "member;range=6-*" >"$T/rm6" 2>&1
+check_eq "range_member=3: asking member;range=6-* gives member;range=6-*, 1 value" \
+    "$(member_names "$T/rm6")" "1 member;range=6-*"
+cat "$T/rm0" "$T/rm3" "$T/rm6" >"$T/rmchunks"
+check_eq "range_member=3: the chunks hold slapd's 7 members, in its order" \
+    "$(members "$T/rmchunks")" "$(members "$T/rmd")"
+check_eq "range_member=3: each of the 7 once" \
+    "$(members "$T/rmchunks" | sort | uniq -d | wc -l) $(members "$T/rmchunks" | sort -u | wc -l)" \
+    "0 7"
+search "$LIAR_URI" "(cn=big)" "MEMBER;RANGE=2-3" >"$T/rm23" 2>&1
+check_eq "range_member=3: a range of any case, its high bound kept" \
+    "$(member_names "$T/rm23") $(members "$T/rm23" | paste -sd ' ' -)" \
+    "2 member;range=2-3 $(members "$T/rmd" | sed -n 3,4p | paste -sd ' ' -)"
+search "$LIAR_URI" "(cn=big)" "member;range=1-100" >"$T/rm1" 2>&1
+check_eq "range_member=3: a range wider than 3 is cut to 3" \
+    "$(member_names "$T/rm1")" "3 member;range=1-3"
+search "$LIAR_URI" "(cn=big)" cn "member;range=9-*" >"$T/rm9" 2>&1
+check_eq "range_member=3: a range past the last value: no value, the entry sent" \
+    "$(grep -c '^member' "$T/rm9") $(grep -c '^cn: big$' "$T/rm9")" "0 1"
+search "$SLAPD_URI" "(cn=small)" member >"$T/rmsd" 2>&1
+search "$LIAR_URI" "(cn=small)" member >"$T/rms" 2>&1
+check_eq "range_member=3: the small group has 2 members" \
+    "$(member_names "$T/rms")" "2 member"
+check "range_member=3: and passes unchanged, byte for byte" \
+    cmp "$T/rmsd" "$T/rms"
+search "$LIAR_URI" "(cn=small)" "member;range=0-*" >"$T/rms0" 2>&1
+check_eq "range_member=3: asked by range, 2 members are member;range=0-*" \
+    "$(member_names "$T/rms0")" "2 member;range=0-*"
+search "$SLAPD_URI" "(|(cn=small)(uid=user0010*))" >"$T/rmod" 2>&1
+search "$LIAR_URI" "(|(cn=small)(uid=user0010*))" >"$T/rmo" 2>&1
+check "range_member=3: users and small groups pass unchanged, byte for byte" \
+    cmp "$T/rmod" "$T/rmo"
+check_eq "range_member: one log line per entry rewritten, with its range" \
+    "$(grep '^range_member' "$L/log")" "range_member cn=big,$G 0-2
+range_member cn=big,$G 0-2
+range_member cn=big,$G 0-2
+range_member cn=big,$G 3-5
+range_member cn=big,$G 6-*
+range_member cn=big,$G 2-3
+range_member cn=big,$G 1-3
+range_member cn=big,$G 9-*
+range_member cn=small,$G 0-*"
+liar_set "$L" ""
+search "$LIAR_URI" "(cn=big)" member >"$T/rmoff" 2>&1
+check "without range_member: the big group is slapd's, byte for byte" \
+    cmp "$T/rmd" "$T/rmoff"
 
 # --- back to the truth ----------------------------------------------------------
 liar_set "$L" ""

@@ -100,6 +100,29 @@ MODE FILE: words separated by white space or commas (result=N,URL aside).
         cookie and criticality kept), so slapd answers pages of at most N,
         each with a cookie to ask for the next, whatever size the client
         asked.  N >= 1.  Log: "page_max N", once per request rewritten.
+  range_member=N  Active Directory's MaxValRange and its ranged
+        retrieval of values (MS-ADTS 3.1.1.3.1.3.3), for the attribute
+        member (any case) only.  N >= 1.
+        Asked plainly (member by name, no attribute list, or "*"): an
+        entry whose member has more than N values gets, in its place,
+        member;range=0-(N-1) with the first N values in slapd's order; no
+        empty member is sent alongside (AD sends none).  N or fewer
+        values pass unchanged.
+        Asked by range: a SearchRequest whose attribute list holds
+        member;range=L-H or member;range=L-* (any case; digits, L <= H)
+        reaches slapd asking for plain member instead (slapd knows no
+        ranges), and in each entry holding member the attribute becomes
+        member;range=L-E with the values L..E, E = min(H, L+N-1): E is
+        "*" when it reaches the last value (AD's end marker), even if that
+        is fewer than N or than asked.  An L past the last value gives
+        member;range=L-* with no values at all (what Samba's
+        ranged_results module answers; AD's answer was not checked).  An
+        entry without member is left alone; with several ranges asked,
+        the first wins, and a range asked wins over a plain member or "*"
+        in the same request.  A malformed range (L > H, not digits,
+        another option beside it) passes to slapd as sent.
+        Log: "range_member DN L-E" (E a number or "*"), once per entry
+        rewritten.
   refuse_sync  Samba AD DC's answer to the content-sync control: a
         SearchRequest carrying the Sync Request control (critical or not)
         is not forwarded; the client gets, with the search's messageID, an
@@ -123,6 +146,7 @@ no lie in force a connection is a blind byte pipe from the start.
 
 import argparse
 import os
+import re
 import signal
 import socket
 import sys
@@ -162,9 +186,14 @@ VENDOR_AD = [(b"supportedCapabilities", b"1.2.840.113556.1.4.800")]
 POSES = {"pose_as_389": VENDOR_389, "pose_as_ad": VENDOR_AD, "pose_as_unknown": []}
 VENDOR_ATTRS = {b"vendorname", b"vendorversion"}
 OPENLDAP_ROOTDSE_OC = b"openldaprootdse"
-# The words taking a number N (N >= 1 for page_max: a page of 0 entries
-# would end the client's paged search, not cap it).
-COUNT_WORDS = {"drop_after", "stall_after", "page_max"}
+# The words taking a number N, and those of them needing N >= 1 (a page
+# of 0 entries would end the client's paged search, not cap it; a range
+# of 0 values is no range).
+COUNT_WORDS = {"drop_after", "stall_after", "page_max", "range_member"}
+POSITIVE_WORDS = {"page_max", "range_member"}
+# range_member: the attribute it ranges, and a range asked for it.
+RANGE_ATTR = b"member"
+RANGE_ASKED = re.compile(rb"member;range=([0-9]+)-([0-9]+|\*)", re.IGNORECASE)
 # refuse_sync and its variants: (the protocolOp answering the refused
 # search, its resultCode, the log line), the first here winning.
 REFUSALS = {"refuse_sync": (OP_EXT_RESPONSE, 12, "refuse_sync"),
@@ -571,6 +600,98 @@ def cap_page(msg, n):
     return msg.rebuild(controls=msg.get_controls())
 
 
+def member_request(msg):
+    """For range_member, what SearchRequest msg asked of member:
+    (plain, rng, op_tlv): plain True when it asked for member plainly (by
+    name, no attribute list, or "*"); rng (L, H) for the first
+    member;range=L-H it held (H None for "*"), else None; op_tlv the
+    protocolOp with every such range replaced by plain member, or None
+    when it held none."""
+    raw = msg.raw
+    parts = children(raw, msg.op_vs, msg.op_ve)
+    if len(parts) < 8 or parts[-1][0] != 0x30:
+        raise BerError("bad SearchRequest")
+    names = [bytes(raw[vs:ve]) for t, vs, ve
+             in children(raw, parts[-1][1], parts[-1][2]) if t == 0x04]
+    plain = not names
+    rng = None
+    attrs = b""
+    for name in names:
+        m = RANGE_ASKED.fullmatch(name)
+        if m is not None:
+            low = int(m.group(1))
+            high = None if m.group(2) == b"*" else int(m.group(2))
+            if high is None or low <= high:
+                if rng is None:
+                    rng = (low, high)
+                attrs += enc(0x04, RANGE_ATTR)
+                continue
+        if name.lower() in (RANGE_ATTR, b"*"):
+            plain = True
+        attrs += enc(0x04, name)
+    if rng is None:
+        return plain, None, None
+    # The attribute list's TLV starts where the filter's ends.
+    return plain, rng, enc(OP_SEARCH_REQUEST,
+                           raw[msg.op_vs:parts[-2][2]] + enc(0x30, attrs))
+
+
+def range_entry(msg, n, plain, rng):
+    """The SearchResultEntry's protocolOp TLV with its member cut as AD's
+    ranged retrieval would (see range_member), and the range sent as
+    "L-E"; (None, None) when it stays as slapd sent it."""
+    raw = msg.raw
+    parts = children(raw, msg.op_vs, msg.op_ve)
+    if len(parts) != 2 or parts[0][0] != 0x04 or parts[1][0] != 0x30:
+        raise BerError("bad SearchResultEntry")
+    attrs = []                  # (name, raw attribute TLV, value TLVs)
+    pos, end = parts[1][1], parts[1][2]
+    found = None
+    while pos < end:
+        _, vs, ve = tlv(raw, pos, end)
+        _, ns, ne = tlv(raw, vs, ve)
+        name = bytes(raw[ns:ne])
+        if found is None and name.lower() == RANGE_ATTR:
+            st, svs, sve = tlv(raw, ne, ve)
+            values = []
+            vpos = svs
+            while vpos < sve:
+                _, _, vend = tlv(raw, vpos, sve)
+                values.append(raw[vpos:vend])
+                vpos = vend
+            found = len(attrs)
+            attrs.append((name, None, values))
+        else:
+            attrs.append((name, raw[pos:ve], None))
+        pos = ve
+    if found is None:
+        return None, None
+    name, _, values = attrs[found]
+    last = len(values) - 1
+    if rng is not None:
+        low, high = rng
+        top = low + n - 1 if high is None else min(high, low + n - 1)
+    elif plain and len(values) > n:
+        low, top = 0, n - 1
+    else:
+        return None, None
+    if top >= last:
+        top, label = last, b"*"
+    else:
+        label = b"%d" % top
+    sent = values[low:top + 1] if low <= top else []
+    ranged = b"%s;range=%d-%s" % (name, low, label)
+    body = b""
+    for i, (_, tlv_raw, _) in enumerate(attrs):
+        if i == found:
+            body += enc(0x30, enc(0x04, ranged) + enc(0x31, b"".join(sent)))
+        else:
+            body += tlv_raw
+    dn_tlv = raw[msg.op_vs:parts[0][2]]
+    return (enc(OP_SEARCH_ENTRY, dn_tlv + enc(0x30, body)),
+            "%d-%s" % (low, label.decode()))
+
+
 def refusal(msg, op, code):
     """The answer refusing SearchRequest msg: a protocolOp op (an
     ExtendedResponse or SearchResultDone) with resultCode code, an empty
@@ -631,7 +752,7 @@ def read_mode(path):
     for w, url in tokens:
         name, eq, arg = w.partition("=")
         if name in COUNT_WORDS and eq and arg.isdigit() and \
-                (name != "page_max" or int(arg) > 0):
+                (name not in POSITIVE_WORDS or int(arg) > 0):
             counts[name] = int(arg)
         elif w in REFUSALS:
             words.add(w)
@@ -675,6 +796,7 @@ class Conn:
         self.stalled = False
         self.dropped = {}           # msgid -> report_nothing drops
         self.dse_reqs = {}          # msgid -> dse_request() of a "" base
+        self.member_reqs = {}       # msgid -> range_member's (plain, rng)
         self.pose = next((p for p in ("pose_as_389", "pose_as_ad", "pose_as_unknown")
                           if p in words), None)
         self.refusal = next((REFUSALS[r] for r in REFUSALS if r in words), None)
@@ -706,7 +828,7 @@ class Conn:
         threading.Thread(target=self.s2c, daemon=True).start()
 
     # client -> server: forwarded as is, SearchRequests noted, but for
-    # page_max's rewrites and refuse_sync's refusals.
+    # page_max's and range_member's rewrites and refuse_sync's refusals.
     def c2s(self):
         buf = bytearray()
         raw = self.raw
@@ -739,6 +861,11 @@ class Conn:
                         if capped is not None:
                             piece = capped
                             self.log.lie("page_max %d" % n)
+                        if "range_member" in self.counts:
+                            plain, rng, op_tlv = member_request(msg)
+                            self.member_reqs[msg.msgid] = (plain, rng)
+                            if op_tlv is not None:
+                                piece = Message(piece).rebuild(op_tlv=op_tlv)
                         self.requests[msg.msgid] = sync_request(msg)
                         if self.result and self.result[2] is not None:
                             if self.result[2] in search_filter(msg).lower():
@@ -870,6 +997,13 @@ class Conn:
                 if op_tlv is not None:
                     out = msg.rebuild(op_tlv=op_tlv)
                     self.log.lie(self.pose)
+            asked = self.member_reqs.get(msg.msgid)
+            if asked is not None:
+                m = msg if out is msg.raw else Message(out)
+                op_tlv, label = range_entry(m, self.counts["range_member"], *asked)
+                if op_tlv is not None:
+                    out = m.rebuild(op_tlv=op_tlv)
+                    self.log.lie("range_member %s %s" % (entry_dn(msg), label))
             if counts:
                 self.forwarded += 1
             return out
@@ -906,6 +1040,7 @@ class Conn:
         if op == OP_SEARCH_DONE:
             self.requests.pop(msg.msgid, None)
             self.dse_reqs.pop(msg.msgid, None)
+            self.member_reqs.pop(msg.msgid, None)
             self.refs_hidden.discard(msg.msgid)
             n = self.dropped.pop(msg.msgid, 0)
             if n:
