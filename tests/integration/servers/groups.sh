@@ -147,6 +147,14 @@ check_eq "a group that shrinks by more than max_deactivations: exit 5" "$RC" 5
 check_contains "... says by how much, and the limit" "$(cat "$T/err")" \
     "group_dn $GROUP has 1 member, 4 at the last read: it lost 3, more than max_deactivations allows (2)"
 check_eq "... nothing was changed" "$(fake_write_count)" "$writes"
+# Under deactivate = no nothing is deactivated, so no other limit trips:
+# the shrink alone stops the run.
+CFG_BU_MAP="Sales = $SALESG" CFG_LDAP_EXTRA="group_dn = $GROUP" \
+    CFG_SYNC_EXTRA="max_deactivations = 2
+deactivate = no" srv_config "$T/keep.ini"
+run_agent -c "$T/keep.ini" sync
+check_eq "... deactivate = no, no deactivation planned: the shrink alone stops it (exit 5)" \
+    "$RC $(fake_write_count)" "5 $writes"
 run_agent -c "$T/agent.ini" sync --force
 check_eq "--force goes past it" "$RC $(active ann dan gil hal)" \
     "0 Inactive Inactive Inactive Active "
