@@ -131,16 +131,20 @@ static void
 mark_found(struct reader *r, LDAPMessage *e, struct confirm_item *items, size_t n)
 {
 	struct berval **vals = ldap_get_values_len(r->ld, e, r->cfg->id_attribute);
-	char *id;
+	char *id, *dn = ldap_get_dn(r->ld, e);
 
 	for (size_t v = 0; vals != NULL && vals[v] != NULL; v++) {
 		id = user_id_printable(r->cfg->id_attribute,
 		    (const unsigned char *)vals[v]->bv_val, vals[v]->bv_len);
 		for (size_t i = 0; i < n; i++)
-			if (strcmp(items[i].id, id) == 0)
+			if (strcmp(items[i].id, id) == 0) {
 				items[i].presence = PRESENCE_IN_SCOPE;
+				free(items[i].found_dn);
+				items[i].found_dn = xstrdup(dn);
+			}
 		free(id);
 	}
+	ldap_memfree(dn);
 	ldap_value_free_len(vals);
 }
 

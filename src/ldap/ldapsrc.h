@@ -57,6 +57,7 @@ struct confirm_item {
 	const char *id;		/* the entry id as stored (user_id_printable) */
 	const char *dn;		/* its last known DN (for references); NULL: unknown */
 	enum presence presence;	/* set by ldapsrc_confirm */
+	char *found_dn;		/* IN_SCOPE: the DN it was found at (owned) */
 };
 
 /* Ask this connection's server whether each item is still in scope: a

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ldap/ldapsrc.h"
+#include "model/dn.h"
 #include "util/log.h"
 #include "state/state_stage.h"
 #include "util/xmem.h"
@@ -78,6 +79,21 @@ hold_referenced(const struct dir_read *rd, const struct plan *plan, struct leave
 			    "this read did not see", &keep[l[i].change], held);
 }
 
+/* dn (NULL: not known) is in scope as far as group_dn goes. */
+static bool
+member(const struct dir_read *rd, const char *dn)
+{
+	char *norm;
+	bool in;
+
+	if (!group_scope_limits(&rd->groups) || dn == NULL)
+		return true;
+	norm = dn_normalize(dn);
+	in = group_scope_admits(&rd->groups, norm);
+	free(norm);
+	return in;
+}
+
 /* Ask the server about the leavers still kept; decide from the answers. */
 static enum trust_verdict
 confirm(struct dir_read *rd, const struct plan *plan, struct leaver *l, size_t n, bool *keep,
@@ -96,6 +112,11 @@ confirm(struct dir_read *rd, const struct plan *plan, struct leaver *l, size_t n
 	}
 	if (m > 0 && ldapsrc_confirm(rd->src, items, m) == -1)
 		log_info("confirming leavers stopped by signal; they are held");
+	/* Found, but in none of group_dn's groups (read in full this run):
+	 * it left the scope all the same. */
+	for (size_t k = 0; k < m; k++)
+		if (items[k].presence == PRESENCE_IN_SCOPE && !member(rd, items[k].found_dn))
+			items[k].presence = PRESENCE_GONE;
 	for (size_t k = 0; k < m; k++) {
 		const struct leaver *lv = &l[which[k]];
 		const struct change *c = &plan->changes[lv->change];
@@ -116,6 +137,8 @@ confirm(struct dir_read *rd, const struct plan *plan, struct leaver *l, size_t n
 		    "scope (for example %s)", out->contradicted,
 		    out->contradicted == 1 ? "" : "s", out->contradicted == 1 ? "is" : "are",
 		    example);
+	for (size_t k = 0; k < m; k++)
+		free(items[k].found_dn);
 	free(items);
 	free(which);
 	return out->contradicted > 0 ? TRUST_READ_FULL : TRUST_GO;

@@ -168,6 +168,24 @@ if [ "$SRV_KIND" != ad ]; then
 	    "is a posixGroup, whose members (memberUid) are user names"
 fi
 
+# OpenLDAP keeps a member value as written (no refint overlay here): a
+# member renamed is no member any more.  The incremental read sends the
+# renamed entry; the server, asked to confirm, finds it, but in no group:
+# it left all the same, without a second, full read.
+if srv_incremental; then
+	srv_group_member_add "iMocha Users" ann || not_ok "ann joins again"
+	sync_ok "a member back"
+	check_eq "... reactivated" "$(field ann status)" Active
+	srv_user_rename hal hal2 || not_ok "hal is renamed"
+	run_agent -c "$T/agent.ini" sync
+	check_eq "a member renamed, its group naming the old DN: deactivated" \
+	    "$RC $(field hal status)" "0 Inactive" || sed 's/^/# /' "$T/err"
+	check_contains "... confirmed gone by the incremental path" "$(cat "$T/err")" \
+	    "the directory server confirmed that 1 of the users the incremental read said left are gone"
+	check "... with no full read after it" sh -c "! grep -q 'reading the directory in full after all' \"\$1\"" - \
+	    "$T/err"
+fi
+
 writes=$(fake_write_count)
 run_agent -c "$T/agent.ini" sync
 check_eq "at the end, a sync changes nothing" "$RC $(fake_write_count)" "0 $writes"
