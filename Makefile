@@ -218,11 +218,11 @@ lint:
 
 # Memcheck over the plain build: every unit test and the integration tests
 # of sync, lifecycle (saved plans), the daemon and the SASL and client
-# certificate binds, lifecycle and the daemon also on the
+# certificate binds and scope by group, lifecycle and the daemon also on the
 # server matrix's SERVERS_SAN.  Reports land beside the
 # sanitizer logs of tests/run (an empty log is a clean run); suppressions,
 # each naming one third-party frame, are in tools/valgrind.supp.
-VALGRIND_TESTS ?= unit/ sync_basic lifecycle daemon bind_
+VALGRIND_TESTS ?= unit/ sync_basic lifecycle daemon bind_ groups
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	--num-callers=40 --suppressions=$(CURDIR)/tools/valgrind.supp \

@@ -54,7 +54,7 @@ const struct config_key config_keys[] = {
 	    "TLS client certificate (EXTERNAL, or servers that ask for one)" },
 	{ "ldap", "tls_key_file", CT_STRING, "", O(tls_key_file), 0, 0, 0,
 	    "its private key (a secret file)" },
-	{ "ldap", "group_dn", CT_DNLIST, NULL, O(group_dn), 0, 0, 0,
+	{ "ldap", "group_dn", CT_DNLIST, "", O(group_dn), 0, 0, 0,
 	    "scope by group: only members (nested counted); repeat the key, one DN each" },
 
 	{ "imocha", "base_url", CT_URL, "https://apiv3.imocha.io", O(base_url),
