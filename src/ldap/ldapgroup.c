@@ -1,6 +1,6 @@
 /*
- * ldapgroup.c: reading groups (ldapsrc.h: ldapsrc_group, ldapsrc_group_dns,
- * ldapsrc_naming_contexts).
+ * ldapgroup.c: reading groups (ldapsrc.h: ldapsrc_group,
+ * ldapsrc_group_entries, ldapsrc_naming_contexts).
  *
  * A group is read by a base search of its DN, asking for its classes and
  * member and uniqueMember.  Active Directory hands a large member
@@ -8,6 +8,9 @@
  * entry holds "member;range=0-1499" and no plain member, and the next
  * chunk is asked for as "member;range=1500-*" until a chunk's upper bound
  * is "*".  Every chunk is taken, so a group reads whole or not at all.
+ * Many groups are read by one paged search of them all, not a base search
+ * each: measured on slapd, 2,506 base searches cost it 0.5 s of CPU, one
+ * search of all 5,000 groups and their 178,000 member values 0.04 s.
  */
 #include "ldap/ldapsrc_int.h"
 
@@ -45,15 +48,19 @@ take_classes(struct dir_group *g, struct berval **vals)
 	}
 }
 
+/* One allocation per value: groups hold most of the values a read meets. */
 static void
 take_values(struct dir_group *g, struct berval **vals)
 {
-	for (size_t i = 0; vals != NULL && vals[i] != NULL; i++) {
-		char *v = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
+	size_t n = 0;
 
-		value_list_add(&g->members, v);
-		free(v);
-	}
+	while (vals != NULL && vals[n] != NULL)
+		n++;
+	if (n == 0)
+		return;
+	g->members.v = xreallocarray(g->members.v, g->members.n + n, sizeof *g->members.v);
+	for (size_t i = 0; i < n; i++)
+		g->members.v[g->members.n++] = xstrndup(vals[i]->bv_val, vals[i]->bv_len);
 }
 
 /*
@@ -145,31 +152,27 @@ read_base(struct ldapsrc *src, const char *dn, char **attrs, LDAPMessage **res)
 	return -1;
 }
 
-int
-ldapsrc_group(struct ldapsrc *src, const char *dn, struct dir_group *out)
+static char a_oc[] = "objectClass", a_member[] = "member", a_unique[] = "uniqueMember";
+
+/* Group dn from entry e (its first read): the entry's attributes, then
+ * the rest of a ranged member attribute, chunk by chunk.  1, or -1
+ * logged (out released). */
+static int
+group_from_entry(struct ldapsrc *src, const char *dn, LDAPMessage *e, struct dir_group *out)
 {
-	static char a_oc[] = "objectClass", a_member[] = "member", a_unique[] = "uniqueMember";
-	char *attrs[] = { a_oc, a_member, a_unique, NULL }, *next_attr = NULL, *range;
 	/* objectClass too: Samba answers a search for ranged attributes alone
 	 * with no entry at all (measured), and a class is always readable. */
-	char *more[3] = { NULL, a_oc, NULL };
+	char *more[3] = { NULL, a_oc, NULL }, *next_attr = NULL, *range;
 	LDAPMessage *res;
 	long next;
-	int rc;
+	int rc = 1;
 
-	*out = (struct dir_group){ 0 };
-	if ((rc = read_base(src, dn, attrs, &res)) != 1) {
-		ldap_msgfree(res);
-		return rc;
-	}
-	if ((range = ldap_get_dn(src->r.ld, ldap_first_entry(src->r.ld, res))) != NULL) {
+	if ((range = ldap_get_dn(src->r.ld, e)) != NULL) {
 		out->dn = xstrdup(range);
 		ldap_memfree(range);
 	} else
 		out->dn = xstrdup(dn);
-	take_entry(src->r.ld, ldap_first_entry(src->r.ld, res), out, &next, &next_attr);
-	ldap_msgfree(res);
-	/* The rest of a ranged member attribute, chunk by chunk. */
+	take_entry(src->r.ld, e, out, &next, &next_attr);
 	while (rc == 1 && next >= 0) {
 		range = xasprintf("%s;range=%ld-*", next_attr, next);
 		more[0] = range;
@@ -193,17 +196,27 @@ ldapsrc_group(struct ldapsrc *src, const char *dn, struct dir_group *out)
 	return rc;
 }
 
-static int
-dn_add(void *ctx, const char *dn)
+int
+ldapsrc_group(struct ldapsrc *src, const char *dn, struct dir_group *out)
 {
-	value_list_add(ctx, dn);
-	return 0;
+	char *attrs[] = { a_oc, a_member, a_unique, NULL };
+	LDAPMessage *res;
+	int rc;
+
+	*out = (struct dir_group){ 0 };
+	if ((rc = read_base(src, dn, attrs, &res)) == 1)
+		rc = group_from_entry(src, dn, ldap_first_entry(src->r.ld, res), out);
+	ldap_msgfree(res);
+	return rc;
 }
 
-/* Each group's DN to r->id_found. */
+/* Each group's entry, whole, to r->group_found. */
 static int
-group_dn_entry(struct reader *r, LDAPMessage *e)
+group_entry(struct reader *r, LDAPMessage *e)
 {
+	/* The reader is the first member of its connection (ldapsrc_int.h). */
+	struct ldapsrc *src = (struct ldapsrc *)r;
+	struct dir_group g = { 0 };
 	char *dn = ldap_get_dn(r->ld, e);
 	int rc;
 
@@ -211,28 +224,29 @@ group_dn_entry(struct reader *r, LDAPMessage *e)
 		ldapsrc_search_failed(r, LDAP_DECODING_ERROR, "returned a group without a DN");
 		return -1;
 	}
-	rc = r->id_found(r->id_ctx, dn);
+	rc = group_from_entry(src, dn, e, &g) == 1 ? r->group_found(r->group_ctx, &g) : -1;
 	ldap_memfree(dn);
+	dir_group_release(&g);
 	return rc;
 }
 
 int
-ldapsrc_group_dns(struct ldapsrc *src, const char *base, struct value_list *out)
+ldapsrc_group_entries(struct ldapsrc *src, const char *base,
+    int (*found)(void *ctx, struct dir_group *g), void *ctx)
 {
-	static char none[] = "1.1";
-	char *attrs[] = { none, NULL };
+	char *attrs[] = { a_oc, a_member, a_unique, NULL };
 	struct dir_references saved = src->r.snap.refs;
 	int rc;
 
 	/* A group search reaches where users are not read: its continuation
 	 * references say nothing of the users, so they are not kept. */
 	src->r.snap.refs = (struct dir_references){ 0 };
-	src->r.id_found = dn_add;
-	src->r.id_ctx = out;
+	src->r.group_found = found;
+	src->r.group_ctx = ctx;
 	rc = ldapsrc_search_paged(&src->r, &(struct search){ GROUP_CLASSES_FILTER, attrs,
-	    group_dn_entry, base });
-	src->r.id_found = NULL;
-	src->r.id_ctx = NULL;
+	    group_entry, base });
+	src->r.group_found = NULL;
+	src->r.group_ctx = NULL;
 	dir_references_release(&src->r.snap.refs);
 	src->r.snap.refs = saved;
 	return rc;

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "model/directory.h"
+#include "model/groups.h"
 
 #define LDAPSRC_USER_ATTRS_MAX 8
 
@@ -27,6 +28,9 @@ struct reader {
 	 * the sink but read again by its DN once the refresh ends. */
 	bool reread_missing;
 	struct value_list reread_dn, reread_uuid;
+	/* ldapsrc_group_entries: where each group goes. */
+	int (*group_found)(void *ctx, struct dir_group *g);
+	void *group_ctx;
 	/* ldapsrc_ids_matching: where each id found goes. */
 	int (*id_found)(void *ctx, const char *id);
 	void *id_ctx;

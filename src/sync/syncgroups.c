@@ -1,12 +1,12 @@
 /*
  * syncgroups.c: see syncgroups.h.
  *
- * Which member values are groups: the DN of every group under the naming
- * context that holds a configured group is listed first (one paged search
- * for DNs only), so a member value is a nested group exactly when it is in
- * that list; everything else is a leaf.  Then each configured group is
- * walked breadth first, reading only the groups it reaches (a base search
- * each, ranged member values whole): a group met before ends its branch,
+ * Every group under the naming context that holds a configured group is
+ * read first, whole, in one paged search (a base search per group costs a
+ * server far more: ldapgroup.c), so a member value is a nested group
+ * exactly when it names one of them; everything else is a leaf.  Then
+ * each configured group is walked breadth first in memory: a group met
+ * before ends its branch,
  * so a cycle is harmless.  Why not the servers' own machinery: OpenLDAP's
  * memberOf overlay counts no nesting and may not be there, 389's plugin
  * may not be on, and AD's in-chain matching rule (1.2.840.113556.1.4.1941)
@@ -25,23 +25,11 @@
 #include "util/log.h"
 #include "util/xmem.h"
 
-/* Normalized DNs, sorted: the groups listed, or the groups a walk met. */
+/* Normalized DNs, sorted: the groups a walk met. */
 struct dn_set {
 	char **v;
 	size_t n, cap;
 };
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool
-set_has(const struct dn_set *s, const char *norm)
-{
-	return s->n > 0 && bsearch(&norm, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
-}
 
 /* Add norm (owned by the set now) where it sorts; false if it was there. */
 static bool
@@ -101,11 +89,64 @@ listing_base(const struct value_list *contexts, const char *dn)
 	return tail;
 }
 
-/* Every group under the bases the roots need, normalized, into known. */
+/* Every group under the bases the roots need, whole, by normalized DN. */
+struct group_entry {
+	char *norm;
+	struct dir_group g;
+};
+
+struct group_table {
+	struct group_entry *v;
+	size_t n, cap;
+};
+
 static int
-list_groups(struct ldapsrc *src, const struct group_scope *gs, struct dn_set *known)
+table_add(void *ctx, struct dir_group *g)
 {
-	struct value_list contexts = { 0 }, bases = { 0 }, dns = { 0 };
+	struct group_table *t = ctx;
+	char *norm = dn_normalize(g->dn);
+
+	if (norm == NULL)
+		return 0;	/* no member value can name it */
+	xgrow(&t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n++] = (struct group_entry){ norm, *g };
+	*g = (struct dir_group){ 0 };
+	return 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct group_entry *)a)->norm,
+	    ((const struct group_entry *)b)->norm);
+}
+
+static const struct group_entry *
+table_find(const struct group_table *t, const char *norm)
+{
+	struct group_entry key = { .norm = (char *)norm };
+
+	return t->n == 0 ? NULL : bsearch(&key, t->v, t->n, sizeof *t->v, entry_cmp);
+}
+
+static void
+table_release(struct group_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].norm);
+		dir_group_release(&t->v[i].g);
+	}
+	free(t->v);
+	*t = (struct group_table){ 0 };
+}
+
+/* Every group under the naming contexts that hold the roots, into t,
+ * sorted, each once. */
+static int
+load_groups(struct ldapsrc *src, const struct group_scope *gs, struct group_table *t)
+{
+	struct value_list contexts = { 0 }, bases = { 0 };
+	size_t k = 0;
 	int rc = ldapsrc_naming_contexts(src, &contexts);
 
 	for (size_t r = 0; rc == 0 && r < gs->nroots; r++) {
@@ -116,21 +157,25 @@ list_groups(struct ldapsrc *src, const struct group_scope *gs, struct dn_set *kn
 			seen = strcmp(bases.v[b], base) == 0;
 		if (!seen) {
 			value_list_add(&bases, base);
-			rc = ldapsrc_group_dns(src, base, &dns);
+			rc = ldapsrc_group_entries(src, base, table_add, t);
 		}
 		free(base);
 	}
-	for (size_t i = 0; rc == 0 && i < dns.n; i++) {
-		char *norm = dn_normalize(dns.v[i]);
-
-		if (norm != NULL)
-			set_insert(known, norm);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof *t->v, entry_cmp);
+	for (size_t i = 0; i < t->n; i++) {
+		if (k > 0 && strcmp(t->v[k - 1].norm, t->v[i].norm) == 0) {
+			free(t->v[i].norm);
+			dir_group_release(&t->v[i].g);
+			continue;
+		}
+		t->v[k++] = t->v[i];
 	}
-	log_debug("LDAP %s: %zu groups under %zu naming contexts", ldapsrc_uri(src), known->n,
+	t->n = k;
+	log_debug("LDAP %s: %zu groups read under %zu naming contexts", ldapsrc_uri(src), t->n,
 	    bases.n);
 	value_list_release(&contexts);
 	value_list_release(&bases);
-	value_list_release(&dns);
 	return rc;
 }
 
@@ -150,49 +195,52 @@ unusable(const struct dir_group *g)
 	return "is not a group (no groupOfNames, groupOfUniqueNames or group class)";
 }
 
-/* The members of root r, nested, into gs; its first group already read. */
-static int
-walk(struct ldapsrc *src, struct group_scope *gs, uint32_t r, struct dir_group *first,
-    const struct dn_set *known, const char *base_norm)
+/* Group g's members into gs as root r's: a group not met before goes on
+ * the queue, a leaf under base_dn is a member. */
+static void
+take_members(struct group_scope *gs, uint32_t r, const struct dir_group *g,
+    const struct group_table *t, const char *base_norm, struct dn_set *met,
+    const struct group_entry ***queue, size_t *nqueue, size_t *qcap)
+{
+	const struct group_entry *nested;
+
+	for (size_t i = 0; i < g->members.n; i++) {
+		char *norm = dn_normalize(g->members.v[i]);
+
+		if (norm == NULL)
+			log_debug("group %s: member value \"%s\" is no DN; ignored", g->dn,
+			    g->members.v[i]);
+		else if ((nested = table_find(t, norm)) != NULL) {
+			if (set_insert(met, norm)) {
+				xgrow(queue, qcap, *nqueue + 1, sizeof **queue);
+				(*queue)[(*nqueue)++] = nested;
+			}
+			continue;
+		} else if (dn_norm_within(norm, base_norm))
+			group_scope_add(gs, norm, r);
+		free(norm);
+	}
+}
+
+/* The members of root r, nested, into gs; its first group already read,
+ * the others in t (a group met before ends its branch: cycles end). */
+static void
+walk(struct group_scope *gs, uint32_t r, struct dir_group *first, const struct group_table *t,
+    const char *base_norm)
 {
 	struct dn_set met = { 0 };
-	struct value_list queue = { 0 };
-	struct dir_group g = *first;
-	size_t next = 0;
-	int rc = 1;
+	const struct group_entry **queue = NULL;
+	size_t nqueue = 0, qcap = 0;
 
-	*first = (struct dir_group){ 0 };
 	set_insert(&met, xstrdup(gs->roots[r].norm));
-	for (;;) {
-		for (size_t i = 0; i < g.members.n; i++) {
-			char *norm = dn_normalize(g.members.v[i]);
-
-			if (norm == NULL)
-				log_debug("group %s: member value \"%s\" is no DN; ignored", g.dn,
-				    g.members.v[i]);
-			else if (set_has(known, norm)) {
-				if (set_insert(&met, norm))
-					value_list_add(&queue, g.members.v[i]);
-				continue;
-			} else if (dn_norm_within(norm, base_norm))
-				group_scope_add(gs, norm, r);
-			free(norm);
-		}
-		dir_group_release(&g);
-		if (next == queue.n)
-			break;
-		rc = ldapsrc_group(src, queue.v[next], &g);
-		if (rc == -1)
-			break;
-		if (rc == 0)	/* gone since it was listed: no members */
-			g = (struct dir_group){ .dn = xstrdup(queue.v[next]) };
-		next++;
-	}
+	take_members(gs, r, first, t, base_norm, &met, &queue, &nqueue, &qcap);
+	dir_group_release(first);
+	for (size_t next = 0; next < nqueue; next++)
+		take_members(gs, r, &queue[next]->g, t, base_norm, &met, &queue, &nqueue, &qcap);
 	gs->roots[r].groups = met.n;
 	log_debug("group %s: %zu groups, nested counted", gs->roots[r].dn, met.n);
 	set_release(&met);
-	value_list_release(&queue);
-	return rc == -1 ? -1 : 0;
+	free(queue);
 }
 
 /* The configured groups as roots, each read once: a group_dn must be a
@@ -252,7 +300,7 @@ read_roots(struct ldapsrc *src, const struct config *cfg, struct group_scope *gs
 int
 syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scope *out)
 {
-	struct dn_set known = { 0 };
+	struct group_table table = { 0 };
 	struct dir_group *firsts = NULL;
 	char *base_norm = dn_normalize(cfg->base_dn);
 	size_t nroots;
@@ -262,13 +310,13 @@ syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scop
 	rc = read_roots(src, cfg, out, &firsts);
 	nroots = out->nroots;
 	if (rc == 0 && nroots > 0)
-		rc = list_groups(src, out, &known);
+		rc = load_groups(src, out, &table);
 	for (size_t r = 0; rc == 0 && r < nroots; r++)
-		rc = walk(src, out, (uint32_t)r, &firsts[r], &known, base_norm ? base_norm : "");
+		walk(out, (uint32_t)r, &firsts[r], &table, base_norm ? base_norm : "");
 	for (size_t r = 0; r < nroots; r++)
 		dir_group_release(&firsts[r]);
 	free(firsts);
-	set_release(&known);
+	table_release(&table);
 	free(base_norm);
 	if (rc == -1) {
 		group_scope_release(out);
