@@ -179,12 +179,60 @@ dn_norm_from(const struct dn *dn, size_t from)
 	return out;
 }
 
+/*
+ * dn_normalize's common case in one pass and one allocation: RDNs of plain
+ * type=value pairs, nothing to unescape or escape (no \\ " + < > ; # at
+ * all, no = in a value).  The same rules as parse_rdn and append_escaped
+ * (spaces around type and value dropped, lower case).  NULL when the DN
+ * is not that plain: the full parse decides.  Every member value of every
+ * group goes through here.
+ */
+static char *
+normalize_plain(const char *text)
+{
+	size_t len = text ? strlen(text) : 0, n = 0, mark;
+	const char *p = text;
+	char *out;
+
+	if (len == 0 || len > DN_MAX_LEN || strpbrk(text, "\\\"+<>;#") != NULL)
+		return NULL;
+	out = xmalloc(len + 1);
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		for (mark = n; *p && *p != '=' && *p != ','; p++)
+			out[n++] = (char)tolower((unsigned char)*p);
+		while (n > mark && out[n - 1] == ' ')
+			n--;
+		if (*p != '=' || n == mark)
+			break;
+		out[n++] = *p++;
+		while (*p == ' ')
+			p++;
+		for (mark = n; *p && *p != ',' && *p != '='; p++)
+			out[n++] = (char)tolower((unsigned char)*p);
+		if (*p == '=')
+			break;
+		while (n > mark && out[n - 1] == ' ')
+			n--;
+		if (*p == '\0') {
+			out[n] = '\0';
+			return out;
+		}
+		out[n++] = *p++;
+	}
+	free(out);
+	return NULL;
+}
+
 char *
 dn_normalize(const char *text)
 {
 	struct dn dn;
-	char *norm;
+	char *norm = normalize_plain(text);
 
+	if (norm != NULL)
+		return norm;
 	if (dn_parse(text, &dn) == -1)
 		return NULL;
 	norm = dn_norm_from(&dn, 0);

@@ -1,6 +1,8 @@
 /* test_groups.c: the membership table of scope by group (groups.h), and
  * the DN test it leans on (dn_norm_within). */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/dn.h"
 #include "model/groups.h"
@@ -22,6 +24,41 @@ norm_within(void)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		CHECK_INT(dn_norm_within(cases[i].dn, cases[i].base), cases[i].within);
+}
+
+/* dn_normalize's one-pass path for plain DNs gives exactly what the full
+ * parse gives, and leaves every other DN to it. */
+static void
+plain_path_agrees(void)
+{
+	static const char *const dns[] = {
+		"uid=Ann,ou=People,dc=Example,dc=COM",
+		"  UID = ann , OU=People ,dc=example,dc=com  ",
+		"CN=User ann,OU=Sales EMEA,DC=corp,DC=example,DC=com",
+		"cn=,dc=x", "cn=   ,dc=x", "Common Name =x", "2.5.4.3=x,dc=y",
+		"cn=zoë,dc=x", "cn=a\\,b,dc=x", "cn=a\\2cb,dc=x", "cn=a+sn=b,dc=x",
+		"cn=#a,dc=x", "cn=a=b,dc=x", "cn=a;dc=x", "cn=\"q\",dc=x", "cn=a,,dc=x",
+		"cn=a,", "=a", "cn", ",", " ", "dc=x,", "cn=<a>,dc=x",
+	};
+
+	for (size_t i = 0; i < sizeof dns / sizeof dns[0]; i++) {
+		struct dn dn;
+		char *fast = dn_normalize(dns[i]), *full = NULL;
+
+		if (dn_parse(dns[i], &dn) == 0) {
+			full = dn_norm_from(&dn, 0);
+			dn_release(&dn);
+		}
+		if ((fast == NULL) != (full == NULL) ||
+		    (fast != NULL && strcmp(fast, full) != 0))
+			fprintf(stderr, "# %s: fast \"%s\", full \"%s\"\n", dns[i],
+			    fast ? fast : "(null)", full ? full : "(null)");
+		CHECK((fast == NULL) == (full == NULL));
+		if (fast != NULL && full != NULL)
+			CHECK_STR(fast, full);
+		free(fast);
+		free(full);
+	}
 }
 
 static void
@@ -66,6 +103,7 @@ int
 main(void)
 {
 	RUN(norm_within);
+	RUN(plain_path_agrees);
 	RUN(membership);
 	return TESTLIB_EXIT();
 }
