@@ -195,6 +195,9 @@ fuzz: fuzz-build
 # make bench [N=100000] [RUNS=5] [RUNS5=5]: timings and peak RSS against a
 # throwaway slapd with N users and the fake iMocha; prints one table and
 # writes it to BENCHMARKS.md (bench/run.sh says what each row measures).
+# Then the per-server rows (bench/servers.sh: SERVERS, SERVER_N; alone:
+# SERVERS_ONLY=1) and the scope-by-group rows (bench/groups.sh: GROUP_N
+# users, GROUP_COUNT groups; alone: GROUPS_ONLY=1).
 bench: all
 	@L2I_BIN=$(CURDIR)/$(BUILD)/ldap2imocha N="$(N)" RUNS="$(RUNS)" RUNS5="$(RUNS5)" sh bench/run.sh
 

@@ -281,6 +281,22 @@ def linear(ds, vals):
     return yesno(ok)
 
 
+# Sections other scripts write (bench/report_groups.py), kept as they are.
+KEPT_SECTIONS = ("## Scope by group",)
+
+
+def kept_text(text):
+    """The kept sections of text, each up to the next "## " heading."""
+    out = []
+    for title in KEPT_SECTIONS:
+        at = text.find("\n" + title + "\n")
+        if at < 0:
+            continue
+        end = text.find("\n## ", at + 1)
+        out.append(text[at + 1:end if end >= 0 else len(text)].rstrip("\n"))
+    return out
+
+
 def load(path):
     """The sections of rows 1 to 6 by N, and the servers' by SERVER_N."""
     sections = {}
@@ -298,7 +314,7 @@ def load(path):
     return sections, report_servers.load(text)
 
 
-def document(sections, servers):
+def document(sections, servers, kept):
     lines = ["# Benchmarks", "",
              "Written by `make bench` (bench/run.sh, bench/report.py): a "
              "throwaway slapd with N users and a fake iMocha, on the machine "
@@ -313,6 +329,8 @@ def document(sections, servers):
     for n in sorted(sections):
         lines += section(sections[n]) + [""]
     lines += report_servers.sections_text(servers)
+    for k in kept:
+        lines += ["", k, ""]
     return "\n".join(lines)
 
 
@@ -325,6 +343,11 @@ def main(argv):
                     help="the inputs are bench/servers.sh's")
     opts = ap.parse_args(argv)
     sections, servers = load(opts.out)
+    try:
+        with open(opts.out) as f:
+            kept = kept_text(f.read())
+    except FileNotFoundError:
+        kept = []
     if opts.servers:
         d = report_servers.read_inputs(opts.results, opts.facts)
         d = report_servers.merge(servers.get(d["n"]), d)
@@ -339,7 +362,7 @@ def main(argv):
             print("\n".join(sc))
     tmp = opts.out + ".tmp"
     with open(tmp, "w") as f:
-        f.write(document(sections, servers))
+        f.write(document(sections, servers, kept))
     os.replace(tmp, opts.out)
     print("bench: written to %s" % opts.out)
     return 0

@@ -2,7 +2,8 @@
 # bench/run.sh: the benchmark behind `make bench` (POSIX sh).
 #
 #	make bench [N=100000] [RUNS=5] [RUNS5=5] [SERVERS="openldap 389 ad"]
-#	    [SERVER_N=50000] [SERVERS_ONLY=1]
+#	    [SERVER_N=50000] [SERVERS_ONLY=1] [GROUP_N=100000]
+#	    [GROUP_COUNT=5000] [GROUPS_ONLY=1]
 #	N=10000 RUNS=3 sh bench/run.sh	# L2I_BIN: the agent (build/ldap2imocha)
 #
 # Builds a throwaway slapd (syncprov overlay on) with N users under
@@ -35,6 +36,12 @@
 # are neither run nor touched in BENCHMARKS.md): with a small SERVER_N,
 # a quick smoke run.
 #
+# Last, bench/groups.sh adds the scope-by-group rows: GROUP_N users
+# (default 100,000) and GROUP_COUNT nested groups (default 5,000) on one
+# slapd, read without group_dn and with it, RUNS rounds (see bench/
+# groups.sh).  GROUPS_ONLY=1 runs that part alone (with SERVERS_ONLY=1
+# too: both parts, and nothing else).
+#
 # Needs slapd, ldap-utils, Debian's /usr/bin/python3 and GNU time
 # (/usr/bin/time, Debian package "time") for the peak RSS; the per-server
 # rows also need 389-ds-base and samba-ad-dc (a server whose packages are
@@ -58,6 +65,9 @@ BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
 # The per-server rows (bench/servers.sh).
 SERVERS=${SERVERS-openldap 389 ad}
 SERVER_N=${SERVER_N:-50000}
+# The scope-by-group rows (bench/groups.sh).
+GROUP_N=${GROUP_N:-100000}
+GROUP_COUNT=${GROUP_COUNT:-5000}
 P=ou=People,$SLAPD_SUFFIX
 MAIN_BASE=ou=Engineering,$P
 NEW_BASE=ou=Newhires,$P
@@ -72,14 +82,25 @@ servers() {
 	    BENCH_TIMEOUT=$BENCH_TIMEOUT sh "$BENCH/servers.sh"
 }
 
-if [ "${SERVERS_ONLY:-0}" = 1 ]; then
-	[ -n "$SERVERS" ] || die "SERVERS_ONLY=1 with SERVERS empty: nothing to do"
-	servers
+# groups: bench/groups.sh with this run's knobs.
+groups() {
+	GROUP_N=$GROUP_N GROUP_COUNT=$GROUP_COUNT RUNS=$RUNS BENCH_OUT=$BENCH_OUT \
+	    BENCH_TIMEOUT=$BENCH_TIMEOUT sh "$BENCH/groups.sh"
+}
+
+if [ "${SERVERS_ONLY:-0}" = 1 ] || [ "${GROUPS_ONLY:-0}" = 1 ]; then
+	if [ "${SERVERS_ONLY:-0}" = 1 ]; then
+		[ -n "$SERVERS" ] || die "SERVERS_ONLY=1 with SERVERS empty: nothing to do"
+		servers || exit
+	fi
+	[ "${GROUPS_ONLY:-0}" = 1 ] || exit 0
+	groups
 	exit
 fi
-for _v in N RUNS RUNS5 CREATES SERVER_N; do
+for _v in N RUNS RUNS5 CREATES SERVER_N GROUP_N GROUP_COUNT; do
 	eval "need_count $_v \"\$$_v\""
 done
+[ "$GROUP_COUNT" -ge 200 ] || die "GROUP_COUNT must be at least 200, not $GROUP_COUNT"
 # Checked now, not after rows 1 to 6.
 for _v in $SERVERS; do
 	bench_setup_of "$_v" >/dev/null ||
@@ -231,10 +252,12 @@ machine_facts
 "$PY" "$BENCH/report.py" --results "$T/results" --facts "$T/facts" \
     --out "$BENCH_OUT" || die "report.py failed"
 
-# --- the per-server rows (bench/servers.sh) ------------------------------------
-# This run's slapd and fakes go first: the servers' rows get a quiet machine.
-[ -n "$SERVERS" ] || exit 0
+# --- the per-server rows (bench/servers.sh), then bench/groups.sh -----------------
+# This run's slapd and fakes go first: the later rows get a quiet machine.
 slapd_stop "$T/ldap"
 fake_stop "$T/fake"
 fake_stop "$T/fake5"
-servers || die "the per-server rows (bench/servers.sh) failed"
+if [ -n "$SERVERS" ]; then
+	servers || die "the per-server rows (bench/servers.sh) failed"
+fi
+groups || die "the scope-by-group rows (bench/groups.sh) failed"
