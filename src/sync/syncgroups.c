@@ -243,12 +243,28 @@ walk(struct group_scope *gs, uint32_t r, struct dir_group *first, const struct g
 	free(queue);
 }
 
+/* dn is one of the OUs read (NULL: none known). */
+static bool
+is_ou(const struct dir_snapshot *ous, const char *dn)
+{
+	char *norm = dn_normalize(dn), *ou;
+	bool found = false;
+
+	for (size_t i = 0; norm != NULL && ous != NULL && i < ous->nous && !found; i++) {
+		ou = dn_normalize(ous->ous[i].dn);
+		found = ou != NULL && strcmp(ou, norm) == 0;
+		free(ou);
+	}
+	free(norm);
+	return found;
+}
+
 /* The configured groups as roots, each read once: a group_dn must be a
  * group; a [business_units] DN is a root only when it is one (else an
- * OU, mapping.c's). */
+ * OU, mapping.c's: one of the OUs read is not even asked). */
 static int
-read_roots(struct ldapsrc *src, const struct config *cfg, struct group_scope *gs,
-    struct dir_group **firsts)
+read_roots(struct ldapsrc *src, const struct config *cfg, const struct dir_snapshot *ous,
+    struct group_scope *gs, struct dir_group **firsts)
 {
 	size_t cap = cfg->group_dn_len + cfg->bu_map_len + 1;
 	struct dir_group g;
@@ -278,6 +294,8 @@ read_roots(struct ldapsrc *src, const struct config *cfg, struct group_scope *gs
 	for (size_t i = 0; i < cfg->bu_map_len; i++) {
 		const struct bu_map_entry *e = &cfg->bu_map[i];
 
+		if (is_ou(ous, e->ou_dn))
+			continue;
 		if ((rc = ldapsrc_group(src, e->ou_dn, &g)) == -1)
 			return -1;
 		if (rc == 1 && (g.posix || g.dynamic) && !g.has_members) {
@@ -298,7 +316,8 @@ read_roots(struct ldapsrc *src, const struct config *cfg, struct group_scope *gs
 }
 
 int
-syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scope *out)
+syncgroups_read(struct ldapsrc *src, const struct config *cfg, const struct dir_snapshot *ous,
+    struct group_scope *out)
 {
 	struct group_table table = { 0 };
 	struct dir_group *firsts = NULL;
@@ -307,7 +326,7 @@ syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scop
 	int rc;
 
 	*out = (struct group_scope){ 0 };
-	rc = read_roots(src, cfg, out, &firsts);
+	rc = read_roots(src, cfg, ous, out, &firsts);
 	nroots = out->nroots;
 	if (rc == 0 && nroots > 0)
 		rc = load_groups(src, out, &table);
@@ -388,7 +407,7 @@ syncgroups_check(const struct config *cfg, struct group_scope *out)
 	*out = (struct group_scope){ 0 };
 	if (ldapsrc_open(cfg, &src) == -1)
 		return -1;
-	rc = syncgroups_read(src, cfg, out);
+	rc = syncgroups_read(src, cfg, NULL, out);
 	ldapsrc_close(src);
 	return rc;
 }

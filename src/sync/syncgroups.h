@@ -15,11 +15,13 @@
 
 struct ldapsrc;
 
-/* Fill *out (empty when no group is configured).  A group_dn that does
+/* Fill *out (empty when no group is configured); ous: the OUs read
+ * (a [business_units] DN among them is an OU, not asked), or NULL.  A group_dn that does
  * not exist, cannot be read, or is no group the agent can read members
  * of is an error: a typo must never take everyone out of scope.  Returns
  * 0, or -1 after logging why (exit 3: nothing may change). */
-int syncgroups_read(struct ldapsrc *src, const struct config *cfg, struct group_scope *out);
+int syncgroups_read(struct ldapsrc *src, const struct config *cfg, const struct dir_snapshot *ous,
+    struct group_scope *out);
 /* The check command's: connect, bind, and read the groups into *out.
  * 0, or -1 logged (the first group that cannot be used is named). */
 int syncgroups_check(const struct config *cfg, struct group_scope *out);

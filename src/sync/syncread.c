@@ -275,7 +275,7 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 	rc = ldapsrc_ous(src, &out->ous);
 	dir_references_add(&out->ou_refs, ldapsrc_references(src));
 	if (rc == 0)
-		rc = syncgroups_read(src, cfg, &out->groups);
+		rc = syncgroups_read(src, cfg, &out->ous, &out->groups);
 	ldapsrc_close(src);
 	if (rc == -1) {
 		syncread_release(out);
