@@ -47,6 +47,8 @@ import statistics
 import sys
 import urllib.request
 
+from report_servers import read_facts
+
 OUS = [(101, "Engineering"), (102, "Sales"), (103, "Support"),
        (104, "Finance")]
 TOP = "iMocha Users"
@@ -372,16 +374,6 @@ def wire(path, port, suffix):
 
 
 # --- the report ---------------------------------------------------------------------
-
-def read_facts(path):
-    kv = {}
-    with open(path) as f:
-        for line in f:
-            k, sep, v = line.rstrip("\n").partition("=")
-            if sep:
-                kv[k] = v
-    return kv
-
 
 def read_results(path):
     rows = {}
