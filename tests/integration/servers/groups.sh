@@ -92,6 +92,14 @@ srv_group_member_add "iMocha Users" "@Sales Team" || not_ok "Sales Team nested i
 sync_ok "a nested group added"
 check_eq "... its members are created" "$(active eve fay)" "Active Active "
 
+if [ "$SRV_KIND" != ad ]; then
+	srv_user_add Sales ivy || not_ok "ivy is added"
+	SRV_GROUP_CLASS=groupOfUniqueNames srv_group_add Unique ivy || not_ok "group Unique"
+	srv_group_member_add "iMocha Users" @Unique || not_ok "Unique nested in"
+	sync_ok "a groupOfUniqueNames nested"
+	check_eq "... its member (uniqueMember) is created" "$(field ivy status)" Active
+fi
+
 srv_group_member_del "iMocha Users" "@Sales Team" || not_ok "Sales Team nested out"
 sync_ok "a nested group removed"
 check_eq "... its members are deactivated" "$(active eve fay)" "Inactive Inactive "
