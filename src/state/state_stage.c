@@ -464,21 +464,52 @@ state_stage_whole(struct state_stage *sg)
 	return stage_make_whole(sg);
 }
 
+/*
+ * An incremental read that changes nothing of the mirror: it sent no
+ * entry; the entries it listed gone are none of the mirror's (syncprov
+ * lists an entry changed outside the search's scope, a group or a service
+ * account, as gone: measured); and a present phase, if any, listed every
+ * entry the mirror holds.  Then the directory is the mirror, known without
+ * merging the whole mirror into the stage (0.5 s at 100,000 users).
+ * 1 yes, 0 no, -1 logged.
+ */
+static int
+stage_is_mirror(struct state_stage *sg, bool present_phase)
+{
+	static const char gone_known[] = "SELECT count(*) FROM stage_gone g WHERE EXISTS "
+	    "(SELECT 1 FROM directory_entry m WHERE m.uuid = g.uuid)";
+	static const char not_present[] = "SELECT count(*) FROM directory_entry m WHERE m.uuid "
+	    "IS NULL OR NOT EXISTS (SELECT 1 FROM stage_present p WHERE p.uuid = m.uuid)";
+	size_t n = 0;
+
+	if (!sg->incremental || sg->counts.sent > 0 ||
+	    (!present_phase && sg->counts.present > 0))
+		return 0;
+	if (sg->counts.gone > 0 && stage_numbers(sg, gone_known, &n, 1) == -1)
+		return -1;
+	if (n == 0 && present_phase && stage_numbers(sg, not_present, &n, 1) == -1)
+		return -1;
+	return n == 0;
+}
+
 int
 state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_counts *out)
 {
 	size_t mirror;
+	int rc;
 
 	if (sg->in_txn && stage_exec(sg, "COMMIT", "end the read stage") == -1)
 		return -1;
 	sg->in_txn = false;
 	sg->present_phase = present_phase;
 	sg->finished = true;
-	/* Every entry of a full read kept, and as many as the mirror has
-	 * rows; or an incremental read that named nothing and had no present
-	 * phase: the directory is the mirror.  The stage is made whole only
-	 * if something asks for its rows. */
-	if (sg->incremental && state_stage_read_nothing(sg) && !present_phase) {
+	/* An incremental read that changes nothing of the mirror, or every
+	 * entry of a full read kept, and as many as the mirror has rows: the
+	 * directory is the mirror.  The stage is made whole only if something
+	 * asks for its rows. */
+	if ((rc = stage_is_mirror(sg, present_phase)) == -1)
+		return -1;
+	if (rc == 1) {
 		if (state_stage_mirror_counts(sg, &sg->counts.entries, &sg->counts.usable) == -1)
 			return -1;
 		sg->counts.mirror_same = true;

@@ -140,6 +140,27 @@ check_eq "after a restart: the user deleted before it is deactivated" \
 check_eq "after a restart: no one else deactivated" \
     "$(($(fake_request_count POST /v3/accounts/user/status) - before))" 1
 
+# A present phase that lists every entry the mirror holds and sends none
+# (a write outside base_dn, then a restart): nothing changed, known
+# without merging the mirror into the stage; one that leaves an entry out
+# (deleted before the restart): that one is gone.
+sync_ok
+printf 'dn: cn=outside,dc=example,dc=com\nobjectClass: organizationalRole\ncn: outside\n\n' |
+    slapd_add "$T/ldap"
+slapd_restart "$T/ldap"
+w=$(fake_write_count)
+run_agent -c "$T/agent.ini" -v sync
+check_contains "a present phase listing everyone: it was one" "$(cat "$T/err")" \
+    "content sync: 0 users sent (present phase)"
+check_contains "... and nothing changed" "$(cat "$T/err")" "nothing changed in the directory"
+check_eq "... no write" "$RC $(fake_write_count)" "0 $w"
+slapd_delete "$T/ldap" "uid=user00007,ou=Sales,$P"
+slapd_restart "$T/ldap"
+run_agent -c "$T/agent.ini" -v sync
+check_contains "a present phase leaving one out: it was one" "$(cat "$T/err")" \
+    "content sync: 0 users sent (present phase)"
+check_eq "... the one left out is deactivated" "$RC $(field user00007 status)" "0 Inactive"
+
 # --full reads everything
 sync_ok --full
 check_contains "--full: a full read" "$(cat "$T/err")" "directory read in full: --full"
