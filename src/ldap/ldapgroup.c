@@ -66,19 +66,16 @@ take_values(struct dir_group *g, struct berval **vals)
 /*
  * "member;range=L-H": where the next chunk starts (H + 1), or -1 when
  * this is the last ("L-*") or the name is no range of a member attribute.
- * *ranged says whether the name was a range at all.
  */
 static long
-range_next(const char *name, bool *ranged)
+range_next(const char *name)
 {
 	const char *opt = strchr(name, ';'), *dash;
 	char *end;
 	long hi;
 
-	*ranged = false;
 	if (opt == NULL || strncasecmp(opt, ";range=", 7) != 0)
 		return -1;
-	*ranged = true;
 	if ((dash = strchr(opt + 7, '-')) == NULL || strcmp(dash + 1, "*") == 0)
 		return -1;
 	hi = strtol(dash + 1, &end, 10);
@@ -101,7 +98,6 @@ take_entry(LDAP *ld, LDAPMessage *e, struct dir_group *g, long *next, char **nex
 {
 	BerElement *ber = NULL;
 	char *a;
-	bool ranged;
 
 	*next = -1;
 	for (a = ldap_first_attribute(ld, e, &ber); a != NULL;
@@ -111,7 +107,7 @@ take_entry(LDAP *ld, LDAPMessage *e, struct dir_group *g, long *next, char **nex
 		if (strcasecmp(a, "objectClass") == 0)
 			take_classes(g, vals);
 		else if (is_member_attr(a)) {
-			long n = range_next(a, &ranged);
+			long n = range_next(a);
 
 			take_values(g, vals);
 			if (n >= 0) {
@@ -164,7 +160,7 @@ group_from_entry(struct ldapsrc *src, const char *dn, LDAPMessage *e, struct dir
 	 * with no entry at all (measured), and a class is always readable. */
 	char *more[3] = { NULL, a_oc, NULL }, *next_attr = NULL, *range;
 	LDAPMessage *res;
-	long next;
+	long next, asked;
 	int rc = 1;
 
 	if ((range = ldap_get_dn(src->r.ld, e)) != NULL) {
@@ -174,6 +170,7 @@ group_from_entry(struct ldapsrc *src, const char *dn, LDAPMessage *e, struct dir
 		out->dn = xstrdup(dn);
 	take_entry(src->r.ld, e, out, &next, &next_attr);
 	while (rc == 1 && next >= 0) {
+		asked = next;
 		range = xasprintf("%s;range=%ld-*", next_attr, next);
 		more[0] = range;
 		log_debug("LDAP %s: group %s: reading %s", src->uri, out->dn, range);
@@ -181,7 +178,14 @@ group_from_entry(struct ldapsrc *src, const char *dn, LDAPMessage *e, struct dir
 		if (rc == 1)
 			take_entry(src->r.ld, ldap_first_entry(src->r.ld, res), out, &next,
 			    &next_attr);
-		else if (rc == 0) {
+		if (rc == 1 && next >= 0 && next <= asked) {
+			/* A server that answers a chunk with one before it would
+			 * loop forever, and repeat values. */
+			log_errorx("LDAP %s: the group %s answered %s with no values past %ld; "
+			    "the read is incomplete, nothing will be changed", src->uri, dn, range,
+			    asked - 1);
+			rc = -1;
+		} else if (rc == 0) {
 			log_errorx("LDAP %s: the group %s went away while its members were "
 			    "read in ranges; the read is incomplete, nothing will be changed",
 			    src->uri, dn);

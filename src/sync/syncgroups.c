@@ -6,8 +6,7 @@
  * server far more: ldapgroup.c), so a member value is a nested group
  * exactly when it names one of them; everything else is a leaf.  Then
  * each configured group is walked breadth first in memory: a group met
- * before ends its branch,
- * so a cycle is harmless.  Why not the servers' own machinery: OpenLDAP's
+ * before ends its branch, so a cycle is harmless.  Why not the servers' own machinery: OpenLDAP's
  * memberOf overlay counts no nesting and may not be there, 389's plugin
  * may not be on, and AD's in-chain matching rule (1.2.840.113556.1.4.1941)
  * is slow on large directories, gives no count per group, and changes no
@@ -79,9 +78,9 @@ listing_base(const struct value_list *contexts, const char *dn)
 		if (dn_is_within(dn, contexts->v[i]) && (best == NULL ||
 		    strlen(contexts->v[i]) > strlen(best)))
 			best = contexts->v[i];
-	if (best != NULL) {
+	if (best != NULL || norm == NULL) {
 		free(norm);
-		return xstrdup(best);
+		return xstrdup(best != NULL ? best : dn);
 	}
 	tail = strstr(norm, "dc=");
 	tail = tail != NULL ? xstrdup(tail) : xstrdup(strchr(norm, ',') ? strchr(norm, ',') + 1 : norm);
