@@ -65,7 +65,8 @@ metrics_collect(struct state *st, struct metrics *m)
 	if (state_run_totals(st, &m->totals) == -1 ||
 	    state_run_last(st, false, &last) == -1 ||
 	    state_run_last(st, true, &ok) == -1 ||
-	    state_summary(st, &m->summary) == -1)
+	    state_summary(st, &m->summary) == -1 ||
+	    state_meta_get(st, STATE_META_GROUP_MEMBERS, &m->group_members) == -1)
 		goto out;
 	if (last != NULL && unix_seconds(last->ended_at, &m->last_end)) {
 		m->has_last = true;
@@ -79,6 +80,13 @@ out:
 	state_runs_free(last, last ? 1 : 0);
 	state_runs_free(ok, ok ? 1 : 0);
 	return rc;
+}
+
+void
+metrics_release(struct metrics *m)
+{
+	free(m->group_members);
+	m->group_members = NULL;
 }
 
 static void
@@ -158,6 +166,43 @@ format_state(FILE *fp, const struct metrics *m)
 	sample_long(fp, "ldap2imocha_servers_distrusted", NULL, NULL, s->servers_distrusted);
 }
 
+/* A label value as the exposition format wants it: \\, " and newline
+ * escaped. */
+static void
+label_value(FILE *fp, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '\\' || v[i] == '"')
+			fputc('\\', fp);
+		if (v[i] == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(v[i], fp);
+	}
+}
+
+/* Each group_dn's members at the last complete read: a group that empties
+ * or shrinks is worth an alert before a run stops on it. */
+static void
+format_groups(FILE *fp, const struct metrics *m)
+{
+	static const char name[] = "ldap2imocha_group_members";
+	const char *line = m->group_members, *tab, *nl;
+
+	if (line == NULL || *line == '\0')
+		return;
+	family(fp, name, "gauge", "Members of each group_dn under base_dn, nested "
+	    "counted, at the last complete read.");
+	for (; line != NULL && *line != '\0'; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if ((tab = memchr(line, '\t', nl ? (size_t)(nl - line) : strlen(line))) == NULL)
+			continue;
+		fprintf(fp, "%s{group=\"", name);
+		label_value(fp, line, (size_t)(tab - line));
+		fprintf(fp, "\"} %ld\n", strtol(tab + 1, NULL, 10));
+	}
+}
+
 static void
 format_api(FILE *fp, const struct metrics *m)
 {
@@ -180,6 +225,7 @@ metrics_format(FILE *fp, const struct metrics *m)
 	format_last(fp, m);
 	format_state(fp, m);
 	format_api(fp, m);
+	format_groups(fp, m);
 	return ferror(fp) ? -1 : 0;
 }
 
@@ -222,6 +268,7 @@ metrics_write(const struct config *cfg, struct state *st)
 	if (metrics_collect(st, &m) == -1) {
 		log_warnx("metrics: %s not updated: the state store could not be read",
 		    cfg->metrics_file);
+		metrics_release(&m);
 		return;
 	}
 	tmp = xasprintf("%s.tmp", cfg->metrics_file);
@@ -234,4 +281,5 @@ metrics_write(const struct config *cfg, struct state *st)
 	} else
 		log_debug("metrics: %s updated", cfg->metrics_file);
 	free(tmp);
+	metrics_release(&m);
 }

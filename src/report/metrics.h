@@ -26,14 +26,17 @@ struct metrics {
 	bool has_success;		/* some run has exited 0 */
 	double last_success_end;
 	struct state_summary summary;
+	char *group_members;		/* STATE_META_GROUP_MEMBERS's value, or NULL */
 };
 
 /* Store the pool's answer counts as the run's API calls (call before
  * state_run_end).  pool NULL: nothing was sent.  A failure is logged. */
 void metrics_record_api_calls(struct state *st, long long run_id,
     const struct http_pool *pool);
-/* Read what the metrics say from the store.  0, or -1 (logged). */
+/* Read what the metrics say from the store.  0, or -1 (logged).  Release
+ * m with metrics_release either way. */
 int metrics_collect(struct state *st, struct metrics *m);
+void metrics_release(struct metrics *m);
 /* Print m in the exposition format.  0, or -1 when fp reports an error. */
 int metrics_format(FILE *fp, const struct metrics *m);
 /* Collect and replace cfg->metrics_file (FILE.tmp beside it, fsync,

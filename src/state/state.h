@@ -111,6 +111,9 @@ void state_runs_free(struct run_record *runs, size_t n);
  * unchanged directory means nothing to do; anything that changes what
  * the agent knows outside a sync removes it. */
 #define STATE_META_PLAN_COMPLETE "plan_complete"
+/* Each [ldap] group_dn's members at the last complete read, one line
+ * each: normalized DN, a tab, the count (syncgroups.c writes it). */
+#define STATE_META_GROUP_MEMBERS "group_members"
 
 /* A key of the meta table and its value (NULL: remove the key). */
 struct state_meta {

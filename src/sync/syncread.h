@@ -90,7 +90,7 @@ void syncread_close(struct dir_read *rd);
 /* The meta keys that describe a mirror written from rd. */
 #define SYNCREAD_META_MAX 10
 /* meta: each group_dn's members at the last read (syncgroups_counts). */
-#define SYNCREAD_META_GROUP_COUNTS "group_members"
+#define SYNCREAD_META_GROUP_COUNTS STATE_META_GROUP_MEMBERS
 size_t syncread_meta(const struct dir_read *rd, struct state_meta meta[SYNCREAD_META_MAX]);
 void syncread_release(struct dir_read *rd);
 

@@ -22,7 +22,8 @@ srv_group_add Small user00008 user00009 || not_ok "group Small"
 srv_group_add Big user00001 user00002 user00003 user00004 user00005 user00006 \
     user00007 @Small || not_ok "group Big"
 BIG=$(srv_group_dn Big)
-SRV_AGENT_URI=$LIAR_URI CFG_LDAP_EXTRA="group_dn = $BIG" srv_config "$T/agent.ini"
+SRV_AGENT_URI=$LIAR_URI CFG_LDAP_EXTRA="group_dn = $BIG" CFG_LOG_EXTRA="metrics_file = $T/m.prom" \
+    srv_config "$T/agent.ini"
 liar_set "$T/liar" "range_member=3"
 
 run_agent -c "$T/agent.ini" check
@@ -38,9 +39,14 @@ check_eq "every member is created, from every chunk; the user in no group is not
     "$(fake_users_emails | tr '\n' ' ')" \
     "user00001@example.com user00002@example.com user00003@example.com user00004@example.com user00005@example.com user00006@example.com user00007@example.com user00008@example.com user00009@example.com "
 
+check_contains "the metrics file counts the group's members" "$(cat "$T/m.prom")" \
+    "ldap2imocha_group_members{group=\"$(echo "$BIG" | tr 'A-Z' 'a-z')\"} 9"
+
 # A member leaves from the last chunk: the next run sees it.
 srv_group_member_del Big user00007 || not_ok "user00007 leaves Big"
 run_agent -c "$T/agent.ini" sync
 check_eq "a member of the last chunk removed: deactivated" \
     "$RC $(fake_user_field user00007@example.com status)" "0 Inactive"
+check_contains "... and the metrics file says 8" "$(cat "$T/m.prom")" \
+    "ldap2imocha_group_members{group=\"$(echo "$BIG" | tr 'A-Z' 'a-z')\"} 8"
 t_done

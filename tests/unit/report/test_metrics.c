@@ -59,8 +59,12 @@ read_labels(const char **p)
 		if (!read_name(p, label, sizeof label) || strchr(label, ':') != NULL ||
 		    *(*p)++ != '=' || *(*p)++ != '"')
 			return false;
-		while (**p != '"' && **p != '\0' && **p != '\\' && **p != '\n')
-			(*p)++;
+		/* The format's three escapes (backslash, quote, n); no other. */
+		while (**p != '"' && **p != '\0' && **p != '\n') {
+			if (**p == '\\' && (*p)[1] != '\\' && (*p)[1] != '"' && (*p)[1] != 'n')
+				return false;
+			*p += **p == '\\' ? 2 : 1;
+		}
 		if (*(*p)++ != '"')
 			return false;
 	} while (**p == ',');
@@ -205,6 +209,29 @@ test_format_empty(void)
 	free(text);
 }
 
+/* Each group_dn's members, from the meta key the read keeps; a DN's
+ * backslash and quote escaped in the label. */
+static void
+test_format_groups(void)
+{
+	struct metrics m;
+	char *text;
+
+	memset(&m, 0, sizeof m);
+	m.group_members = xstrdup("cn=imocha users,ou=groups,dc=example,dc=com\t52666\n"
+	    "cn=a\\,\"b\",dc=x\t3\n");
+	text = format(&m);
+	CHECK_INT(check_exposition(text), 24);
+	CHECK(strstr(text, "# TYPE ldap2imocha_group_members gauge\n") != NULL);
+	CHECK(strstr(text, "\nldap2imocha_group_members{group=\"cn=imocha users,ou=groups,"
+	    "dc=example,dc=com\"} 52666\n") != NULL);
+	CHECK(strstr(text, "\nldap2imocha_group_members{group=\"cn=a\\\\,\\\"b\\\",dc=x\"} 3\n")
+	    != NULL);
+	free(text);
+	metrics_release(&m);
+	CHECK(m.group_members == NULL);
+}
+
 /* The parser itself refuses what is not exposition text. */
 static void
 test_parser_refuses(void)
@@ -309,6 +336,7 @@ main(void)
 	RUN(test_parser_refuses);
 	RUN(test_format_full);
 	RUN(test_format_empty);
+	RUN(test_format_groups);
 	RUN(test_write_store);
 	RUN(test_write_unwritable);
 	testlib_tmpdir_remove();
