@@ -52,6 +52,9 @@ struct state_stage {
 /* Make every row of the stage (kept mirror rows copied in), index it and
  * prepare the statements that need the indexes; once.  0, or -1 logged. */
 int stage_make_whole(struct state_stage *sg);
+/* Run sql on the stage's connection; what names it in a failure.  0, or
+ * -1 logged. */
+int stage_exec(struct state_stage *sg, const char *sql, const char *what);
 /* n numbers from a one-row query.  0, or -1 logged. */
 int stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n);
 

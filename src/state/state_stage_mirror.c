@@ -1,0 +1,67 @@
+/*
+ * state_stage_mirror.c: what a finished read stage gives the state store
+ * (state_stage.h): the skipped entries to report, and the mirror written
+ * from the stage with the meta keys that describe it, in one transaction.
+ */
+#include "state/state_int.h"
+
+#include "state/state_stage_int.h"
+
+int
+state_stage_each_skipped(struct state_stage *sg,
+    void (*fn)(void *ctx, const char *dn, const char *problem), void *ctx)
+{
+	/* A stage that is not whole holds the changes only of a read whose
+	 * changes leave every problem as it was: the mirror's rows say
+	 * which entries are skipped (the partial index finds them). */
+	static const char from_mirror[] = "SELECT dn, problem FROM directory_entry "
+	    "WHERE problem IS NOT NULL ORDER BY lower(email), dn";
+	static const char from_stage[] = "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
+	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq";
+	sqlite3_stmt *stmt = NULL;
+	int step;
+
+	if (state_db_prepare(sg->st, sg->whole ? from_stage : from_mirror, &stmt,
+	    "list skipped entries") == -1)
+		return -1;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1));
+	sqlite3_finalize(stmt);
+	if (step != SQLITE_DONE) {
+		state_db_fail(sg->st, "list skipped entries");
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, size_t nmeta)
+{
+	static const char del[] = "DELETE FROM directory_entry WHERE NOT EXISTS (SELECT 1 "
+	    "FROM stage s WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
+	static const char put[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
+	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
+	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
+	    "entry_id IS NOT NULL AND id_shared = 0";
+	int rc = -1;
+
+	if (sg->in_txn) {
+		/* Unfinished: only the rows the read brought are written. */
+		if (stage_exec(sg, "COMMIT", "end the read stage") == -1)
+			return -1;
+		sg->in_txn = false;
+	}
+	if (state_db_begin(sg->st, "begin mirror update") == -1)
+		return -1;
+	if (sg->finished && sg->mirror_deletes && stage_exec(sg, del, "update mirror") == -1)
+		goto out;
+	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
+	    state_db_meta_write(sg->st, meta, nmeta) == -1)
+		goto out;
+	rc = state_db_commit(sg->st, "commit mirror update");
+out:
+	if (rc == -1)
+		state_db_rollback(sg->st);
+	return rc;
+}
