@@ -29,8 +29,8 @@
  * server's limits on filter size. */
 #define CONFIRM_BATCH 50
 
-static void
-escape_bytes(const unsigned char *b, size_t n, char **out)
+void
+ldapsrc_escape_bytes(const unsigned char *b, size_t n, char **out)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *t = *out = xmalloc(n * 3 + 1);
@@ -52,8 +52,8 @@ hex_value(int c)
 /* The printable id back to bytes: AD's GUID form (first three groups
  * byte-swapped, as user_id_printable makes it) or plain hex.  0 when it
  * is neither. */
-static size_t
-id_bytes(const char *attr, const char *id, unsigned char *out, size_t cap)
+size_t
+ldapsrc_id_bytes(const char *attr, const char *id, unsigned char *out, size_t cap)
 {
 	static const int guid_order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
 	unsigned char raw[16];
@@ -89,12 +89,12 @@ id_clauses(const char *attr, const char *id, char **out)
 {
 	unsigned char bytes[256];
 	struct berval in = { strlen(id), (char *)id }, esc = { 0, NULL };
-	size_t n = id_bytes(attr, id, bytes, sizeof bytes);
+	size_t n = ldapsrc_id_bytes(attr, id, bytes, sizeof bytes);
 	bool guid = n == 16 && strcasecmp(attr, "objectGUID") == 0;
 	char *bin = NULL, *text;
 
 	if (n > 0)
-		escape_bytes(bytes, n, &bin);
+		ldapsrc_escape_bytes(bytes, n, &bin);
 	if (guid)
 		text = xasprintf("(%s=%s)", attr, bin);
 	else {
@@ -272,7 +272,8 @@ ldapsrc_disabled_since(struct ldapsrc *src, time_t since,
 	filter = xasprintf("(&%s%s(modifyTimestamp>=%s))", uf, df, when);
 	src->r.id_found = found;
 	src->r.id_ctx = ctx;
-	rc = ldapsrc_search_paged(&src->r, &(struct search){ filter, attrs, id_entry, NULL });
+	rc = ldapsrc_search_paged(&src->r, &(struct search){ .filter = filter,
+	    .attrs = attrs, .entry = id_entry });
 	src->r.id_found = NULL;
 	src->r.id_ctx = NULL;
 	free(uf);

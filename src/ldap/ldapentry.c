@@ -26,8 +26,10 @@
 static char attr_given[] = "givenName";
 static char attr_sn[] = "sn";
 /* Every user is read with its entryUUID, whatever id_attribute is: RFC 4533
- * names entries by it, so incremental reads can find them in the mirror. */
+ * names entries by it, so incremental reads can find them in the mirror.
+ * On AD, whose DirSync names objects by objectGUID, that is the uuid. */
 static char attr_uuid[] = "entryUUID";
+static char attr_guid[] = "objectGUID";
 enum role { ROLE_ID, ROLE_EMAIL, ROLE_NAME, ROLE_GIVEN, ROLE_SN, ROLE_UUID, ROLE_BU, ROLE_COUNT };
 /* Each role names at most one attribute, and the list ends with NULL. */
 _Static_assert(ROLE_COUNT < LDAPSRC_USER_ATTRS_MAX, "LDAPSRC_USER_ATTRS_MAX too small");
@@ -45,6 +47,7 @@ struct attr {
 /* A user entry under construction. */
 struct user_build {
 	const struct config *cfg;
+	enum dir_family family;
 	struct dir_user *u;
 	size_t nid;		/* id values seen */
 	char *id_problem;
@@ -129,7 +132,7 @@ user_take_first(struct user_build *b, const char *label, const struct attr *a, c
 }
 
 static const char *
-role_attr(const struct config *cfg, enum role role)
+role_attr(const struct config *cfg, enum dir_family family, enum role role)
 {
 	switch (role) {
 	case ROLE_ID:
@@ -143,7 +146,7 @@ role_attr(const struct config *cfg, enum role role)
 	case ROLE_SN:
 		return attr_sn;
 	case ROLE_UUID:
-		return attr_uuid;
+		return family == DIR_FAMILY_AD ? attr_guid : attr_uuid;
 	case ROLE_BU:
 		return cfg->bu_attribute != NULL && cfg->bu_attribute[0] != '\0' ?
 		    cfg->bu_attribute : NULL;
@@ -162,7 +165,7 @@ user_attr(void *ctx, const struct attr *a)
 	const char *label;
 
 	for (enum role role = 0; role < ROLE_COUNT; role++) {
-		label = role_attr(b->cfg, role);
+		label = role_attr(b->cfg, b->family, role);
 		if (label == NULL || strcasecmp(label, a->name) != 0)
 			continue;
 		if (a->ranged) {
@@ -176,7 +179,11 @@ user_attr(void *ctx, const struct attr *a)
 		}
 		if (role == ROLE_ID)
 			user_take_id(b, a);
-		else if (role == ROLE_UUID)
+		else if (role == ROLE_UUID && b->family == DIR_FAMILY_AD) {
+			if (u->uuid == NULL && a->vals[0].bv_val != NULL && a->vals[0].bv_len == 16)
+				u->uuid = user_id_printable(attr_guid,
+				    (const unsigned char *)a->vals[0].bv_val, 16);
+		} else if (role == ROLE_UUID)
 			user_take_first(b, label, a, &u->uuid);
 		else if (role == ROLE_EMAIL || role == ROLE_NAME || role == ROLE_BU)
 			first_problem(&u->problem, values_take_text(label, a->vals,
@@ -240,7 +247,7 @@ int
 ldapsrc_user_entry(struct reader *r, LDAPMessage *e, char *uuid)
 {
 	struct dir_user u = { 0 };
-	struct user_build b = { .cfg = r->cfg, .u = &u };
+	struct user_build b = { .cfg = r->cfg, .family = r->family, .u = &u };
 	char *why;
 	int rc;
 
@@ -322,13 +329,13 @@ ldapsrc_ou_entry(struct reader *r, LDAPMessage *e)
 /* The end of one page: the result code decides whether the read is whole;
  * the page response control holds the cookie for the next page. */
 void
-ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX])
+ldapsrc_user_attrs(const struct reader *r, char *attrs[LDAPSRC_USER_ATTRS_MAX])
 {
 	size_t n = 0, i;
 
 	/* Only the attributes used, each once (names are case-insensitive). */
 	for (enum role role = 0; role < ROLE_COUNT; role++) {
-		const char *name = role_attr(cfg, role);
+		const char *name = role_attr(r->cfg, r->family, role);
 
 		for (i = 0; name != NULL && i < n; i++)
 			if (strcasecmp(attrs[i], name) == 0)

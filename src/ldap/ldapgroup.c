@@ -247,8 +247,8 @@ ldapsrc_group_entries(struct ldapsrc *src, const char *base,
 	src->r.snap.refs = (struct dir_references){ 0 };
 	src->r.group_found = found;
 	src->r.group_ctx = ctx;
-	rc = ldapsrc_search_paged(&src->r, &(struct search){ GROUP_CLASSES_FILTER, attrs,
-	    group_entry, base });
+	rc = ldapsrc_search_paged(&src->r, &(struct search){
+	    .filter = GROUP_CLASSES_FILTER, .attrs = attrs, .entry = group_entry, .base = base });
 	src->r.group_found = NULL;
 	src->r.group_ctx = NULL;
 	dir_references_release(&src->r.snap.refs);

@@ -1,7 +1,8 @@
 /*
  * ldaproot.c: what the directory server says of itself in its root DSE
- * (RFC 4512 5.1): which family it belongs to and whether it offers RFC
- * 4533 content sync.  The family decides whether the agent may believe
+ * (RFC 4512 5.1): which family it belongs to, whether it offers RFC
+ * 4533 content sync or AD's DirSync, and (AD) which domain controller it
+ * is.  The family decides whether the agent may believe
  * its incremental reads (SPEC.md, Trust; DIRECTORY_SERVERS.md): only
  * OpenLDAP's syncprov reports deletions and entries leaving the filter as
  * the RFC says.  See ldapsrc.h for the contract.
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
 #include <sys/time.h>
 
 #include "ldap/ldapconn.h"
@@ -20,6 +22,7 @@
 #include "util/xmem.h"
 
 #define OID_CONTENT_SYNC	"1.3.6.1.4.1.4203.1.9.1.1"
+#define OID_DIRSYNC		"1.2.840.113556.1.4.841"
 /* supportedCapabilities of Active Directory (LDAP_CAP_ACTIVE_DIRECTORY_OID). */
 #define OID_AD_CAPABILITY	"1.2.840.113556.1.4.800"
 
@@ -55,6 +58,7 @@ server_from_entry(LDAP *ld, LDAPMessage *e, struct dir_server *out)
 	char *name = value_first(vendor), *ver = value_first(version);
 
 	out->offers_content_sync = values_hold(ctl, OID_CONTENT_SYNC);
+	out->offers_dirsync = values_hold(ctl, OID_DIRSYNC);
 	if (values_hold(oc, "OpenLDAProotDSE"))
 		out->family = DIR_FAMILY_OPENLDAP;
 	else if (values_hold(caps, OID_AD_CAPABILITY))
@@ -102,6 +106,10 @@ ldapsrc_server(struct ldapsrc *src, struct dir_server *out)
 	}
 	ldap_msgfree(res);
 	src->r.family = out->family;
+	/* AD's own incremental reads; another family offering the control
+	 * is not known to answer as AD does. */
+	src->r.dirsync = out->family == DIR_FAMILY_AD && out->offers_dirsync &&
+	    !out->offers_content_sync;
 	log_debug("LDAP %s: %s%s%s%s", src->uri, dir_family_str(out->family),
 	    out->vendor ? " (" : "", out->vendor ? out->vendor : "", out->vendor ? ")" : "");
 	return 0;
@@ -128,4 +136,48 @@ ldapsrc_base_readable(struct ldapsrc *src)
 	readable = lrc == LDAP_SUCCESS && ldap_count_entries(src->r.ld, res) == 1;
 	ldap_msgfree(res);
 	return readable;
+}
+
+/*
+ * Which domain controller answers (AD): its rootDSE dsServiceName (the DN
+ * of its NTDS Settings object) and that object's invocationId, which a DC
+ * restored from a backup changes.  A DirSync cookie and the USNs in it
+ * mean something only to the DC that gave them (DIRECTORY_SERVERS.md).
+ */
+const char *
+ldapsrc_dc_identity(struct ldapsrc *src)
+{
+	static char a_ds[] = "dsServiceName", a_inv[] = "invocationId";
+	char *attrs[] = { a_ds, NULL }, *inv_attrs[] = { a_inv, NULL }, *ds = NULL;
+	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals = NULL;
+	char hex[33];
+
+	if (src->r.dc_asked)
+		return src->r.dc_identity;
+	src->r.dc_asked = true;
+	if (ldap_search_ext_s(src->r.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+	    NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
+	    (e = ldap_first_entry(src->r.ld, res)) != NULL) {
+		vals = ldap_get_values_len(src->r.ld, e, a_ds);
+		ds = value_first(vals);
+		ldap_value_free_len(vals);
+	}
+	ldap_msgfree(res);
+	res = NULL;
+	if (ds != NULL && ldap_search_ext_s(src->r.ld, ds, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    inv_attrs, 0, NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
+	    (e = ldap_first_entry(src->r.ld, res)) != NULL &&
+	    (vals = ldap_get_values_len(src->r.ld, e, a_inv)) != NULL && vals[0] != NULL &&
+	    vals[0]->bv_len == 16) {
+		for (size_t i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)vals[0]->bv_val[i]);
+		src->r.dc_identity = xasprintf("%s %s", hex, ds);
+	} else if (ds != NULL)
+		log_debug("LDAP %s: the invocationId of %s cannot be read", src->uri, ds);
+	ldap_value_free_len(vals);
+	ldap_msgfree(res);
+	free(ds);
+	return src->r.dc_identity;
 }

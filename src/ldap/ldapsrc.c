@@ -54,7 +54,7 @@ ldapsrc_search_failed(struct reader *r, int lrc, const char *what)
 }
 
 static int
-page_end(struct reader *r, LDAPMessage *res, struct berval *cookie)
+page_end(struct reader *r, const struct search *s, LDAPMessage *res, struct berval *cookie)
 {
 	char *matched = NULL, *diag = NULL, **refs = NULL, *ref, *text, *advice;
 	LDAPControl **ctrls = NULL, *pr;
@@ -66,6 +66,9 @@ page_end(struct reader *r, LDAPMessage *res, struct berval *cookie)
 		ldapsrc_search_failed(r, lrc, "returned a result that cannot be read");
 		goto out;
 	}
+	r->result_code = code;
+	if (code != LDAP_SUCCESS && r->codes_quiet)
+		goto out;	/* the caller says what the code means */
 	if (code != LDAP_SUCCESS) {
 		/* A referral result's diagnostic is often empty: say where
 		 * it points too. */
@@ -79,6 +82,12 @@ page_end(struct reader *r, LDAPMessage *res, struct berval *cookie)
 		free(advice);
 		free(text);
 		free(ref);
+		goto out;
+	}
+	if (s->control != NULL) {
+		*s->result_controls = ctrls;
+		ctrls = NULL;
+		rc = 0;
 		goto out;
 	}
 	/* No response control: a server that ignored paging sent everything
@@ -130,7 +139,7 @@ page_read(struct reader *r, const struct search *s, int msgid, struct berval *co
 		else if (type == LDAP_RES_SEARCH_REFERENCE)
 			ldapsrc_note_reference(r, msg);
 		else if (type == LDAP_RES_SEARCH_RESULT) {
-			rc = page_end(r, msg, cookie);
+			rc = page_end(r, s, msg, cookie);
 			ldap_msgfree(msg);
 			return rc;
 		}
@@ -152,9 +161,13 @@ search_page(struct reader *r, const struct search *s, struct berval *cookie)
 
 	*cookie = (struct berval){ 0, NULL };
 	/* Critical: a server that cannot page must say so (12), not send a
-	 * partial answer under its own limits. */
-	lrc = ldap_create_page_control(r->ld, size, prev.bv_len ? &prev : NULL, 1, &ctrls[0]);
+	 * partial answer under its own limits.  A search with a control of
+	 * its own (DirSync) is not paged. */
+	lrc = s->control != NULL ? LDAP_SUCCESS :
+	    ldap_create_page_control(r->ld, size, prev.bv_len ? &prev : NULL, 1, &ctrls[0]);
 	ber_memfree(prev.bv_val);
+	if (s->control != NULL)
+		ctrls[0] = s->control;
 	if (lrc != LDAP_SUCCESS) {
 		ldapsrc_search_failed(r, lrc, "could not build its paged results control");
 		goto out;
@@ -169,7 +182,8 @@ search_page(struct reader *r, const struct search *s, struct berval *cookie)
 	}
 	rc = page_read(r, s, msgid, cookie);
 out:
-	ldap_control_free(ctrls[0]);
+	if (s->control == NULL)
+		ldap_control_free(ctrls[0]);
 	return rc;
 }
 
@@ -180,6 +194,7 @@ ldapsrc_search_paged(struct reader *r, const struct search *s)
 	int rc;
 
 	r->search_base = s->base ? s->base : r->cfg->base_dn;
+	r->result_code = LDAP_SUCCESS;
 	log_debug("LDAP search of %s: %s", r->search_base, s->filter);
 	do {
 		if (ldapsrc_stopping()) {
@@ -228,8 +243,9 @@ read_users(struct reader *r)
 	char *attrs[LDAPSRC_USER_ATTRS_MAX], *filter = ldapsrc_user_filter(r->cfg);
 	int rc;
 
-	ldapsrc_user_attrs(r->cfg, attrs);
-	rc = ldapsrc_search_paged(r, &(struct search){ filter, attrs, paged_user_entry, NULL });
+	ldapsrc_user_attrs(r, attrs);
+	rc = ldapsrc_search_paged(r, &(struct search){ .filter = filter, .attrs = attrs,
+	    .entry = paged_user_entry });
 	free(filter);
 	return rc;
 }
@@ -241,8 +257,9 @@ ldapsrc_read_ous(struct reader *r)
 
 	if (r->cfg->ou_attribute != NULL && r->cfg->ou_attribute[0] != '\0')
 		attrs[0] = r->cfg->ou_attribute;
-	return ldapsrc_search_paged(r, &(struct search){ "(objectClass=organizationalUnit)",
-	    attrs, ldapsrc_ou_entry, NULL });
+	return ldapsrc_search_paged(r, &(struct search){
+	    .filter = "(objectClass=organizationalUnit)", .attrs = attrs,
+	    .entry = ldapsrc_ou_entry });
 }
 
 int
@@ -305,6 +322,7 @@ ldapsrc_close(struct ldapsrc *src)
 	if (src == NULL)
 		return;
 	dir_snapshot_release(&src->r.snap);
+	free(src->r.dc_identity);
 	value_list_release(&src->r.reread_dn);
 	value_list_release(&src->r.reread_uuid);
 	ldapconn_close(src->r.ld);

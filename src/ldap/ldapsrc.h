@@ -46,6 +46,15 @@ int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
  * caller starts again from an empty one. */
 int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
     struct dir_sync_end *end);
+/* AD: whether a DirSync cookie this connection's reads gave (the
+ * dir_sync_end's) was taken by an account told of no deletion (the
+ * object-security flag): a user gone from a full read but not from the
+ * incremental view may then simply have been deleted. */
+bool ldapsrc_dirsync_blind_to_deletions(const struct ldapsrc *src, const char *cookie);
+/* AD: which of the objects named by printable objectGUIDs exist anywhere
+ * in the naming context holding base_dn (deleted ones do not, to an
+ * ordinary account).  exists[i] for guids[i].  0, or -1 logged. */
+int ldapsrc_objects_exist(struct ldapsrc *src, char *const *guids, size_t n, bool *exists);
 /* Is an entry still in scope?  The answer of a confirmation search. */
 enum presence {
 	PRESENCE_UNSURE,	/* the search did not end whole, or a reference may hide it */
@@ -76,6 +85,10 @@ int ldapsrc_server(struct ldapsrc *src, struct dir_server *out);
 /* base_dn itself can be read (a bind without read rights finds nothing,
  * not even it, and no error). */
 bool ldapsrc_base_readable(struct ldapsrc *src);
+/* The domain controller this connection reached, as "INVOCATIONID
+ * DSSERVICENAME" (hex, DN); NULL where the server names none (not AD, or
+ * hidden).  Asked once per connection; owned by src. */
+const char *ldapsrc_dc_identity(struct ldapsrc *src);
 /* The URI this connection reached (a string of the config). */
 const char *ldapsrc_uri(const struct ldapsrc *src);
 /* Search continuation references the reads of this connection met so far. */

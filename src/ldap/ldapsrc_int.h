@@ -39,6 +39,18 @@ struct reader {
 	enum dir_family family;
 	/* The base of the search under way: base_dn, or a group search's. */
 	const char *search_base;
+	/* The result code the last search ended with; with codes_quiet a
+	 * code other than success is left to the caller to report. */
+	int result_code;
+	bool codes_quiet;
+	/* AD: incremental reads through DirSync (ldapsrc_server found it). */
+	bool dirsync;
+	/* ldapdirsync.c's state during its re-read by GUID. */
+	void *dirsync_ctx;
+	/* The domain controller this connection reached (AD), once asked:
+	 * see ldapsrc_dc_identity. */
+	char *dc_identity;
+	bool dc_asked;
 };
 
 /* One search: what it is for, and what to make of each entry. */
@@ -47,6 +59,10 @@ struct search {
 	char **attrs;
 	int (*entry)(struct reader *, LDAPMessage *);
 	const char *base;	/* NULL: base_dn */
+	/* Sent instead of paging, one search (DirSync, ldapdirsync.c); the
+	 * result's controls go to *result_controls (ldap_controls_free). */
+	LDAPControl *control;
+	LDAPControl ***result_controls;
 };
 
 /* Run s under its base, subtree, with RFC 2696 paging; any ending but a
@@ -76,8 +92,9 @@ int ldapsrc_ou_entry(struct reader *r, LDAPMessage *e);
 void ldapsrc_search_failed(struct reader *r, int lrc, const char *what);
 /* Record a search continuation reference in r->snap.refs. */
 void ldapsrc_note_reference(struct reader *r, LDAPMessage *ref);
-/* The attributes a user is read for, NULL-terminated, borrowed from cfg. */
-void ldapsrc_user_attrs(const struct config *cfg, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
+/* The attributes a user is read for, NULL-terminated, borrowed from cfg
+ * (the uuid's depends on the server's family). */
+void ldapsrc_user_attrs(const struct reader *r, char *attrs[LDAPSRC_USER_ATTRS_MAX]);
 /* f in parentheses ("objectClass=person" nests too), owned by the caller. */
 char *ldapsrc_filter_paren(const char *f);
 /* How to lift the server limit that ended a search with code (3, 4 or
@@ -87,6 +104,16 @@ char *ldapfamily_limit_advice(enum dir_family family, int code, const char *bind
 /* Why an entry with no id_attribute value is skipped, with the fix where
  * the family is known to leave it out (389's entryUUID).  Owned. */
 char *ldapfamily_no_id(enum dir_family family, const char *id_attribute);
+/* The printable id back to its bytes: AD's GUID form (first three groups
+ * byte-swapped, as user_id_printable makes it) or plain hex.  0 when it
+ * is neither. */
+size_t ldapsrc_id_bytes(const char *attr, const char *id, unsigned char *out, size_t cap);
+/* Bytes as a filter value, each escaped (\\xx), into *out (owned). */
+void ldapsrc_escape_bytes(const unsigned char *b, size_t n, char **out);
+/* The same users as ldapsrc_users_sync, through AD's DirSync
+ * (ldapdirsync.c): ldapsrc_users_sync hands over when r->dirsync. */
+int ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
+    struct dir_sync_end *end);
 /* (&user_filter(!disabled_filter)), owned by the caller. */
 char *ldapsrc_user_filter(const struct config *cfg);
 

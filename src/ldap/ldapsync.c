@@ -277,7 +277,7 @@ refresh(struct sync_reader *s, const char *cookie)
 	bool watching;
 	struct dir_sync_end lost = { 0 };
 
-	ldapsrc_user_attrs(s->r->cfg, attrs);
+	ldapsrc_user_attrs(s->r, attrs);
 	sync_setup(&ls, s, cookie, filter, attrs);
 	log_debug("LDAP content sync of %s: %s (%s)", s->r->cfg->base_dn, filter,
 	    cookie ? "changes since the last read" : "every entry");
@@ -328,8 +328,11 @@ refresh(struct sync_reader *s, const char *cookie)
 		free(diag);
 		return 1;
 	}
-	if (lrc == LDAP_SYNC_REFRESH_REQUIRED)
+	if (lrc == LDAP_SYNC_REFRESH_REQUIRED) {
+		log_info("LDAP content sync of %s: the server asks for a full refresh (the cookie "
+		    "is too old)", s->r->cfg->base_dn);
 		return 2;
+	}
 	diag = ldapconn_diagnostic(s->r->ld);
 	advice = ldapfamily_limit_advice(s->r->family, lrc, s->r->cfg->bind_dn);
 	log_errorx("LDAP content sync of %s ended with %d (%s)%s%s%s%s; the read is "
@@ -380,7 +383,7 @@ reread_incomplete(struct reader *r)
 	int rc = 0;
 
 	r->reread_missing = false;
-	ldapsrc_user_attrs(r->cfg, attrs);
+	ldapsrc_user_attrs(r, attrs);
 	if (r->reread_dn.n > 0)
 		log_info("LDAP content sync of %s: %zu entries came without the attributes the "
 		    "agent needs (%s or entryUUID); reading them again by DN", r->cfg->base_dn,
@@ -401,6 +404,8 @@ ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sin
 	struct sync_reader s = { .r = &src->r, .end = end };
 	int rc;
 
+	if (src->r.dirsync)
+		return ldapsrc_users_dirsync(src, cookie, sink, end);
 	*end = (struct dir_sync_end){ 0 };
 	src->r.sink = sink;
 	src->r.nusers = 0;

@@ -101,6 +101,7 @@ enum dir_family {
 struct dir_server {
 	enum dir_family family;
 	bool offers_content_sync;	/* supportedControl lists RFC 4533's */
+	bool offers_dirsync;		/* ... AD's DirSync (1.2.840.113556.1.4.841) */
 	char *vendor;			/* vendorName and vendorVersion, or NULL */
 };
 

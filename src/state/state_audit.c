@@ -120,6 +120,40 @@ state_audit_compare(struct state *st, struct state_stage *sg, size_t *misses, ch
 }
 
 int
+state_audit_vanished(struct state *st, struct state_stage *sg, struct value_list *uuids,
+    struct value_list *ids)
+{
+	/* The second half of state_audit_compare's misses. */
+	static const char fmt[] =
+	    "SELECT a.uuid, a.entry_id FROM %s a WHERE a.usable = 1 AND a.uuid IS NOT NULL "
+	    " AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.entry_id = a.entry_id "
+	    "  AND b.id_shared = 0 AND b.problem IS NULL) "
+	    " AND NOT EXISTS (SELECT 1 FROM audit_since s "
+	    "  WHERE s.uuid = a.uuid OR s.entry_id = a.entry_id)";
+	sqlite3_stmt *stmt = NULL;
+	char *sql;
+	int rc, step;
+
+	if (st->audit_view == NULL || state_stage_whole(sg) == -1)
+		return -1;
+	sql = xasprintf(fmt, st->audit_view);
+	rc = state_db_prepare(st, sql, &stmt, "list the users the full read did not find");
+	free(sql);
+	if (rc == -1)
+		return -1;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		value_list_add(uuids, (const char *)sqlite3_column_text(stmt, 0));
+		value_list_add(ids, (const char *)sqlite3_column_text(stmt, 1));
+	}
+	if (step != SQLITE_DONE) {
+		state_db_fail(st, "list the users the full read did not find");
+		rc = -1;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
 state_audit_reset(struct state *st, size_t *cleared)
 {
 	*cleared = 0;

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "model/directory.h"
 #include "state/state.h"
 #include "state/state_stage.h"
 
@@ -26,6 +27,11 @@ int state_audit_keep_mirror(struct state *st);
 int state_audit_since(struct state *st, const char *uuid, const char *entry_id);
 int state_audit_compare(struct state *st, struct state_stage *sg, size_t *misses,
     char **example);
+/* The users in scope in the kept view that the full read in sg did not
+ * find, and the third read did not name: uuid and entry id of each,
+ * added to the lists (AD: those deleted are no miss, syncaudit.c). */
+int state_audit_vanished(struct state *st, struct state_stage *sg, struct value_list *uuids,
+    struct value_list *ids);
 /* Forget every server's verdict (reset-trust): each is audited again
  * before its incremental reads are used.  *cleared: how many. */
 int state_audit_reset(struct state *st, size_t *cleared);

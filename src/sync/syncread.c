@@ -243,8 +243,7 @@ syncread_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct 
 	if (stage_open(st, rd, &ds, &sink) == -1)
 		return -1;
 	rc = stage_result(rd, &ds, ldapsrc_users_sync(src, cookie, &sink, &end));
-	if (rc == 2 && cookie != NULL) {
-		log_info("the directory server asks for a full refresh (the cookie is too old)");
+	if (rc == 2 && cookie != NULL) {	/* the reader said why */
 		rd->incremental = false;
 		cookie = NULL;
 		if (stage_open(st, rd, &ds, &sink) == -1)
@@ -289,26 +288,40 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 
 /*
  * Why this server's incremental reads are not used at all, or NULL when
- * they may be (SPEC.md, Trust).  Only OpenLDAP's syncprov reports what
- * left as RFC 4533 says; 389 says "all the rest is gone" on every refresh
- * and leaves out entries that left the filter (DIRECTORY_SERVERS.md), so
- * under content_sync = auto every other server is read in full.  *fatal:
- * content_sync = yes against a server that offers none (exit 3).
+ * they may be (SPEC.md, Trust).  OpenLDAP's syncprov reports what left as
+ * RFC 4533 says, and AD's DirSync is read so that nothing rests on what it
+ * leaves out (ldapdirsync.c); 389 says "all the rest is gone" on every
+ * refresh and leaves out entries that left the filter
+ * (DIRECTORY_SERVERS.md), so under content_sync = auto it and every other
+ * server are read in full.  *fatal: content_sync = yes against a server
+ * that offers neither (exit 3).
  */
 static const char *
 incremental_refused(const struct config *cfg, const struct dir_server *srv, bool *fatal)
 {
+	bool dirsync = srv->family == DIR_FAMILY_AD && srv->offers_dirsync;
+
 	*fatal = false;
 	if (cfg->content_sync == CONTENT_SYNC_NO)
 		return "content_sync = no";
-	if (!srv->offers_content_sync) {
+	if (!srv->offers_content_sync && !dirsync) {
 		*fatal = cfg->content_sync == CONTENT_SYNC_YES;
-		return "the directory server does not offer content sync (RFC 4533)";
+		return "the directory server offers no incremental reads (RFC 4533 content "
+		    "sync, or AD's DirSync)";
 	}
-	if (cfg->content_sync == CONTENT_SYNC_AUTO && srv->family != DIR_FAMILY_OPENLDAP)
-		return "incremental reads are trusted only on OpenLDAP's syncprov "
-		    "(content_sync = auto)";
+	if (cfg->content_sync == CONTENT_SYNC_AUTO && srv->family != DIR_FAMILY_OPENLDAP &&
+	    !dirsync)
+		return "incremental reads are trusted only on OpenLDAP's syncprov and AD's "
+		    "DirSync (content_sync = auto)";
 	return NULL;
+}
+
+bool
+syncread_misses_disabled(const struct dir_server *srv)
+{
+	/* DirSync is asked for the disabled filter's attributes: it names
+	 * the entry (ldapdirsync.c). */
+	return srv->family != DIR_FAMILY_OPENLDAP && srv->family != DIR_FAMILY_AD;
 }
 
 struct disabled_ctx {
@@ -419,7 +432,7 @@ read_users_content_sync(struct ldapsrc *src, const struct config *cfg, struct st
 		}
 		rd->incremental = cookie != NULL;
 		rc = syncread_users_sync(src, st, cookie, rd);
-		if (rc == 0 && rd->incremental && srv->family != DIR_FAMILY_OPENLDAP)
+		if (rc == 0 && rd->incremental && syncread_misses_disabled(srv))
 			rc = syncread_newly_disabled(src, cfg, st, rd);
 	}
 	free(stored);
@@ -440,8 +453,9 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
 	ldapsrc_server(src, &srv);
 	why = incremental_refused(cfg, &srv, &fatal);
 	if (fatal) {
-		log_errorx("LDAP %s: content_sync = yes, but %s (%s) does not offer content "
-		    "sync (RFC 4533); set [ldap] content_sync = auto or no", ldapsrc_uri(src),
+		log_errorx("LDAP %s: content_sync = yes, but %s (%s) offers no incremental "
+		    "reads (RFC 4533 content sync, or AD's DirSync); set [ldap] content_sync = "
+		    "auto or no", ldapsrc_uri(src),
 		    dir_family_str(srv.family), srv.vendor ? srv.vendor : "no vendor named");
 		dir_server_release(&srv);
 		return -1;

@@ -22,7 +22,10 @@ char *syncread_meta_get(struct state *st, const char *key);
  * them); as syncread.c's read, with its fallbacks.  0, or -1 logged. */
 int syncread_users_sync(struct ldapsrc *src, struct state *st, char *cookie,
     struct dir_read *rd);
-/* After an incremental read of a server other than OpenLDAP: the users
+/* Whether this server's incremental reads leave out a user that
+ * disabled_filter took out of scope (389: DIRECTORY_SERVERS.md). */
+bool syncread_misses_disabled(const struct dir_server *srv);
+/* After an incremental read of such a server: the users
  * disabled since the last read, as gone.  0, or -1 logged. */
 int syncread_newly_disabled(struct ldapsrc *src, const struct config *cfg, struct state *st,
     struct dir_read *rd);

@@ -221,7 +221,7 @@ run_agent -c "$T/plain.ini" sync
 run_agent -c "$T/plain.ini" sync
 check_eq "no syncprov: still exit 0" "$RC" 0
 check_contains "no syncprov: says it reads in full" "$(cat "$T/err")" \
-    "does not offer content sync"
+    "offers no incremental reads"
 CFG_LDAP_EXTRA="content_sync = yes" CFG_STATE_FILE=$T/plain.db write_config "$T/plain-yes.ini"
 run_agent -c "$T/plain-yes.ini" sync
 check_eq "no syncprov, content_sync = yes: exit 3" "$RC" 3

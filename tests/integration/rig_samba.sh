@@ -286,8 +286,141 @@ check_eq "without SAMBA_PRELOAD: none" \
     "$(samba_search "$T/b" -b "$SAMBA_PEOPLE" -s one dn | count_dns)" 0
 samba_use "$T/b"
 check_eq "samba_use switches to another instance" "$SAMBA_URI" "ldap://$B_ADDR"
-samba_stop "$T/b"
 samba_stop "$T/c"
+
+# --- a second DC of the same domain ----------------------------------------------
+
+# The first DC here is $T/b (running, small: a clone costs more with each
+# object); $T/d is its clone.
+
+# rootdse DIR ATTR: ATTR of the rootDSE of the DC in DIR.
+rootdse() {
+	tls_search "$1/tls/ca.pem" "$(cat "$1/ldaps_uri")" -b "" -s base "$2" |
+	    sed -n "s/^$2: //p"
+}
+
+# invocation_id DIR: the invocationId (base64) of the DC in DIR: an
+# attribute of the object its rootDSE's dsServiceName names.
+invocation_id() {
+	samba_search "$1" -b "$(rootdse "$1" dsServiceName)" -s base \
+	    invocationId | sed -n 's/^invocationId:: //p'
+}
+
+# dirsync DIR OUT [COOKIE]: a DirSync read of the domain's users on the DC
+# in DIR as the service account (flag 1, object security: the right it
+# has), from COOKIE (base64) if given; ldapsearch's output in OUT.
+dirsync() {
+	LDAPTLS_CACERT=$1/tls/ca.pem LDAPTLS_REQCERT=demand ldapsearch -x \
+	    -o ldif-wrap=no -o nettimeout=5 -H "$(cat "$1/ldaps_uri")" \
+	    -D "$SAMBA_AGENT_DN" -y "$1/agentpw" -b "$SAMBA_SUFFIX" \
+	    -E "!dirSync=1/0${3:+/$3}" \
+	    '(&(objectClass=user)(objectCategory=person))' userAccountControl \
+	    >"$2" 2>&1
+}
+
+# ds_names OUT: the CNs of the entries in a dirsync OUT, sorted, on a line.
+ds_names() {
+	sed -n 's/^dn: CN=\([^,]*\),.*/\1/p' "$1" | sort | tr '\n' ' '
+}
+
+# ds_cookie OUT: the cookie a dirsync OUT ends with.
+ds_cookie() {
+	sed -n 's/^# cookie:: //p' "$1"
+}
+
+cal=$(samba_user_add "$T/b" "$SAMBA_PEOPLE" cal cal@example.com Cal Clone)
+cal_guid=$(samba_guid "$T/b" "$cal")
+t0=$(now)
+if samba_clone_dc "$T/b" "$T/d"; then
+	ok "samba_clone_dc: a second DC of the domain answers on $SAMBA_LDAPS_URI"
+else
+	not_ok "samba_clone_dc: a second DC of the domain answers"
+fi
+diag "samba_clone_dc: $(since "$t0") s"
+D_ADDR=$(cat "$T/d/addr")
+check_eq "samba_use: the clone's values" \
+    "$SAMBA_DIR $SAMBA_ADDR $SAMBA_LDAPS_URI $SAMBA_HOST" \
+    "$T/d $D_ADDR ldaps://$D_ADDR dc2.example.com"
+check "the clone has an address of its own" test "$D_ADDR" != "$B_ADDR" \
+    -a "$D_ADDR" != "$A_ADDR" -a "$D_ADDR" != "$C_ADDR"
+check "the clone: ldaps:// with the agent's bind (the first's CA file and password)" \
+    tls_search "$T/b/tls/ca.pem" "$SAMBA_LDAPS_URI" -D "$SAMBA_AGENT_DN" \
+    -y "$T/b/agentpw" -b "$SAMBA_PEOPLE" -s base dn
+check "the clone's CA file is the first's" cmp "$T/b/tls/ca.pem" "$SAMBA_CA"
+dsa_b=$(rootdse "$T/b" dsServiceName)
+dsa_d=$(rootdse "$T/d" dsServiceName)
+check_eq "the clone's dsServiceName is its own (DC2)" "$dsa_d" \
+    "CN=NTDS Settings,CN=DC2,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration,$SAMBA_SUFFIX"
+check "... and not the first's" test -n "$dsa_b" -a "$dsa_b" != "$dsa_d"
+check_eq "the clone's rootDSE names it" "$(rootdse "$T/d" dnsHostName)" \
+    dc2.example.com
+inv_b=$(invocation_id "$T/b")
+inv_d=$(invocation_id "$T/d")
+check "the invocationIds differ" test -n "$inv_b" -a -n "$inv_d" \
+    -a "$inv_b" != "$inv_d"
+diag "invocationId: first $inv_b, clone $inv_d"
+check_eq "a user made before the clone: the same objectGUID on the clone" \
+    "$(samba_guid "$T/d" "$cal")" "$cal_guid"
+
+# DirSync cookies of both, taken before either changes.
+dirsync "$T/b" "$T/ds.b0"
+dirsync "$T/d" "$T/ds.d0"
+cookie_b=$(ds_cookie "$T/ds.b0") cookie_d=$(ds_cookie "$T/ds.d0")
+check "DirSync: both give a cookie" test -n "$cookie_b" -a -n "$cookie_d"
+# The restore drops the first DC's own accounts: its computer account and
+# dns-dc1, a user.
+check_eq "DirSync without a cookie: the same users on both, but dns-dc1" \
+    "$(ds_names "$T/ds.d0")" "$(ds_names "$T/ds.b0" | sed 's/dns-dc1 //')"
+
+samba_user_disable "$T/d" "$cal"
+dee=$(samba_user_add "$T/d" "$SAMBA_PEOPLE" dee dee@example.com Dee Two)
+eve=$(samba_user_add "$T/b" "$SAMBA_PEOPLE" eve eve@example.com Eve One)
+check_eq "no replication: a change on the clone is not on the first" \
+    "$(samba_uac "$T/b" "$cal") $(samba_search "$T/b" -b "$SAMBA_PEOPLE" \
+    '(sAMAccountName=dee)' dn)" "512 "
+check_eq "... nor one on the first on the clone" \
+    "$(samba_uac "$T/d" "$cal") $(samba_search "$T/d" -b "$SAMBA_PEOPLE" \
+    '(sAMAccountName=eve)' dn)" "514 "
+
+# Each DC's answer to its own cookie and to the other's.  Samba's dirsync
+# module takes a cookie's up-to-dateness vector: the first's cookie holds
+# the first's invocationId and USN, the clone's holds that too (its copy
+# of the first's changes) besides its own.
+dirsync "$T/b" "$T/ds.bb" "$cookie_b"
+dirsync "$T/d" "$T/ds.dd" "$cookie_d"
+dirsync "$T/d" "$T/ds.db" "$cookie_b"
+dirsync "$T/b" "$T/ds.bd" "$cookie_d"
+check_eq "DirSync, the first with its own cookie: its change" \
+    "$(ds_names "$T/ds.bb")" "Eve One "
+check_eq "DirSync, the clone with its own cookie: its changes" \
+    "$(ds_names "$T/ds.dd")" "Cal Clone Dee Two "
+check_eq "DirSync, the clone with the first's cookie: the clone's changes only" \
+    "$(ds_names "$T/ds.db")" "Cal Clone Dee Two "
+check_eq "DirSync, the first with the clone's cookie: the first's change only" \
+    "$(ds_names "$T/ds.bd")" "Eve One "
+diag "DirSync users (full, own cookie, other's cookie): first" \
+    "$(ds_names "$T/ds.b0" | wc -w | tr -d ' ')," \
+    "$(grep -c '^dn: ' "$T/ds.bb")," "$(grep -c '^dn: ' "$T/ds.bd");" \
+    "clone $(ds_names "$T/ds.d0" | wc -w | tr -d ' ')," \
+    "$(grep -c '^dn: ' "$T/ds.dd")," "$(grep -c '^dn: ' "$T/ds.db")"
+
+pid_b=$(cat "$T/b/pid") pid_d=$(cat "$T/d/pid")
+check "both DCs run at once, each answers" eval \
+    'proc_alive "$pid_b" && proc_alive "$pid_d" &&
+    _samba_answers "$T/b" && _samba_answers "$T/d"'
+samba_stop "$T/d"
+check "the clone stopped: the first answers" eval \
+    'fails _samba_answers "$T/d" && _samba_answers "$T/b"'
+t0=$(now)
+samba_restart "$T/d"
+diag "samba_restart of the clone: $(since "$t0") s"
+check_eq "samba_restart of the clone: same address, data kept" \
+    "$(cat "$T/d/addr") $(samba_search "$T/d" -b "$dee" -s base dn)" \
+    "$D_ADDR dn: $dee"
+samba_stop "$T/b"
+check "the first stopped: the clone answers" eval \
+    'fails _samba_answers "$T/b" && _samba_answers "$T/d"'
+samba_stop "$T/d"
 samba_use "$T/ad"
 
 # --- restart, stop ----------------------------------------------------------------
@@ -316,15 +449,23 @@ check "stop: the address stays claimed (for a restart)" \
 
 # --- exit trap ------------------------------------------------------------------------
 
-# child_run FILE HOW: a test script that starts a domain, writes $T, the
-# PID and the address claim to FILE, then ends (exit, or SIGTERM).
+# child_run FILE HOW: a test script that starts a domain (and, for exit,
+# a clone of it), writes $T, the PID and the address claim (and the
+# clone's, or "- -") to FILE, then ends (exit, or SIGTERM).
 child_run() {
 	L2I_KEEP=0 dash -c '
 		. "$L2I_TOP/tests/lib/common.sh"
 		. "$L2I_TOP/tests/lib/samba_ad.sh"
 		t_setup
 		samba_start "$T/ad" >/dev/null 2>&1 || exit 9
-		echo "$T $SAMBA_PID $(cat "$SAMBA_DIR/claim")" >"$1"
+		info="$T $SAMBA_PID $(cat "$SAMBA_DIR/claim")"
+		if [ "$2" = exit ]; then
+			samba_clone_dc "$T/ad" "$T/ad2" >/dev/null 2>&1 || exit 9
+			info="$info $SAMBA_PID $(cat "$SAMBA_DIR/claim")"
+		else
+			info="$info - -"
+		fi
+		echo "$info" >"$1"
 		case $2 in
 		exit) exit 3 ;;
 		term) kill -TERM $$; sleep 1 ;;
@@ -335,9 +476,17 @@ child_run() {
 for how in exit term; do
 	rm -f "$T/child.info"
 	child_run "$T/child.info" "$how"
-	if ! read -r c_t c_pid c_claim <"$T/child.info"; then
+	if ! read -r c_t c_pid c_claim c2_pid c2_claim <"$T/child.info"; then
 		not_ok "$how: the child started a domain" "$(cat "$T/child.out")"
 		continue
+	fi
+	if [ "$c2_pid" != - ]; then
+		check_eq "$how: the EXIT trap stopped the clone" \
+		    "$(proc_state "$c2_pid")" ""
+		check "$how: ... and the clone's whole process group" \
+		    wait_for 5 _samba_group_gone "$c2_pid"
+		check "$how: ... and released the clone's address" \
+		    test ! -e "$c2_claim"
 	fi
 	check_eq "$how: the EXIT trap stopped Samba" "$(proc_state "$c_pid")" ""
 	check "$how: ... and its whole process group" \

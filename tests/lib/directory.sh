@@ -318,17 +318,24 @@ $CFG_LDAP_EXTRA}" write_config "$1"
 }
 
 # srv_incremental: true where this setup's reads become incremental once
-# the server earned trust (SPEC.md, Trust): only OpenLDAP's.
+# the server earned trust (SPEC.md, Trust): OpenLDAP's (RFC 4533) and
+# AD's (DirSync).
 srv_incremental() {
-	[ "$SRV_KIND" = openldap ]
+	[ "$SRV_KIND" = openldap ] || [ "$SRV_KIND" = ad ]
 }
 
 # srv_earn_trust UID CONFIG: where reads can be incremental, a change the
-# agent does not send (the user's cn) and a sync, so the audit trusts the
-# server (slapd_earn_trust); elsewhere nothing.
+# agent does not send (the user's display name, cn) and a sync, so the
+# audit trusts the server (slapd_earn_trust); elsewhere nothing.  On AD
+# cn is the RDN: the user is renamed "UID-audited-XXXXXX".
 srv_earn_trust() {
-	srv_incremental || return 0
-	slapd_earn_trust "$SRV_DIR/server" "$(srv_user_dn "$1")" "$2"
+	case $SRV_KIND in
+	openldap) slapd_earn_trust "$SRV_DIR/server" "$(srv_user_dn "$1")" "$2" ;;
+	ad)
+		srv_user_rename "$1" "$1-audited-$(rand_hex 3)" || return 1
+		run_agent -c "$2" sync
+		;;
+	esac
 }
 
 # --- groups -------------------------------------------------------------------

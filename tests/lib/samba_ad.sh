@@ -109,7 +109,10 @@
 SAMBA_SUFFIX="DC=example,DC=com"
 SAMBA_REALM=EXAMPLE.COM
 SAMBA_DOMAIN=EXAMPLE
-SAMBA_HOST=dc1.example.com
+# The first DC's DNS name; samba_use sets SAMBA_HOST to its instance's
+# (samba_clone_dc makes others).
+_SAMBA_DC1_HOST=dc1.example.com
+SAMBA_HOST=$_SAMBA_DC1_HOST
 SAMBA_PEOPLE="OU=People,$SAMBA_SUFFIX"
 SAMBA_ROOTDN="CN=Administrator,CN=Users,$SAMBA_SUFFIX"
 SAMBA_AGENT_DN="CN=imocha-sync,OU=Services,$SAMBA_SUFFIX"
@@ -117,8 +120,6 @@ SAMBA_AGENT_DN="CN=imocha-sync,OU=Services,$SAMBA_SUFFIX"
 # a keytab that does not hold the service account's keys).
 SAMBA_AGENT_PRINCIPAL="imocha-sync@$SAMBA_REALM"
 SAMBA_ROOT_PRINCIPAL="Administrator@$SAMBA_REALM"
-# The DC's computer account, which holds its SPNs.
-_SAMBA_DC_DN="CN=$(echo "${SAMBA_HOST%%.*}" | tr '[:lower:]' '[:upper:]'),OU=Domain Controllers,$SAMBA_SUFFIX"
 _SAMBA_SBIN=/usr/sbin
 
 # samba_require: skip the whole program unless Samba's AD DC, python3-samba,
@@ -160,6 +161,7 @@ samba_use() {
 	SAMBA_CONF=$1/etc/smb.conf
 	SAMBA_KRB5_CONF=$1/krb5.conf
 	SAMBA_LDAP_SPN=ldap/$SAMBA_ADDR
+	SAMBA_HOST=$(cat "$1/host" 2>/dev/null) || SAMBA_HOST=$_SAMBA_DC1_HOST
 	export SAMBA_DIR SAMBA_ADDR SAMBA_URI SAMBA_LDAPS_URI SAMBA_CA \
 	    SAMBA_PID SAMBA_SUFFIX SAMBA_REALM SAMBA_DOMAIN SAMBA_HOST \
 	    SAMBA_PEOPLE SAMBA_ROOTDN SAMBA_ROOTPW SAMBA_AGENT_DN \
@@ -196,7 +198,7 @@ _samba_provision() {
 	# Samba writes is given, so none is the system's.
 	samba-tool domain provision --realm="$SAMBA_REALM" \
 	    --domain="$SAMBA_DOMAIN" --server-role=dc --dns-backend=NONE \
-	    --use-rfc2307 --host-name="${SAMBA_HOST%%.*}" \
+	    --use-rfc2307 --host-name="${_SAMBA_DC1_HOST%%.*}" \
 	    --adminpass="$_sp_pw" --targetdir="$1/domain" \
 	    --option="interfaces = lo" --option="bind interfaces only = yes" \
 	    --option="server services = ldap cldap kdc" \
@@ -350,20 +352,37 @@ _samba_claim() {
 
 # --- one instance ------------------------------------------------------------
 
+# _samba_san ADDR HOST: the names a DC's certificate carries.
+_samba_san() {
+	printf 'IP:%s, DNS:localhost, DNS:%s, DNS:%s, DNS:%s\n' "$1" "$2" \
+	    "${2%%.*}" "$(uname -n)"
+}
+
 # _samba_certs DIR ADDR: the instance's CA and server certificate.
 _samba_certs() {
 	# Samba refuses a key file others may read (tls_make_certs keeps keys 0600).
-	tls_make_certs "$1/tls" "$SAMBA_HOST" \
-	    "IP:$2, DNS:localhost, DNS:$SAMBA_HOST, DNS:${SAMBA_HOST%%.*}, DNS:$(uname -n)"
+	tls_make_certs "$1/tls" "$_SAMBA_DC1_HOST" \
+	    "$(_samba_san "$2" "$_SAMBA_DC1_HOST")"
 }
 
-# _samba_conf DIR ADDR: the instance's smb.conf.  Every path Samba writes
-# is inside DIR.
+# _samba_netbios HOST: the DC's NetBIOS name (HOST's first label, upper case).
+_samba_netbios() {
+	echo "${1%%.*}" | tr '[:lower:]' '[:upper:]'
+}
+
+# _samba_dc_dn DIR: the DN of the instance's own computer account.
+_samba_dc_dn() {
+	_sdd_host=$(cat "$1/host" 2>/dev/null) || _sdd_host=$_SAMBA_DC1_HOST
+	echo "CN=$(_samba_netbios "$_sdd_host"),OU=Domain Controllers,$SAMBA_SUFFIX"
+}
+
+# _samba_conf DIR ADDR [HOST]: the instance's smb.conf, for the DC named
+# HOST (default the first, dc1).  Every path Samba writes is inside DIR.
 _samba_conf() {
 	cat <<-EOF
 	# written by tests/lib/samba_ad.sh for the instance in this directory
 	[global]
-	netbios name = $(echo "${SAMBA_HOST%%.*}" | tr '[:lower:]' '[:upper:]')
+	netbios name = $(_samba_netbios "${3:-$_SAMBA_DC1_HOST}")
 	workgroup = $SAMBA_DOMAIN
 	realm = $SAMBA_REALM
 	server role = active directory domain controller
@@ -532,6 +551,7 @@ samba_start() {
 	echo "$_ss_addr" >"$_ss_dir/addr"
 	echo "ldap://$_ss_addr" >"$_ss_dir/uri"
 	echo "ldaps://$_ss_addr" >"$_ss_dir/ldaps_uri"
+	echo "$_SAMBA_DC1_HOST" >"$_ss_dir/host"
 	_samba_certs "$_ss_dir" "$_ss_addr" || return 1
 	(umask 077 && _samba_conf "$_ss_dir" "$_ss_addr" \
 	    >"$_ss_dir/etc/smb.conf") || return 1
@@ -571,6 +591,190 @@ samba_restart() {
 	_samba_launch "$_sre_dir" || return 1
 	[ "${SAMBA_DIR:-}" = "$_sre_dir" ] && SAMBA_PID=$(cat "$_sre_dir/pid")
 	return 0
+}
+
+# --- a second DC of the same domain -----------------------------------------
+
+# samba-tool, run with three changes to "domain backup" (Samba 4.17):
+#  - the backup tar is not compressed: bzip2 costs 1.5 s of the backup's
+#    2 s, and restore opens any tar;
+#  - restore seizes no DNS roles: it seizes them whether or not the domain
+#    has DNS partitions, and a domain provisioned with --dns-backend=NONE
+#    has none ("The 'domaindns' role is not present in this domain": the
+#    restore stops half-way);
+#  - restore skips its final dbcheck, which clears the references to the
+#    DCs it removed from three attributes (lastKnownParent,
+#    interSiteTopologyGenerator, msDS-NC-Replica-Locations): it reads every
+#    object, 2 s of the restore's 3 for a bare domain and more for each
+#    user, and only replication and the KCC read those, which the rig
+#    never runs.  `samba-tool dbcheck` on a clone reports them.
+_SAMBA_CLONE_PY='
+import sys
+import tarfile
+
+import samba.netcmd.domain_backup as backup
+from samba.netcmd.main import cmd_sambatool
+
+_open = tarfile.open
+
+
+def _plain(name=None, mode="r", *args, **kwargs):
+    return _open(name, "w" if mode == "w:bz2" else mode, *args, **kwargs)
+
+
+tarfile.open = _plain
+backup.cmd_domain_backup_restore.seize_dns_role = lambda self, *a, **k: False
+backup.cmd_domain_backup_restore.fix_old_dc_references = lambda self, db: None
+sys.exit(cmd_sambatool()._run("samba-tool", *sys.argv[1:]))
+'
+
+# _samba_clone_tool LOG ARGS...: samba-tool ARGS as above, its output
+# appended to LOG, shown on failure.
+_samba_clone_tool() {
+	_sct_log=$1
+	shift
+	echo "== samba-tool $*" >>"$_sct_log"
+	"$L2I_PY" -c "$_SAMBA_CLONE_PY" "$@" </dev/null >>"$_sct_log" 2>&1 && return 0
+	echo "samba_clone_dc: samba-tool $1 $2 $3 failed:" >&2
+	tail -n 20 "$_sct_log" | sed 's/^/  /' >&2
+	return 1
+}
+
+# _samba_clone_certs SRC NEW ADDR HOST: the clone's certificate, for ADDR
+# and HOST, signed by SRC's CA: one CA file verifies both DCs, as one
+# enterprise CA would a domain's DCs.  NEW/tls/ca.pem is a copy of SRC's.
+_samba_clone_certs() {
+	mkdir -p "$2/tls" || return 1
+	cp -p "$1/tls/ca.pem" "$1/tls/ca.key" "$2/tls/" || return 1
+	(
+		cd "$2/tls" || exit 1
+		umask 077
+		printf '%s\n' "basicConstraints = critical, CA:FALSE" \
+		    "keyUsage = critical, digitalSignature, keyEncipherment" \
+		    "extendedKeyUsage = serverAuth" \
+		    "subjectAltName = $(_samba_san "$3" "$4")" >server.ext
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -keyout server.key -out server.csr -subj "/CN=$4" &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+		    -set_serial "0x$(rand_hex 8)" -days 2 -extfile server.ext \
+		    -out server.pem
+	) >"$2/tls/openssl.log" 2>&1 || {
+		cat "$2/tls/openssl.log" >&2
+		return 1
+	}
+	chmod 644 "$2/tls/server.pem"
+}
+
+# samba_clone_dc SRC NEW [NAME]: a second DC of SRC's domain in NEW (an
+# empty or new directory), named NAME (default dc2: NAME.example.com,
+# NetBIOS name NAME in upper case; at most 15 of a-z 0-9 -), and leave it
+# running; like samba_start, it ends with samba_use NEW.  SRC is an
+# instance of samba_start's or of this function's, running or stopped.
+#
+# The clone holds what SRC holds at that moment: the same objects under
+# the same DNs with the same objectGUIDs and SIDs, the same passwords
+# (SAMBA_ROOTPW, SAMBA_AGENT_PW, SAMBA_USER_PW, the service account's
+# Kerberos keys).  It is another DC: its own NTDS Settings object
+# (CN=NTDS Settings,CN=NAME,CN=Servers,...: the rootDSE's dsServiceName)
+# with a new invocationId, its own computer account CN=NAME,OU=Domain
+# Controllers holding the FSMO roles, its own USNs (counting on from
+# SRC's), its own address (claimed as samba_start claims one), SPN
+# ldap/ADDR, krb5.conf, and a certificate for its address and NAME signed
+# by SRC's CA (NEW/tls/ca.pem is a copy of SRC's: one CA file verifies
+# both).  SRC's DC and any other are gone from its copy (their computer
+# accounts, NTDS Settings, and dns-dc1, a user), and the krbtgt keys are
+# new: a ticket from SRC's KDC is no good on it.  Nothing
+# replicates: a change on one is never seen on the other.
+#
+# How: samba-tool domain backup offline of SRC (safe while SRC runs: it
+# copies the databases inside a transaction), then domain backup restore
+# --newservername=NAME into NEW, which is how Samba makes a DC from a
+# backup (see _SAMBA_CLONE_PY for what the rig changes).  About 2 s for a
+# bare domain (measured on 2 cores), plus the start.  samba_stop,
+# samba_restart and the exit trap treat NEW as any instance; samba_start
+# NEW refuses (NEW is in use).  Two clones of one DC must have different
+# NAMEs, or their dsServiceName DNs are the same (their GUIDs and
+# invocationIds still differ).  The restore's output: NEW/clone.log.
+samba_clone_dc() {
+	samba_require
+	[ -n "${T:-}" ] || t_setup
+	_scd_name=${3:-dc2}
+	case $_scd_name in
+	'' | -* | *[!a-z0-9-]* | ????????????????*)
+		echo "samba_clone_dc: bad DC name '$_scd_name'" >&2
+		return 1
+		;;
+	esac
+	_scd_src=$(cd "$1" 2>/dev/null && pwd) || {
+		echo "samba_clone_dc: no directory $1" >&2
+		return 1
+	}
+	if [ ! -f "$_scd_src/etc/smb.conf" ] || [ ! -f "$_scd_src/tls/ca.key" ]; then
+		echo "samba_clone_dc: no rig DC in $_scd_src" >&2
+		return 1
+	fi
+	_scd_host=$_scd_name.${_SAMBA_DC1_HOST#*.}
+	_scd_srchost=$(cat "$_scd_src/host" 2>/dev/null) ||
+	    _scd_srchost=$_SAMBA_DC1_HOST
+	if [ "$_scd_srchost" = "$_scd_host" ]; then
+		echo "samba_clone_dc: $_scd_src is $_scd_host already" >&2
+		return 1
+	fi
+	mkdir -p "$2" || return 1
+	_scd_new=$(cd "$2" && pwd) || return 1
+	if [ -n "$(ls -A "$_scd_new")" ]; then
+		echo "samba_clone_dc: $_scd_new is not empty" >&2
+		return 1
+	fi
+	_scd_work=$(mktemp -d "$T/.samba-clone.XXXXXX") || return 1
+	_scd_claim=$(_samba_claim "$_scd_new") || return 1
+	_t_register rmdir "$_scd_claim"
+	_scd_addr=${_scd_claim##*/}
+	# SRC's own smb.conf, with the two things the backup needs: a sysvol
+	# share (4.17's backup fails without one: "startswith first arg must
+	# be str ... not NoneType"), and lock and cache directories of its own
+	# (the tools' gencache.tdb), so that SRC gets no file but the
+	# *.bak-offline copies the backup makes and removes.  The backup takes
+	# the whole directory of the smb.conf it reads as the domain's etc/.
+	mkdir "$_scd_work/etc" "$_scd_work/lock" "$_scd_work/tar" || return 1
+	{
+		cat "$_scd_src/etc/smb.conf"
+		printf 'lock directory = %s\ncache directory = %s\n' \
+		    "$_scd_work/lock" "$_scd_work/lock"
+		printf '[sysvol]\npath = %s/state/sysvol\n' "$_scd_src"
+	} >"$_scd_work/etc/smb.conf"
+	# The restore writes with the smb.conf it is given: the clone's, with
+	# the sysvol share it restores into.  Without it, the restore would
+	# write to SRC's xattr.tdb (the backed-up smb.conf's).
+	{
+		_samba_conf "$_scd_new" "$_scd_addr" "$_scd_host"
+		printf '[sysvol]\npath = %s/state/sysvol\n' "$_scd_new"
+	} >"$_scd_work/restore.conf"
+	_scd_log=$_scd_work/clone.log
+	_samba_clone_tool "$_scd_log" domain backup offline \
+	    -s "$_scd_work/etc/smb.conf" --targetdir="$_scd_work/tar" || return 1
+	for _scd_tar in "$_scd_work"/tar/samba-backup-*.tar*; do :; done
+	_samba_clone_tool "$_scd_log" domain backup restore \
+	    -s "$_scd_work/restore.conf" --backup-file="$_scd_tar" \
+	    --newservername="$_scd_name" --targetdir="$_scd_new" || return 1
+	mv "$_scd_log" "$_scd_new/clone.log" || return 1
+	rm -rf "$_scd_work" "$_scd_new/etc/smb.conf.orig"
+	echo "$_scd_claim" >"$_scd_new/claim"
+	echo "$_scd_addr" >"$_scd_new/addr"
+	echo "ldap://$_scd_addr" >"$_scd_new/uri"
+	echo "ldaps://$_scd_addr" >"$_scd_new/ldaps_uri"
+	echo "$_scd_host" >"$_scd_new/host"
+	cp -p "$_scd_src/rootpw" "$_scd_src/agentpw" "$_scd_src/userpw" \
+	    "$_scd_new/" || return 1
+	_samba_clone_certs "$_scd_src" "$_scd_new" "$_scd_addr" "$_scd_host" ||
+	    return 1
+	(umask 077 && _samba_conf "$_scd_new" "$_scd_addr" "$_scd_host" \
+	    >"$_scd_new/etc/smb.conf") || return 1
+	_samba_krb5_conf "$_scd_new" "$_scd_addr" >"$_scd_new/krb5.conf"
+	_t_register stop "samba_stop $_scd_new"
+	_samba_launch "$_scd_new" || return 1
+	samba_use "$_scd_new"
+	samba_spn "$_scd_new" add "ldap/$_scd_addr"
 }
 
 # --- LDAP operations ------------------------------------------------------------
@@ -857,11 +1061,11 @@ samba_keytab() {
 # database").  samba_start adds ldap/ADDR.
 samba_spn() {
 	printf 'dn: %s\nchangetype: modify\n%s: servicePrincipalName\nservicePrincipalName: %s\n\n' \
-	    "$_SAMBA_DC_DN" "$2" "$3" | samba_modify "$1"
+	    "$(_samba_dc_dn "$1")" "$2" "$3" | samba_modify "$1"
 }
 
 # samba_spns DIR: print the SPNs of the DC's account, one a line.
 samba_spns() {
-	samba_search "$1" -b "$_SAMBA_DC_DN" -s base servicePrincipalName |
+	samba_search "$1" -b "$(_samba_dc_dn "$1")" -s base servicePrincipalName |
 	    sed -n 's/^servicePrincipalName: //p'
 }
