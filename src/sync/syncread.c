@@ -1,7 +1,6 @@
 /* syncread.c: see syncread.h. */
 #include "sync/syncread_int.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,102 +23,6 @@
 #define META_BUS	"bu_fingerprint"
 #define META_GROUPS	"group_fingerprint"
 
-/* FNV-1a, 64 bits: a change detector, not a defence against anyone. */
-struct fp {
-	uint64_t h;
-};
-
-static void
-fp_add(struct fp *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)(s ? s : "\x01"); *p; p++)
-		f->h = (f->h ^ *p) * 1099511628211ULL;
-	f->h = (f->h ^ 0xff) * 1099511628211ULL;	/* field separator */
-}
-
-static char *
-fp_text(const struct fp *f)
-{
-	return xasprintf("%016" PRIx64, f->h);
-}
-
-char *
-syncread_fingerprint(const char *const *parts, size_t n)
-{
-	struct fp f = { 14695981039346656037ULL };
-
-	for (size_t i = 0; i < n; i++)
-		fp_add(&f, parts[i]);
-	return fp_text(&f);
-}
-
-/* Everything that decides which users are read and where they map. */
-static char *
-scope_fingerprint(const struct config *cfg)
-{
-	struct fp f = { 14695981039346656037ULL };
-
-	fp_add(&f, cfg->base_dn);
-	fp_add(&f, cfg->user_filter);
-	fp_add(&f, cfg->disabled_filter);
-	fp_add(&f, cfg->email_attribute);
-	fp_add(&f, cfg->name_attribute);
-	fp_add(&f, cfg->id_attribute);
-	fp_add(&f, cfg->ou_attribute);
-	fp_add(&f, cfg->bu_attribute);
-	fp_add(&f, cfg->match_ou_name ? "match" : "nomatch");
-	fp_add(&f, cfg->default_business_unit);
-	for (size_t i = 0; i < cfg->bu_map_len; i++) {
-		fp_add(&f, cfg->bu_map[i].bu);
-		fp_add(&f, cfg->bu_map[i].ou_dn);
-	}
-	for (size_t i = 0; i < cfg->group_dn_len; i++)
-		fp_add(&f, cfg->group_dn[i].dn);
-	return fp_text(&f);
-}
-
-/* Who is a member of which configured group: a change reads in full. */
-static char *
-group_fingerprint(const struct group_scope *gs)
-{
-	struct fp f = { 14695981039346656037ULL };
-	char num[24];
-
-	for (size_t r = 0; r < gs->nroots; r++) {
-		fp_add(&f, gs->roots[r].norm);
-		fp_add(&f, gs->roots[r].bu);
-	}
-	for (size_t i = 0; i < gs->npairs; i++) {
-		snprintf(num, sizeof num, "%" PRIu32, gs->pairs[i].root);
-		fp_add(&f, gs->pairs[i].leaf);
-		fp_add(&f, num);
-	}
-	return fp_text(&f);
-}
-
-static int
-ou_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct dir_ou *)a)->dn, ((const struct dir_ou *)b)->dn);
-}
-
-/* Sorts the OUs (their order is the server's whim) and hashes them. */
-static char *
-ou_fingerprint(struct dir_snapshot *snap)
-{
-	struct fp f = { 14695981039346656037ULL };
-
-	if (snap->nous > 1)
-		qsort(snap->ous, snap->nous, sizeof *snap->ous, ou_cmp);
-	for (size_t i = 0; i < snap->nous; i++) {
-		fp_add(&f, snap->ous[i].dn);
-		for (size_t v = 0; v < snap->ous[i].bu_attr.n; v++)
-			fp_add(&f, snap->ous[i].bu_attr.v[v]);
-		fp_add(&f, "\x02");
-	}
-	return fp_text(&f);
-}
-
 char *
 syncread_meta_get(struct state *st, const char *key)
 {
@@ -128,21 +31,6 @@ syncread_meta_get(struct state *st, const char *key)
 	if (st != NULL && state_meta_get(st, key, &v) == -1)
 		v = NULL;	/* logged; a full read is the safe answer */
 	return v;
-}
-
-/* iMocha's business units: a renamed one changes where users map. */
-static char *
-bus_fingerprint(const struct imocha_bu_list *bus)
-{
-	struct fp f = { 14695981039346656037ULL };
-	char num[32];
-
-	for (size_t i = 0; i < bus->n; i++) {
-		snprintf(num, sizeof num, "%" PRId64, bus->items[i].id);
-		fp_add(&f, num);
-		fp_add(&f, bus->items[i].name);
-	}
-	return fp_text(&f);
 }
 
 /* A stored fingerprint that is missing or differs. */
@@ -266,12 +154,14 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 	int rc;
 
 	*out = (struct dir_read){ 0 };
-	out->scope_fingerprint = scope_fingerprint(cfg);
+	out->scope_fingerprint = syncread_scope_fingerprint(cfg);
 	if (ldapsrc_open(cfg, &src) == -1) {
 		syncread_release(out);
 		return -1;
 	}
 	rc = ldapsrc_ous(src, &out->ous);
+	if (ldapsrc_dc_identity(src) != NULL)
+		out->ous_dc = xstrdup(ldapsrc_dc_identity(src));
 	dir_references_add(&out->ou_refs, ldapsrc_references(src));
 	if (rc == 0)
 		rc = syncgroups_read(src, cfg, &out->ous, &out->groups);
@@ -280,8 +170,8 @@ syncread_ous(const struct config *cfg, struct dir_read *out)
 		syncread_release(out);
 		return -1;
 	}
-	out->ou_fingerprint = ou_fingerprint(&out->ous);
-	out->group_fingerprint = group_fingerprint(&out->groups);
+	out->ou_fingerprint = syncread_ou_fingerprint(&out->ous);
+	out->group_fingerprint = syncread_group_fingerprint(&out->groups);
 	out->group_counts = syncgroups_counts(&out->groups);
 	return 0;
 }
@@ -440,6 +330,28 @@ read_users_content_sync(struct ldapsrc *src, const struct config *cfg, struct st
 	return rc;
 }
 
+/*
+ * AD names each domain controller (ldapsrc_dc_identity).  A run whose
+ * connections reached different ones (a name answered by any DC) may
+ * have read the OUs and the users at different points of replication:
+ * it reads in full.  NULL when they agree.
+ */
+static const char *
+dc_differs(struct ldapsrc *src, const struct dir_read *rd)
+{
+	const char *users_dc = ldapsrc_dc_identity(src);
+
+	if (users_dc == NULL && rd->ous_dc == NULL)
+		return NULL;
+	if (users_dc != NULL && rd->ous_dc != NULL && strcmp(users_dc, rd->ous_dc) == 0)
+		return NULL;
+	log_info("LDAP %s: this run's connections reached different domain controllers (%s for "
+	    "the OUs, %s for the users); reading in full", ldapsrc_uri(src),
+	    rd->ous_dc ? rd->ous_dc : "one that did not say", users_dc ? users_dc :
+	    "one that did not say");
+	return "this run's connections reached different domain controllers";
+}
+
 /* The decision, then the users into the stage. */
 static int
 read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
@@ -451,6 +363,8 @@ read_users(struct ldapsrc *src, const struct config *cfg, struct state *st,
 	int rc;
 
 	ldapsrc_server(src, &srv);
+	if (full_because == NULL && srv.family == DIR_FAMILY_AD)
+		full_because = dc_differs(src, rd);
 	why = incremental_refused(cfg, &srv, &fatal);
 	if (fatal) {
 		log_errorx("LDAP %s: content_sync = yes, but %s (%s) offers no incremental "
@@ -499,7 +413,7 @@ syncread_users(const struct config *cfg, struct state *st, const char *full_beca
 		free(rd->cookie);
 	rd->cookie = NULL;
 	mapping_free(rd->map);
-	rd->bu_fingerprint = bus_fingerprint(bus);
+	rd->bu_fingerprint = syncread_bus_fingerprint(bus);
 	rd->map = mapping_new(cfg, rd->ous.ous, rd->ous.nous, bus);
 	mapping_set_groups(rd->map, &rd->groups);
 	/* A connection of its own: the OUs' may have gone idle while iMocha
@@ -580,5 +494,6 @@ syncread_release(struct dir_read *rd)
 	free(rd->group_fingerprint);
 	free(rd->group_counts);
 	value_list_release(&rd->left_by_group);
+	free(rd->ous_dc);
 	*rd = (struct dir_read){ 0 };
 }

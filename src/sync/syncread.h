@@ -65,6 +65,7 @@ struct dir_read {
 	char *group_fingerprint;	/* their membership */
 	char *group_counts;		/* each group_dn's members, to store */
 	struct value_list left_by_group;	/* ids in scope before, no member now */
+	char *ous_dc;			/* AD: the DC the OUs were read from */
 };
 
 /* The first half of a read: every OU (one connection, closed after).

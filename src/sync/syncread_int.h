@@ -16,6 +16,14 @@
 
 /* FNV-1a over parts (NULL counts), as 16 hex digits, owned. */
 char *syncread_fingerprint(const char *const *parts, size_t n);
+/* The fingerprints (syncfingerprint.c), each as 16 hex digits, owned:
+ * the settings that decide which users are read and where they map; the
+ * OUs (sorted in place first); iMocha's business units; who is a member
+ * of which configured group. */
+char *syncread_scope_fingerprint(const struct config *cfg);
+char *syncread_ou_fingerprint(struct dir_snapshot *snap);
+char *syncread_bus_fingerprint(const struct imocha_bu_list *bus);
+char *syncread_group_fingerprint(const struct group_scope *gs);
 /* A meta value (owned), or NULL when missing or unreadable. */
 char *syncread_meta_get(struct state *st, const char *key);
 /* The users through content sync into a new stage (cookie NULL: all of

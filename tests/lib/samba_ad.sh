@@ -9,12 +9,21 @@
 #	samba_user_disable "$T/ad" "$dn"
 #	samba_use "$T/ad"	# re-export that instance's SAMBA_* values
 #	samba_keytab "$T/ad" "$T/agent.keytab"	# Kerberos: see below
+#	samba_clone_dc "$T/ad" "$T/dc2"	# another DC of the same domain
 #
 # The domain: realm EXAMPLE.COM, NetBIOS domain EXAMPLE, base
 # DC=example,DC=com (the slapd rig's suffix), DC dc1.example.com.  After
 # start it holds OU=People (empty), OU=Services with the service account
 # CN=imocha-sync (an ordinary Domain User, no admin, password never
 # expires) and what provisioning makes (CN=Users, CN=Configuration...).
+#
+# Every instance samba_start makes is a copy of one cached domain: the same
+# domain SID and objectGUIDs, and the same DC, DC1, with the same
+# dsServiceName and invocationId.  To an agent, two of them are one DC
+# restored twice, not two DCs.  samba_clone_dc makes another DC of an
+# instance's domain (dc2: its own dsServiceName, invocationId and USNs,
+# the same objects), for failover between the DCs of one domain; nothing
+# replicates between them.
 #
 # Samba's ports are fixed (389, 636, 88, 464, 3268, 3269), so each instance
 # listens on a loopback address of its own, 127.0.0.N with N from 2 (never
@@ -95,9 +104,14 @@
 # ldaps_uri, pid, rootpw, agentpw, userpw, krb5.conf, tls/ (ca.pem,
 # server.pem, server.key), claim (the address claim's path), krb5cc (the
 # default ccache of $SAMBA_KRB5_CONF, when a tool made one), keytab.log
-# (samba_keytab's last samba-tool output).
+# (samba_keytab's last samba-tool output), host (the DC's DNS name,
+# $SAMBA_HOST); a clone's also clone.log (samba_clone_dc's samba-tool
+# output) and backup.txt (the restore's).
 #
-# System state: nothing is written outside DIR and the cache.  Samba logs
+# System state: nothing is written outside DIR, the cache and $T (where
+# samba_clone_dc keeps its backup until the clone is made; the backup
+# puts *.bak-offline copies beside SRC's databases and removes them).
+# Samba logs
 # to stdout (--debug-stdout): without that it creates
 # /var/log/samba/log.samba before reading smb.conf.  Samba must run as
 # root (ports below 1024); samba_require skips otherwise.
@@ -602,12 +616,16 @@ samba_restart() {
 #    has DNS partitions, and a domain provisioned with --dns-backend=NONE
 #    has none ("The 'domaindns' role is not present in this domain": the
 #    restore stops half-way);
-#  - restore skips its final dbcheck, which clears the references to the
-#    DCs it removed from three attributes (lastKnownParent,
+#  - restore skips its final dbcheck, which rewrites the names of the DCs
+#    it removed where three attributes still spell them (lastKnownParent,
 #    interSiteTopologyGenerator, msDS-NC-Replica-Locations): it reads every
-#    object, 2 s of the restore's 3 for a bare domain and more for each
-#    user, and only replication and the KCC read those, which the rig
-#    never runs.  `samba-tool dbcheck` on a clone reports them.
+#    object, 2 s of the restore's 3 for a bare domain, 5 s of 6.5 with
+#    3000 users, and only replication, the KCC and undeletes read those,
+#    which the rig never does.  `samba-tool dbcheck --cross-ncs` of a
+#    clone finds 0 errors, and notes 4 such old DN string components.
+# Measured on 2 cores: backup 0.55 s, restore 1.3 s for a bare domain
+# (stock samba-tool: 2.0 and 2.6 s); 0.95 and 1.2 s with 3000 users
+# (stock: 5.7 and 6.5 s).
 _SAMBA_CLONE_PY='
 import sys
 import tarfile
@@ -677,20 +695,24 @@ _samba_clone_certs() {
 # Kerberos keys).  It is another DC: its own NTDS Settings object
 # (CN=NTDS Settings,CN=NAME,CN=Servers,...: the rootDSE's dsServiceName)
 # with a new invocationId, its own computer account CN=NAME,OU=Domain
-# Controllers holding the FSMO roles, its own USNs (counting on from
-# SRC's), its own address (claimed as samba_start claims one), SPN
+# Controllers holding the FSMO roles, its own USNs (but counting on from
+# where SRC's stood, about 20 higher after the restore's own writes: the
+# two DCs' USNs overlap, unlike two real DCs'; a test that needs one DC's
+# watermark to be wrong on the other makes more changes on one), its own
+# address (claimed as samba_start claims one), SPN
 # ldap/ADDR, krb5.conf, and a certificate for its address and NAME signed
 # by SRC's CA (NEW/tls/ca.pem is a copy of SRC's: one CA file verifies
 # both).  SRC's DC and any other are gone from its copy (their computer
 # accounts, NTDS Settings, and dns-dc1, a user), and the krbtgt keys are
-# new: a ticket from SRC's KDC is no good on it.  Nothing
-# replicates: a change on one is never seen on the other.
+# new: a ticket from SRC's KDC is no good on it (a keytab of the service
+# account's keys works on both).  Nothing replicates: a change on one is
+# never seen on the other.
 #
 # How: samba-tool domain backup offline of SRC (safe while SRC runs: it
 # copies the databases inside a transaction), then domain backup restore
 # --newservername=NAME into NEW, which is how Samba makes a DC from a
-# backup (see _SAMBA_CLONE_PY for what the rig changes).  About 2 s for a
-# bare domain (measured on 2 cores), plus the start.  samba_stop,
+# backup (see _SAMBA_CLONE_PY for what the rig changes).  With the start,
+# 2.5 s for a bare domain, 3.7 s with 3000 users (2 cores).  samba_stop,
 # samba_restart and the exit trap treat NEW as any instance; samba_start
 # NEW refuses (NEW is in use).  Two clones of one DC must have different
 # NAMEs, or their dsServiceName DNs are the same (their GUIDs and
