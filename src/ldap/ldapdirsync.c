@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include "ldap/ldapconn.h"
 #include "ldap/ldapsrc_int.h"
@@ -449,6 +450,51 @@ reread(struct dsync *d)
 	return rc;
 }
 
+void
+ldapsrc_also_read(struct ldapsrc *src, const struct value_list *dns)
+{
+	src->r.also_dns = dns;
+}
+
+/* The DNs ldapsrc_also_read named, as GUIDs to read again; a DN that
+ * names nothing now is left out. */
+static int
+resolve_also(struct dsync *d)
+{
+	static char a_guid[] = "objectGUID";
+	char *attrs[] = { a_guid, NULL }, *diag;
+	const struct value_list *dns = d->r->also_dns;
+	struct timeval tv = { d->r->cfg->ldap_timeout, 0 };
+	LDAPMessage *res, *e;
+	struct berval **g;
+	int lrc;
+
+	d->r->also_dns = NULL;	/* once */
+	for (size_t i = 0; dns != NULL && i < dns->n; i++) {
+		res = NULL;
+		lrc = ldap_search_ext_s(d->r->ld, dns->v[i], LDAP_SCOPE_BASE, "(objectClass=*)",
+		    attrs, 0, NULL, NULL, d->r->cfg->ldap_timeout > 0 ? &tv : NULL, 1, &res);
+		e = lrc == LDAP_SUCCESS ? ldap_first_entry(d->r->ld, res) : NULL;
+		g = e != NULL ? ldap_get_values_len(d->r->ld, e, a_guid) : NULL;
+		if (g != NULL && g[0] != NULL && g[0]->bv_len == 16) {
+			xgrow(&d->guids, &d->cap, d->nguids + 1, sizeof *d->guids);
+			memcpy(d->guids[d->nguids++], g[0]->bv_val, 16);
+		}
+		ldap_value_free_len(g);
+		ldap_msgfree(res);
+		if (lrc != LDAP_SUCCESS && lrc != LDAP_NO_SUCH_OBJECT) {
+			diag = ldapconn_diagnostic(d->r->ld);
+			log_errorx("LDAP %s: reading %s, a new member of a group, ended with %d "
+			    "(%s%s%s); the read is incomplete, nothing will be changed",
+			    ldapsrc_uri(d->src), dns->v[i], lrc, ldap_err2string(lrc),
+			    *diag ? ": " : "", diag);
+			free(diag);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* What changed since cookie: 0, 2 (refused: read in full), -1. */
 static int
 read_changes(struct dsync *d, struct berval *cookie)
@@ -468,6 +514,8 @@ read_changes(struct dsync *d, struct berval *cookie)
 			rc = round_failed(d, 2, "the DirSync cookie");
 		first = false;
 	}
+	if (rc == 0)
+		rc = resolve_also(d);
 	if (rc == 0)
 		rc = reread(d);
 	if (rc == 0)
@@ -554,6 +602,7 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 		end->cookie = cookie_text(d.flags, &bin, dc);
 		log_debug("LDAP %s: DirSync: %zu users sent", src->uri, src->r.nusers);
 	}
+	src->r.also_dns = NULL;
 	free(bin.bv_val);
 	free(d.attrs);
 	value_list_release(&d.names);

@@ -163,6 +163,7 @@ ldapsrc_dc_identity(struct ldapsrc *src)
 		vals = ldap_get_values_len(src->r.ld, e, a_ds);
 		ds = value_first(vals);
 		ldap_value_free_len(vals);
+		vals = NULL;
 	}
 	ldap_msgfree(res);
 	res = NULL;

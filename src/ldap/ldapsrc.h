@@ -46,6 +46,10 @@ int ldapsrc_users(struct ldapsrc *src, const struct dir_sink *sink);
  * caller starts again from an empty one. */
 int ldapsrc_users_sync(struct ldapsrc *src, const char *cookie, const struct dir_sink *sink,
     struct dir_sync_end *end);
+/* AD: the next incremental read (ldapsrc_users_sync with a cookie) also
+ * reads these DNs again, as if DirSync had named them (the members that
+ * joined a group: syncmembers.h).  dns is borrowed until that read. */
+void ldapsrc_also_read(struct ldapsrc *src, const struct value_list *dns);
 /* AD: whether a DirSync cookie this connection's reads gave (the
  * dir_sync_end's) was taken by an account told of no deletion (the
  * object-security flag): a user gone from a full read but not from the

@@ -45,8 +45,10 @@ struct reader {
 	bool codes_quiet;
 	/* AD: incremental reads through DirSync (ldapsrc_server found it). */
 	bool dirsync;
-	/* ldapdirsync.c's state during its re-read by GUID. */
+	/* ldapdirsync.c's state during its re-read by GUID, and the DNs the
+	 * next DirSync read also reads again (ldapsrc_also_read). */
 	void *dirsync_ctx;
+	const struct value_list *also_dns;
 	/* The domain controller this connection reached (AD), once asked:
 	 * see ldapsrc_dc_identity. */
 	char *dc_identity;

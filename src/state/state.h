@@ -130,6 +130,11 @@ void state_mirror_release(struct mirror_entry *e);
 int state_meta_set(struct state *st, const struct state_meta *meta, size_t nmeta);
 /* *value: the key's value (owned), or NULL when it is not set. */
 int state_meta_get(struct state *st, const char *key, char **value);
+/* Each mirror row to fn, one at a time, in no order; its strings are
+ * borrowed for the call (entry_id, dn, in_scope and uuid only).  fn's -1
+ * ends it.  0, or -1 (logged by whoever failed). */
+int state_mirror_each(struct state *st, int (*fn)(void *ctx, const struct mirror_entry *m),
+    void *ctx);
 /* The whole mirror, ordered by entry_id. */
 int state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n);
 void state_mirror_free(struct mirror_entry *entries, size_t n);

@@ -310,6 +310,35 @@ state_mirror_load(struct state *st, struct mirror_entry **out, size_t *n)
 	return state_db_load(st, sql, "load mirror", &rows, (void **)out, n);
 }
 
+int
+state_mirror_each(struct state *st, int (*fn)(void *ctx, const struct mirror_entry *m),
+    void *ctx)
+{
+	static const char sql[] = "SELECT entry_id, dn, in_scope, uuid FROM directory_entry";
+	sqlite3_stmt *stmt = NULL;
+	int step, rc = 0;
+
+	if (state_db_prepare(st, sql, &stmt, "read the mirror") == -1)
+		return -1;
+	while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* Borrowed for the call: SQLite's own text. */
+		struct mirror_entry m = {
+			.entry_id = (char *)sqlite3_column_text(stmt, 0),
+			.dn = (char *)sqlite3_column_text(stmt, 1),
+			.in_scope = sqlite3_column_int(stmt, 2) != 0,
+			.uuid = (char *)sqlite3_column_text(stmt, 3),
+		};
+
+		rc = fn(ctx, &m);
+	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		state_db_fail(st, "read the mirror");
+		rc = -1;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 void
 state_mirror_release(struct mirror_entry *e)
 {

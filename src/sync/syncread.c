@@ -22,6 +22,9 @@
 #define META_SCOPE	"scope_fingerprint"
 #define META_BUS	"bu_fingerprint"
 #define META_GROUPS	"group_fingerprint"
+/* Members new to the agent read one by one (a base search each) before
+ * a full read is cheaper. */
+#define MEMBERS_JOINED_MAX	1000
 
 char *
 syncread_meta_get(struct state *st, const char *key)
@@ -48,7 +51,7 @@ meta_differs(struct state *st, const char *key, const char *now)
  * (*cookie then holds the stored cookie, owned; else NULL). */
 static const char *
 full_read_reason(const struct config *cfg, struct state *st, const struct dir_read *rd,
-    const char *forced, char **cookie_out)
+    const char *forced, bool members_incremental, char **cookie_out)
 {
 	char *cookie = syncread_meta_get(st, META_COOKIE), *last = syncread_meta_get(st, META_LAST_FULL);
 	const char *why = NULL;
@@ -66,7 +69,7 @@ full_read_reason(const struct config *cfg, struct state *st, const struct dir_re
 		why = "an OU changed";
 	else if (meta_differs(st, META_BUS, rd->bu_fingerprint))
 		why = "iMocha's business units changed";
-	else if (meta_differs(st, META_GROUPS, rd->group_fingerprint))
+	else if (!members_incremental && meta_differs(st, META_GROUPS, rd->group_fingerprint))
 		why = "a group's membership changed";
 	*cookie_out = why == NULL ? cookie : NULL;
 	if (why != NULL)
@@ -117,6 +120,24 @@ read_users_paged(struct ldapsrc *src, struct state *st, struct dir_read *rd)
 	return stage_result(rd, &ds, ldapsrc_users(src, &sink));
 }
 
+/* The users who left the groups (syncmembers.h), into an incremental
+ * stage: gone, and said so in the plan. */
+static int
+members_left(struct dir_read *rd)
+{
+	if (!rd->members_pending)
+		return 0;
+	rd->members_pending = false;
+	for (size_t i = 0; i < rd->members.left_uuids.n; i++)
+		if (state_stage_gone(rd->stage, rd->members.left_uuids.v[i]) == -1) {
+			rd->state_failed = true;
+			return -1;
+		}
+	for (size_t i = 0; i < rd->members.left_ids.n; i++)
+		value_list_add(&rd->left_by_group, rd->members.left_ids.v[i]);
+	return 0;
+}
+
 /* The users through content sync; a server without it is read paged
  * instead, and a cookie the server finds too old is dropped for a full
  * refresh.  Either way what the stage got so far is thrown away. */
@@ -129,6 +150,8 @@ syncread_users_sync(struct ldapsrc *src, struct state *st, char *cookie, struct 
 	int rc;
 
 	if (stage_open(st, rd, &ds, &sink) == -1)
+		return -1;
+	if (cookie != NULL && members_left(rd) == -1)
 		return -1;
 	rc = stage_result(rd, &ds, ldapsrc_users_sync(src, cookie, &sink, &end));
 	if (rc == 2 && cookie != NULL) {	/* the reader said why */
@@ -279,6 +302,29 @@ audit_comparable(struct state *st, const struct dir_read *rd, const char *stored
 }
 
 /*
+ * The groups' membership changed, on AD, where incremental reads cannot
+ * see that (syncmembers.h): who left and who joined, worked out against
+ * the mirror and applied to this run's incremental read.  NULL, or why
+ * the read is in full instead.
+ */
+static const char *
+members_changed(struct ldapsrc *src, struct state *st, struct dir_read *rd)
+{
+	syncmembers_release(&rd->members);
+	rd->members_pending = false;
+	if (syncmembers_delta(st, &rd->groups, &rd->members) == -1)
+		return "the mirror could not be read to follow the groups' membership";
+	if (rd->members.joined_dns.n > MEMBERS_JOINED_MAX)
+		return "a group's membership changed (more joined than are read one by one)";
+	log_info("the groups' membership changed: %zu entries left them, %zu members under "
+	    "base_dn are new to the agent and are read again", rd->members.left_uuids.n,
+	    rd->members.joined_dns.n);
+	rd->members_pending = true;
+	ldapsrc_also_read(src, &rd->members.joined_dns);
+	return NULL;
+}
+
+/*
  * A server whose content sync may be used: incrementally when it is
  * trusted (or content_sync = yes), else in full; and an audit (an
  * incremental read, then a full one, compared: syncaudit.c) when a read
@@ -291,10 +337,15 @@ read_users_content_sync(struct ldapsrc *src, const struct config *cfg, struct st
     const char **why)
 {
 	char *cookie = NULL, *stored;
-	bool distrusted;
+	bool distrusted, members_incremental;
 	int rc;
 
 	syncaudit_load(cfg, st, ldapsrc_uri(src), &rd->audit);
+	/* Not on a server whose incremental reads no audit has judged yet:
+	 * a change of membership makes the run read in full (and audit
+	 * later), as on every other server. */
+	members_incremental = srv->family == DIR_FAMILY_AD && srv->offers_dirsync &&
+	    syncmembers_applies(&rd->groups) && rd->audit.verdict != AUDIT_NONE;
 	distrusted = rd->audit.verdict == AUDIT_UNTRUSTED &&
 	    cfg->content_sync == CONTENT_SYNC_AUTO;
 	if (rd->audit.verdict == AUDIT_UNTRUSTED)
@@ -302,9 +353,15 @@ read_users_content_sync(struct ldapsrc *src, const struct config *cfg, struct st
 		    ldapsrc_uri(src), rd->audit.detail, distrusted ?
 		    "they are not used ([ldap] content_sync = auto); 'ldap2imocha reset-trust' "
 		    "clears the verdict" : "they are used all the same ([ldap] content_sync = yes)");
-	*why = full_read_reason(cfg, st, rd, full_because, &cookie);
+	*why = full_read_reason(cfg, st, rd, full_because, members_incremental, &cookie);
 	if (distrusted && *why == NULL)
 		*why = "an audit found this server's incremental reads wrong (content_sync = auto)";
+	if (*why == NULL && !distrusted && members_incremental &&
+	    meta_differs(st, META_GROUPS, rd->group_fingerprint) &&
+	    (*why = members_changed(src, st, rd)) != NULL) {
+		free(cookie);
+		cookie = NULL;
+	}
 	stored = syncread_meta_get(st, META_COOKIE);
 	/* An audit on the full reads that come anyway (--full too), and on
 	 * every read of a server not trusted yet; not when the trust rules
@@ -495,5 +552,6 @@ syncread_release(struct dir_read *rd)
 	free(rd->group_counts);
 	value_list_release(&rd->left_by_group);
 	free(rd->ous_dc);
+	syncmembers_release(&rd->members);
 	*rd = (struct dir_read){ 0 };
 }

@@ -23,6 +23,7 @@
 #include "plan/mapping.h"
 #include "state/state.h"
 #include "state/state_stage.h"
+#include "sync/syncmembers.h"
 
 struct ldapsrc;
 
@@ -66,6 +67,10 @@ struct dir_read {
 	char *group_counts;		/* each group_dn's members, to store */
 	struct value_list left_by_group;	/* ids in scope before, no member now */
 	char *ous_dc;			/* AD: the DC the OUs were read from */
+	/* AD, scope by group: who left and joined the groups since the mirror,
+	 * applied to the incremental read (syncmembers.h). */
+	struct member_delta members;
+	bool members_pending;
 };
 
 /* The first half of a read: every OU (one connection, closed after).

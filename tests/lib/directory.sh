@@ -299,21 +299,25 @@ srv_config() {
 	case $SRV_KIND in
 	openldap)
 		_sc_filter='(objectClass=inetOrgPerson)' _sc_id=entryUUID
-		_sc_dis='(employeeType=disabled)' _sc_uri=$SRV_URI
+		_sc_dis='(employeeType=disabled)' _sc_uri=$SRV_URI _sc_extra=
 		;;
 	389)
 		_sc_filter='(objectClass=inetOrgPerson)' _sc_id=nsUniqueId
-		_sc_dis='(nsAccountLock=true)' _sc_uri=$SRV_URI
+		_sc_dis='(nsAccountLock=true)' _sc_uri=$SRV_URI _sc_extra=
 		;;
 	ad)
 		_sc_filter='(&(objectCategory=person)(objectClass=user))' _sc_id=objectGUID
 		_sc_dis='(userAccountControl:1.2.840.113556.1.4.803:=2)' _sc_uri=$SRV_LDAPS_URI
+		# AD's cn is the RDN; its display name is displayName ("User
+		# UID", as the other servers' cn).
+		_sc_extra='name_attribute = displayName'
 		;;
 	esac
 	CFG_URI=${SRV_AGENT_URI:-$_sc_uri} CFG_BIND_DN=${CFG_BIND_DN-$SRV_AGENT_DN} \
 	    CFG_BIND_PW=${CFG_BIND_PW-$SRV_AGENT_PW} CFG_CA=${CFG_CA-$SRV_CA} \
 	    CFG_BASE_DN=$SRV_BASE CFG_USER_FILTER=$_sc_filter CFG_ID_ATTRIBUTE=$_sc_id \
-	    CFG_LDAP_EXTRA="disabled_filter = $_sc_dis${CFG_LDAP_EXTRA:+
+	    CFG_LDAP_EXTRA="disabled_filter = $_sc_dis${_sc_extra:+
+$_sc_extra}${CFG_LDAP_EXTRA:+
 $CFG_LDAP_EXTRA}" write_config "$1"
 }
 
@@ -325,14 +329,14 @@ srv_incremental() {
 }
 
 # srv_earn_trust UID CONFIG: where reads can be incremental, a change the
-# agent does not send (the user's display name, cn) and a sync, so the
-# audit trusts the server (slapd_earn_trust); elsewhere nothing.  On AD
-# cn is the RDN: the user is renamed "UID-audited-XXXXXX".
+# agent does not send (the user's display name: cn, AD's displayName) and
+# a sync, so the audit trusts the server (slapd_earn_trust); elsewhere
+# nothing.
 srv_earn_trust() {
 	case $SRV_KIND in
 	openldap) slapd_earn_trust "$SRV_DIR/server" "$(srv_user_dn "$1")" "$2" ;;
 	ad)
-		srv_user_rename "$1" "$1-audited-$(rand_hex 3)" || return 1
+		srv_user_set "$1" displayName "Audited $(rand_hex 3)" || return 1
 		run_agent -c "$2" sync
 		;;
 	esac

@@ -76,8 +76,15 @@ check_eq "re-enabled: Active again" "$(field cat status)" Active
 check_eq "re-enabled: not created again" "$(field cat createCount)" 1
 
 # --- deleted: deactivated; re-added as a new entry: reactivated ----------
+# AD's DirSync tells an ordinary account of no deletion: there a deleted
+# user is deactivated by the next full read (full_every; servers/
+# incremental shows the incremental run that does not see it).
 srv_user_delete dan || not_ok "dan is deleted from the directory"
-run_agent -c "$T/agent.ini" sync
+if [ "$SRV_KIND" = ad ]; then
+	run_agent -c "$T/agent.ini" sync --full
+else
+	run_agent -c "$T/agent.ini" sync
+fi
 check_eq "deleted: exit 0" "$RC" 0
 check_eq "deleted: Inactive at iMocha" "$(field dan status)" Inactive
 check_contains "deleted: the reason is logged" "$(cat "$T/err")" \
