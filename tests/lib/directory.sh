@@ -293,8 +293,8 @@ srv_user_rename() {
 }
 
 # srv_config FILE: write_config (common.sh) for this server; the test's
-# CFG_LDAP_EXTRA lines come after the server's and win.  SRV_AGENT_URI
-# overrides the URI (e.g. SRV_LDAPS_URI).
+# CFG_LDAP_EXTRA lines come after the server's.  SRV_AGENT_URI overrides
+# the URI (e.g. SRV_LDAPS_URI), SRV_USER_FILTER the user filter.
 srv_config() {
 	case $SRV_KIND in
 	openldap)
@@ -315,10 +315,23 @@ srv_config() {
 	esac
 	CFG_URI=${SRV_AGENT_URI:-$_sc_uri} CFG_BIND_DN=${CFG_BIND_DN-$SRV_AGENT_DN} \
 	    CFG_BIND_PW=${CFG_BIND_PW-$SRV_AGENT_PW} CFG_CA=${CFG_CA-$SRV_CA} \
-	    CFG_BASE_DN=$SRV_BASE CFG_USER_FILTER=$_sc_filter CFG_ID_ATTRIBUTE=$_sc_id \
+	    CFG_BASE_DN=$SRV_BASE CFG_USER_FILTER=${SRV_USER_FILTER:-$_sc_filter} \
+	    CFG_ID_ATTRIBUTE=$_sc_id \
 	    CFG_LDAP_EXTRA="disabled_filter = $_sc_dis${_sc_extra:+
 $_sc_extra}${CFG_LDAP_EXTRA:+
 $CFG_LDAP_EXTRA}" write_config "$1"
+}
+
+# srv_read_mode: how the last run read the directory, from its log ($T/err):
+# incremental, full, or none.
+srv_read_mode() {
+	if grep -q 'directory read incremental' "$T/err"; then
+		echo incremental
+	elif grep -q 'directory read in full' "$T/err"; then
+		echo full
+	else
+		echo "none (no 'directory read' line)"
+	fi
 }
 
 # srv_incremental: true where this setup's reads become incremental once

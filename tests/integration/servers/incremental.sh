@@ -30,17 +30,6 @@ srv_user_add Engineering ann bob cat || { not_ok "users load"; t_done; }
 srv_user_add Sales dan eve || { not_ok "users load"; t_done; }
 field() { fake_user_field "$1@example.com" "$2"; }
 
-# read_mode: how the last run read the directory, from its log.
-read_mode() {
-	if grep -q 'directory read incremental' "$T/err"; then
-		echo incremental
-	elif grep -q 'directory read in full' "$T/err"; then
-		echo full
-	else
-		echo "none (no 'directory read' line)"
-	fi
-}
-
 # The mode every run after the first must use on this setup, and why.
 case $SRV_SETUP in
 openldap | ad-ou | ad-root) want=incremental why="directory read incremental" ;;
@@ -58,7 +47,7 @@ esac
 step() {
 	run_agent -c "$T/agent.ini" sync
 	check_eq "$1: exit 0" "$RC" 0 || sed 's/^/# /' "$T/err"
-	check_eq "$1: read $want" "$(read_mode)" "$want"
+	check_eq "$1: read $want" "$(srv_read_mode)" "$want"
 	check_contains "$1: ... for the reason this server gets" "$(cat "$T/err")" "$why"
 }
 
@@ -68,7 +57,7 @@ check_eq "first sync creates the five" "$RC $(fake_users_emails | wc -l)" "0 5"
 srv_earn_trust ann "$T/agent.ini"
 run_agent -c "$T/agent.ini" sync
 check_eq "with nothing changed: read $want, nothing sent" \
-    "$(read_mode) $(fake_write_count)" "$want 5"
+    "$(srv_read_mode) $(fake_write_count)" "$want 5"
 
 srv_user_add Sales fay || not_ok "fay joins"
 step "joined"
