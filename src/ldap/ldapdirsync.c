@@ -32,6 +32,9 @@
  *   without a word and answers from its own USNs (measured).  So it is
  *   kept with the identity of the DC that gave it (ldapsrc_dc_identity)
  *   and used only on a connection to that same DC.
+ *
+ * The control and the cookie as stored: ldapdirsync_ctl.c; what is looked
+ * up by GUID or DN: ldapdirsync_guid.c.
  */
 #include "ldap/ldapsrc.h"
 
@@ -44,164 +47,13 @@
 #include <sys/time.h>
 
 #include "ldap/ldapconn.h"
+#include "ldap/ldapdirsync_int.h"
 #include "ldap/ldapsrc_int.h"
 #include "model/dn.h"
 #include "model/filter.h"
 #include "model/user.h"
 #include "util/log.h"
 #include "util/xmem.h"
-
-#define OID_DIRSYNC		"1.2.840.113556.1.4.841"
-/* LDAP_DIRSYNC_OBJECT_SECURITY: what an ordinary account may ask. */
-#define DIRSYNC_OBJECT_SECURITY	1
-/* Bytes per answer before "more data": Windows' own cap is 10 MB;
- * Samba sends everything at once whatever is asked (measured). */
-#define DIRSYNC_MAX_BYTES	(1 << 20)
-/* No object has this objectGUID: a DirSync that names nothing, for its
- * cookie (the server's high-water mark now). */
-#define FILTER_NOTHING		"(objectGUID=\\00\\00\\00\\00\\00\\00\\00\\00" \
-				"\\00\\00\\00\\00\\00\\00\\00\\00)"
-#define COOKIE_PREFIX		"dirsync1;"
-/* Objects read again per search (as ldapconfirm.c's batches). */
-#define REREAD_BATCH		50
-
-typedef unsigned char guid_t[16];
-
-struct dsync {
-	struct ldapsrc *src;
-	struct reader *r;
-	char *nc;		/* the naming context holding base_dn */
-	char *base_norm;	/* base_dn, normalized */
-	int flags;
-	/* The attributes DirSync is asked for, strings in names. */
-	char **attrs;
-	struct value_list names;
-	/* The objects under base_dn named changed: read again. */
-	guid_t *guids;
-	size_t nguids, cap;
-	size_t named, outside;
-	/* The batch being read again, and which of it was found. */
-	guid_t *batch;
-	size_t nbatch;
-	bool found[REREAD_BATCH];
-};
-
-static char *
-guid_text(const unsigned char *g)
-{
-	return user_id_printable("objectGUID", g, 16);
-}
-
-static char *
-hex_encode(const struct berval *bv)
-{
-	char *out = xmalloc(bv->bv_len * 2 + 1);
-
-	for (size_t i = 0; i < bv->bv_len; i++)
-		snprintf(out + 2 * i, 3, "%02x", (unsigned char)bv->bv_val[i]);
-	out[bv->bv_len * 2] = '\0';
-	return out;
-}
-
-static bool
-hex_decode(const char *text, size_t len, struct berval *out)
-{
-	unsigned int byte;
-
-	if (len % 2 != 0)
-		return false;
-	out->bv_len = len / 2;
-	out->bv_val = xmalloc(out->bv_len + 1);
-	for (size_t i = 0; i < out->bv_len; i++) {
-		if (sscanf(text + 2 * i, "%2x", &byte) != 1) {
-			free(out->bv_val);
-			*out = (struct berval){ 0, NULL };
-			return false;
-		}
-		out->bv_val[i] = (char)byte;
-	}
-	return true;
-}
-
-/* "dirsync1;FLAGS;COOKIE-HEX;DC-IDENTITY": the identity last, since a DN
- * may hold anything. */
-static char *
-cookie_text(int flags, const struct berval *bin, const char *dc)
-{
-	char *hex = hex_encode(bin), *text = xasprintf(COOKIE_PREFIX "%d;%s;%s", flags, hex, dc);
-
-	free(hex);
-	return text;
-}
-
-static bool
-cookie_parse(const char *text, int *flags, struct berval *bin, const char **dc)
-{
-	const char *p, *semi;
-	char *end;
-
-	if (strncmp(text, COOKIE_PREFIX, strlen(COOKIE_PREFIX)) != 0)
-		return false;
-	p = text + strlen(COOKIE_PREFIX);
-	*flags = (int)strtol(p, &end, 10);
-	if (end == p || *end != ';')
-		return false;
-	p = end + 1;
-	if ((semi = strchr(p, ';')) == NULL || !hex_decode(p, (size_t)(semi - p), bin))
-		return false;
-	*dc = semi + 1;
-	return true;
-}
-
-/* The request: flags, a bound on bytes, and the cookie (empty: from the
- * beginning). */
-static int
-request_control(int flags, const struct berval *cookie, LDAPControl **out)
-{
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
-	struct berval none = { 0, NULL }, val;
-	int rc = -1;
-
-	*out = NULL;
-	if (ber == NULL)
-		return -1;
-	if (ber_printf(ber, "{iiO}", (ber_int_t)flags, (ber_int_t)DIRSYNC_MAX_BYTES,
-	    cookie != NULL && cookie->bv_len > 0 ? cookie : &none) != -1 &&
-	    ber_flatten2(ber, &val, 0) == 0 &&
-	    ldap_control_create(OID_DIRSYNC, 1, &val, 1, out) == LDAP_SUCCESS)
-		rc = 0;
-	ber_free(ber, 1);
-	return rc;
-}
-
-/* The answer: whether more data waits, and the new cookie (replacing
- * *cookie).  -1 logged when the server sent none or one unreadable. */
-static int
-response_parse(struct dsync *d, LDAPControl **ctrls, struct berval *cookie, bool *more)
-{
-	LDAPControl *c = ldap_control_find(OID_DIRSYNC, ctrls, NULL);
-	BerElement *ber = c != NULL ? ber_init(&c->ldctl_value) : NULL;
-	ber_int_t flag = 0, unused = 0;
-	struct berval next = { 0, NULL };
-
-	if (ber == NULL || ber_scanf(ber, "{iio}", &flag, &unused, &next) == LBER_ERROR ||
-	    next.bv_len == 0) {
-		log_errorx("LDAP DirSync of %s: the answer holds no cookie the agent can read; "
-		    "the read is incomplete, nothing will be changed", d->nc);
-		if (ber != NULL)
-			ber_free(ber, 1);
-		ber_memfree(next.bv_val);
-		return -1;
-	}
-	ber_free(ber, 1);
-	free(cookie->bv_val);	/* ours: the cookie is kept in our own memory */
-	cookie->bv_len = next.bv_len;
-	cookie->bv_val = xmalloc(next.bv_len + 1);
-	memcpy(cookie->bv_val, next.bv_val, next.bv_len);
-	ber_memfree(next.bv_val);
-	*more = flag != 0;
-	return 0;
-}
 
 /* An object the baseline named: it needs nothing of it. */
 static int
@@ -232,7 +84,7 @@ named_entry(struct reader *r, LDAPMessage *e)
 		memcpy(d->guids[d->nguids++], g[0]->bv_val, 16);
 	} else {
 		d->outside++;
-		id = guid_text((const unsigned char *)g[0]->bv_val);
+		id = dirsync_guid_text((const unsigned char *)g[0]->bv_val);
 		rc = r->sink->gone(r->sink->ctx, id);
 		free(id);
 	}
@@ -254,7 +106,7 @@ dirsync_round(struct dsync *d, const char *filter, char **attrs,
 	struct dir_references saved = d->r->snap.refs;
 	int rc;
 
-	if (request_control(d->flags, cookie, &ctrl) == -1) {
+	if (dirsync_request_control(d->flags, cookie, &ctrl) == -1) {
 		log_errorx("LDAP DirSync of %s: cannot encode the control", d->nc);
 		return -1;
 	}
@@ -268,7 +120,7 @@ dirsync_round(struct dsync *d, const char *filter, char **attrs,
 	d->r->snap.refs = saved;
 	ldap_control_free(ctrl);
 	if (rc == 0)
-		rc = response_parse(d, answer, cookie, more);
+		rc = dirsync_response_parse(d, answer, cookie, more);
 	ldap_controls_free(answer);
 	return rc;
 }
@@ -390,7 +242,7 @@ reread_entry(struct reader *r, LDAPMessage *e)
 		for (size_t i = 0; i < d->nbatch; i++)
 			if (memcmp(d->batch[i], g[0]->bv_val, 16) == 0)
 				d->found[i] = true;
-		id = guid_text((const unsigned char *)g[0]->bv_val);
+		id = dirsync_guid_text((const unsigned char *)g[0]->bv_val);
 	}
 	ldap_value_free_len(g);
 	return ldapsrc_user_entry(r, e, id);
@@ -400,16 +252,9 @@ reread_entry(struct reader *r, LDAPMessage *e)
 static char *
 batch_filter(const struct dsync *d)
 {
-	char *scope = ldapsrc_user_filter(d->r->cfg), *ors = xstrdup(""), *esc, *next, *f;
+	char *scope = ldapsrc_user_filter(d->r->cfg), *ors = dirsync_guid_ors(d), *f;
 
-	for (size_t i = 0; i < d->nbatch; i++) {
-		ldapsrc_escape_bytes(d->batch[i], 16, &esc);
-		next = xasprintf("%s(objectGUID=%s)", ors, esc);
-		free(esc);
-		free(ors);
-		ors = next;
-	}
-	f = xasprintf("(&%s(|%s))", scope, ors);
+	f = xasprintf("(&%s%s)", scope, ors);
 	free(scope);
 	free(ors);
 	return f;
@@ -431,7 +276,7 @@ reread(struct dsync *d)
 	d->nguids = n;
 	ldapsrc_user_attrs(d->r, attrs);
 	for (size_t i = 0; i < d->nguids && rc == 0; i += REREAD_BATCH) {
-		d->batch = &d->guids[i];
+		d->batch = d->guids + i;
 		d->nbatch = d->nguids - i < REREAD_BATCH ? d->nguids - i : REREAD_BATCH;
 		memset(d->found, 0, sizeof d->found);
 		filter = batch_filter(d);
@@ -442,57 +287,12 @@ reread(struct dsync *d)
 		for (size_t j = 0; j < d->nbatch && rc == 0; j++) {
 			if (d->found[j])
 				continue;
-			id = guid_text(d->batch[j]);
+			id = dirsync_guid_text(d->batch[j]);
 			rc = d->r->sink->gone(d->r->sink->ctx, id);
 			free(id);
 		}
 	}
 	return rc;
-}
-
-void
-ldapsrc_also_read(struct ldapsrc *src, const struct value_list *dns)
-{
-	src->r.also_dns = dns;
-}
-
-/* The DNs ldapsrc_also_read named, as GUIDs to read again; a DN that
- * names nothing now is left out. */
-static int
-resolve_also(struct dsync *d)
-{
-	static char a_guid[] = "objectGUID";
-	char *attrs[] = { a_guid, NULL }, *diag;
-	const struct value_list *dns = d->r->also_dns;
-	struct timeval tv = { d->r->cfg->ldap_timeout, 0 };
-	LDAPMessage *res, *e;
-	struct berval **g;
-	int lrc;
-
-	d->r->also_dns = NULL;	/* once */
-	for (size_t i = 0; dns != NULL && i < dns->n; i++) {
-		res = NULL;
-		lrc = ldap_search_ext_s(d->r->ld, dns->v[i], LDAP_SCOPE_BASE, "(objectClass=*)",
-		    attrs, 0, NULL, NULL, d->r->cfg->ldap_timeout > 0 ? &tv : NULL, 1, &res);
-		e = lrc == LDAP_SUCCESS ? ldap_first_entry(d->r->ld, res) : NULL;
-		g = e != NULL ? ldap_get_values_len(d->r->ld, e, a_guid) : NULL;
-		if (g != NULL && g[0] != NULL && g[0]->bv_len == 16) {
-			xgrow(&d->guids, &d->cap, d->nguids + 1, sizeof *d->guids);
-			memcpy(d->guids[d->nguids++], g[0]->bv_val, 16);
-		}
-		ldap_value_free_len(g);
-		ldap_msgfree(res);
-		if (lrc != LDAP_SUCCESS && lrc != LDAP_NO_SUCH_OBJECT) {
-			diag = ldapconn_diagnostic(d->r->ld);
-			log_errorx("LDAP %s: reading %s, a new member of a group, ended with %d "
-			    "(%s%s%s); the read is incomplete, nothing will be changed",
-			    ldapsrc_uri(d->src), dns->v[i], lrc, ldap_err2string(lrc),
-			    *diag ? ": " : "", diag);
-			free(diag);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 /* What changed since cookie: 0, 2 (refused: read in full), -1. */
@@ -515,37 +315,13 @@ read_changes(struct dsync *d, struct berval *cookie)
 		first = false;
 	}
 	if (rc == 0)
-		rc = resolve_also(d);
+		rc = dirsync_resolve_also(d);
 	if (rc == 0)
 		rc = reread(d);
 	if (rc == 0)
 		log_debug("LDAP DirSync of %s: %zu objects named, %zu under base_dn read again, "
 		    "%zu outside it", d->nc, d->named, d->nguids, d->outside);
 	return rc;
-}
-
-/* The naming context holding base_dn: the deepest the server lists. */
-static char *
-naming_context(struct dsync *d)
-{
-	struct value_list ncs = { 0 };
-	char *best = NULL, *norm;
-	size_t best_len = 0;
-
-	if (ldapsrc_naming_contexts(d->src, &ncs) == -1)
-		return NULL;
-	for (size_t i = 0; i < ncs.n; i++) {
-		norm = dn_normalize(ncs.v[i]);
-		if (norm != NULL && dn_norm_within(d->base_norm, norm) &&
-		    (best == NULL || strlen(norm) > best_len)) {
-			free(best);
-			best = xstrdup(ncs.v[i]);
-			best_len = strlen(norm);
-		}
-		free(norm);
-	}
-	value_list_release(&ncs);
-	return best;
 }
 
 /* Is cookie this DC's?  If not, say why; the read is then in full. */
@@ -555,7 +331,7 @@ cookie_usable(struct dsync *d, const char *cookie, const char *dc, int *flags,
 {
 	const char *theirs;
 
-	if (!cookie_parse(cookie, flags, bin, &theirs)) {
+	if (!dirsync_cookie_parse(cookie, flags, bin, &theirs)) {
 		log_info("LDAP %s: the stored cookie is not a DirSync cookie; reading in full",
 		    ldapsrc_uri(d->src));
 		return false;
@@ -588,7 +364,7 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 		return 1;
 	}
 	d.base_norm = dn_normalize(src->r.cfg->base_dn);
-	if (d.base_norm == NULL || (d.nc = naming_context(&d)) == NULL) {
+	if (d.base_norm == NULL || (d.nc = dirsync_naming_context(&d)) == NULL) {
 		log_info("LDAP %s: base_dn lies in no naming context the server lists; DirSync "
 		    "is not used, reading in full", src->uri);
 		rc = 1;
@@ -599,7 +375,7 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 	else if ((rc = baseline(&d, &bin)) == 0)
 		rc = ldapsrc_users(src, sink);
 	if (rc == 0) {
-		end->cookie = cookie_text(d.flags, &bin, dc);
+		end->cookie = dirsync_cookie_text(d.flags, &bin, dc);
 		log_debug("LDAP %s: DirSync: %zu users sent", src->uri, src->r.nusers);
 	}
 	src->r.also_dns = NULL;
@@ -612,83 +388,3 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 	return rc;
 }
 
-bool
-ldapsrc_dirsync_blind_to_deletions(const struct ldapsrc *src, const char *cookie)
-{
-	struct berval bin = { 0, NULL };
-	const char *dc;
-	int flags = 0;
-	bool blind;
-
-	if (!src->r.dirsync || cookie == NULL)
-		return false;
-	blind = cookie_parse(cookie, &flags, &bin, &dc) && (flags & DIRSYNC_OBJECT_SECURITY);
-	free(bin.bv_val);
-	return blind;
-}
-
-/* An object found by ldapsrc_objects_exist. */
-static int
-exists_entry(struct reader *r, LDAPMessage *e)
-{
-	struct dsync *d = r->dirsync_ctx;
-	struct berval **g = ldap_get_values_len(r->ld, e, "objectGUID");
-
-	for (size_t i = 0; g != NULL && g[0] != NULL && g[0]->bv_len == 16 && i < d->nbatch; i++)
-		if (memcmp(d->batch[i], g[0]->bv_val, 16) == 0)
-			d->found[i] = true;
-	ldap_value_free_len(g);
-	return 0;
-}
-
-int
-ldapsrc_objects_exist(struct ldapsrc *src, char *const *guids, size_t n, bool *exists)
-{
-	static char a_guid[] = "objectGUID";
-	char *attrs[] = { a_guid, NULL }, *ors, *next, *esc, *filter;
-	struct dsync d = { .src = src, .r = &src->r };
-	struct dir_references saved = src->r.snap.refs;
-	int rc = 0;
-
-	if (n == 0)
-		return 0;
-	d.base_norm = dn_normalize(src->r.cfg->base_dn);
-	if (d.base_norm == NULL || (d.nc = naming_context(&d)) == NULL) {
-		log_errorx("LDAP %s: base_dn lies in no naming context the server lists",
-		    src->uri);
-		free(d.base_norm);
-		return -1;
-	}
-	d.guids = xcalloc(n, sizeof *d.guids);
-	for (size_t i = 0; i < n; i++)
-		if (ldapsrc_id_bytes("objectGUID", guids[i], d.guids[i], 16) != 16)
-			exists[i] = true;	/* not a GUID: taken as there */
-	src->r.snap.refs = (struct dir_references){ 0 };
-	for (size_t i = 0; i < n && rc == 0; i += REREAD_BATCH) {
-		d.batch = &d.guids[i];
-		d.nbatch = n - i < REREAD_BATCH ? n - i : REREAD_BATCH;
-		memset(d.found, 0, sizeof d.found);
-		ors = xstrdup("");
-		for (size_t j = 0; j < d.nbatch; j++) {
-			ldapsrc_escape_bytes(d.batch[j], 16, &esc);
-			next = xasprintf("%s(objectGUID=%s)", ors, esc);
-			free(esc);
-			free(ors);
-			ors = next;
-		}
-		filter = xasprintf("(|%s)", ors);
-		free(ors);
-		src->r.dirsync_ctx = &d;
-		rc = ldapsrc_search_paged(&src->r, &(struct search){ .filter = filter,
-		    .attrs = attrs, .entry = exists_entry, .base = d.nc });
-		free(filter);
-		for (size_t j = 0; j < d.nbatch; j++)
-			exists[i + j] |= d.found[j];
-	}
-	dir_references_release(&src->r.snap.refs);
-	src->r.snap.refs = saved;
-	free(d.guids);
-	free(d.nc);
-	free(d.base_norm);
-	return rc;
-}
