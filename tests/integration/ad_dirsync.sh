@@ -51,7 +51,15 @@ run_agent -c "$T/agent.ini" sync
 check_eq "first sync creates the five" "$RC $(fake_users_emails | wc -l)" "0 5"
 check_contains "the cookie is a DirSync cookie with the DC's identity" "$(cookie "$T/state.db")" \
     "CN=NTDS Settings,CN=DC1,"
+# Trust is earned by a user change reported rightly, never by objects
+# DirSync names that are none of the agent's (a group outside base_dn).
+srv_group_add Staff ann || not_ok "a group is made, outside base_dn"
+run_agent -c "$T/agent.ini" sync
+check_contains "a change outside base_dn: the audit has no user change to judge by" \
+    "$(cat "$T/err")" "no miss, and no user change yet to judge them by"
 srv_earn_trust ann "$T/agent.ini"
+check_contains "a display name changed: the audit trusts the DC" "$(cat "$T/err")" \
+    "they are trusted from now on"
 sync_read "$T/agent.ini" incremental "trusted, nothing changed"
 
 # --- a cookie the DC refuses: one full read, said once --------------------
