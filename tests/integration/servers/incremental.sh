@@ -35,7 +35,7 @@ case $SRV_SETUP in
 openldap | ad-ou | ad-root) want=incremental why="directory read incremental" ;;
 389 | 389-ipa)
 	want=full
-	why="directory read in full: incremental reads are trusted only on OpenLDAP's syncprov (content_sync = auto)"
+	why="directory read in full: incremental reads are trusted only on OpenLDAP's syncprov and AD's DirSync (content_sync = auto)"
 	;;
 *)
 	want=full
