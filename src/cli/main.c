@@ -288,6 +288,39 @@ check_groups(const struct config *cfg)
 	return 0;
 }
 
+/* How the server will be read from run to run (informational: a server
+ * read in full each time is not a failure). */
+static void
+check_incremental(const struct config *cfg)
+{
+	struct dir_server srv = { 0 };
+	struct ldapsrc *src;
+	bool told = false;
+
+	if (ldapsrc_open(cfg, &src) == -1)
+		return;
+	ldapsrc_server(src, &srv);
+	if (cfg->content_sync == CONTENT_SYNC_NO)
+		printf("incremental: none (content_sync = no): every run reads in full\n");
+	else if (srv.family == DIR_FAMILY_AD && srv.offers_dirsync &&
+	    ldapsrc_dirsync_probe(src, &told) == 0)
+		printf("incremental: DirSync, once an audit trusts the DC; a deleted user is "
+		    "deactivated %s\n", told ? "by the next run (the account may replicate "
+		    "directory changes)" : "by the next full read (full_every; the account "
+		    "is told of no deletion: grant it \"Replicating Directory Changes\" for "
+		    "sooner)");
+	else if (srv.family == DIR_FAMILY_OPENLDAP && srv.offers_content_sync)
+		printf("incremental: RFC 4533 content sync, once an audit trusts the server\n");
+	else if (srv.offers_content_sync && cfg->content_sync == CONTENT_SYNC_YES)
+		printf("incremental: RFC 4533 content sync (content_sync = yes), audited every "
+		    "run until trusted\n");
+	else
+		printf("incremental: none on %s: every run reads in full\n",
+		    dir_family_str(srv.family));
+	dir_server_release(&srv);
+	ldapsrc_close(src);
+}
+
 static int
 cmd_check(const struct config *cfg, bool verbose)
 {
@@ -303,6 +336,7 @@ cmd_check(const struct config *cfg, bool verbose)
 		rc = EXIT_LDAP;
 	} else {
 		printf("ldap: ok\n");
+		check_incremental(cfg);
 		if (check_groups(cfg) == -1)
 			rc = EXIT_LDAP;
 	}

@@ -388,3 +388,21 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 	return rc;
 }
 
+
+int
+ldapsrc_dirsync_probe(struct ldapsrc *src, bool *told_deletions)
+{
+	struct dsync d = { .src = src, .r = &src->r };
+	struct berval bin = { 0, NULL };
+	int rc = -1;
+
+	*told_deletions = false;
+	d.base_norm = dn_normalize(src->r.cfg->base_dn);
+	if (d.base_norm != NULL && (d.nc = dirsync_naming_context(&d)) != NULL &&
+	    (rc = baseline(&d, &bin)) == 0)
+		*told_deletions = d.flags == 0;
+	free(bin.bv_val);
+	free(d.nc);
+	free(d.base_norm);
+	return rc == 0 ? 0 : -1;
+}

@@ -55,6 +55,10 @@ void ldapsrc_also_read(struct ldapsrc *src, const struct value_list *dns);
  * object-security flag): a user gone from a full read but not from the
  * incremental view may then simply have been deleted. */
 bool ldapsrc_dirsync_blind_to_deletions(const struct ldapsrc *src, const char *cookie);
+/* AD: whether DirSync answers this account at the root of base_dn's
+ * naming context, and whether it tells it of deletions (the right to
+ * replicate directory changes).  0, or -1 when it does not answer (said). */
+int ldapsrc_dirsync_probe(struct ldapsrc *src, bool *told_deletions);
 /* AD: which of the objects named by printable objectGUIDs exist anywhere
  * in the naming context holding base_dn (deleted ones do not, to an
  * ordinary account).  exists[i] for guids[i].  0, or -1 logged. */

@@ -124,6 +124,9 @@ sync_read "$T/agent.ini" incremental "after the deletion: still trusted, increme
 # without the object-security flag, DirSync names deleted objects.
 CFG_BIND_DN=$SAMBA_ROOTDN CFG_BIND_PW=$SAMBA_ROOTPW CFG_STATE_FILE=$T/admin.db \
     srv_config "$T/admin.ini"
+run_agent -c "$T/admin.ini" check
+check_contains "with the right: check says deletions are seen by the next run" "$(cat "$T/out")" \
+    "a deleted user is deactivated by the next run (the account may replicate directory changes)"
 run_agent -c "$T/admin.ini" sync
 check_eq "with the right: a first sync" "$RC" 0 || sed 's/^/# /' "$T/err"
 check_contains "... its cookie taken without the object-security flag" "$(cookie "$T/admin.db")" \

@@ -23,6 +23,12 @@ run_agent -c "$T/agent.ini" check
 check_eq "check: exit 0" "$RC" 0 || sed 's/^/# /' "$T/err"
 check_contains "check: bound as the service account, base_dn read" "$(cat "$T/err")" \
     "bound as $SRV_AGENT_DN and read base_dn $SRV_BASE"
+case $SRV_KIND in
+openldap) how="incremental: RFC 4533 content sync, once an audit trusts the server" ;;
+389) how="incremental: none on 389 Directory Server: every run reads in full" ;;
+ad) how="incremental: DirSync, once an audit trusts the DC; a deleted user is deactivated by the next full read" ;;
+esac
+check_contains "check: how the server will be read" "$(cat "$T/out")" "$how"
 
 # oli is in iMocha already, made by hand before the agent: an export of
 # iMocha's users is adopted, and the first sync does not create oli again.
