@@ -104,7 +104,9 @@ int
 dirsync_response_parse(struct dsync *d, LDAPControl **ctrls, struct berval *cookie, bool *more)
 {
 	LDAPControl *c = ldap_control_find(OID_DIRSYNC, ctrls, NULL);
-	BerElement *ber = c != NULL ? ber_init(&c->ldctl_value) : NULL;
+	/* An empty value is no BER at all: liblber would read past it. */
+	BerElement *ber = c != NULL && c->ldctl_value.bv_val != NULL &&
+	    c->ldctl_value.bv_len > 0 ? ber_init(&c->ldctl_value) : NULL;
 	ber_int_t flag = 0, unused = 0;
 	struct berval next = { 0, NULL };
 
