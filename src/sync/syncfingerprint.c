@@ -67,7 +67,9 @@ syncread_scope_fingerprint(const struct config *cfg)
 	return fp_text(&f);
 }
 
-/* Who is a member of which configured group: a change reads in full. */
+/* Who is a member of which configured group: a change reads in full
+ * (on AD, with group_dn alone: worked out against the mirror instead,
+ * syncmembers.h). */
 char *
 syncread_group_fingerprint(const struct group_scope *gs)
 {
