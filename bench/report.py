@@ -323,8 +323,9 @@ def document(sections, servers, kept):
              "`N=1000000`); the other sections stay. The \"Directory "
              "servers\" sections (bench/servers.sh) measure the full read on "
              "each directory server the agent supports (OpenLDAP, 389-DS, "
-             "Samba AD) with SERVER_N users; a run replaces the servers it "
-             "measured at that SERVER_N.", ""]
+             "Samba AD) with SERVER_N users, and the incremental reads where "
+             "the server offers them (OpenLDAP, AD); a run replaces the "
+             "servers it measured at that SERVER_N.", ""]
     lines += scaling(sections)
     for n in sorted(sections):
         lines += section(sections[n]) + [""]

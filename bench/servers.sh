@@ -29,11 +29,30 @@
 #          the agent's own debug log), the attributes id_attribute, mail,
 #          cn, givenName, sn, entryUUID (what it asks for by default);
 #   full   the agent's `sync --full`, nothing changed (bench/run.sh row 2);
-#   incr   where the server offers incremental reads (OpenLDAP only, once
-#          an audit trusted it: srv_earn_trust), `sync`, nothing changed
-#          (bench/run.sh row 3).
-# Medians, min, max and peak RSS per row; the target (the issue): full at
-# most 1.25 times floor on every server.  bench/report.py --servers writes
+#   incr   where the server offers incremental reads (OpenLDAP by RFC
+#          4533, AD by DirSync; once an audit trusted it: srv_earn_trust),
+#          `sync`, nothing changed (bench/run.sh row 3);
+#   incr100  there too: CHANGED (100) users get a new display name (the
+#          config's name_attribute: AD's displayName, OpenLDAP's cn; other
+#          users each round, a value naming the round), untimed, by one
+#          ldapmodify as the server's administrator; then `sync`, timed.
+#          The agent records a display name and sends nothing (iMocha
+#          cannot rename), so the fake iMocha is not in the time.
+#   usnscan  on AD, beside them, a reference: ldapsearch as the agent of
+#          the naming context (DirSync's base) for (uSNChanged>=HUGE), which
+#          nothing matches: what Samba's DirSync module asks of its
+#          database for a cookie (it adds (uSNChanged>=the cookie's USN + 1)
+#          to the filter), the server's own share of an incremental run.
+# Every timed incr and incr100 run must say "directory read incremental"
+# in its log (and incr100 read CHANGED users, incr none): one that read in
+# full, or read another number, stops the bench (files kept) rather than
+# report a wrong figure.  On those servers `sync --full` is an audit of
+# the incremental reads (an incremental read, then a full one, compared):
+# the full row includes it, as it would in production.
+# Medians, min, max and peak RSS per row; the targets (the issue): full at
+# most 1.25 times floor on every server; incr under 50 ms and incr100
+# under 150 ms on OpenLDAP (bench/run.sh rows 3 and 4), under 100 ms and
+# 300 ms on AD (issue #16).  bench/report.py --servers writes
 # the "Directory servers" section of BENCHMARKS.md for SERVER_N (the
 # servers measured replace theirs; the others stay, with their own date
 # and commit).  A server whose packages are missing is reported as skipped.
@@ -56,6 +75,8 @@ BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
 FLOOR_PAGE=1000
 BU_ID=101
 BU_NAME=Engineering
+# Users given a new display name before each incr100 run.
+CHANGED=100
 
 need_count SERVER_N "$SERVER_N"
 need_count RUNS "$RUNS"
@@ -200,6 +221,94 @@ srv_row() {
 	return 0
 }
 
+# need_incremental ROW NAME WANT: the run NAME said "directory read
+# incremental" (the line directory.sh's srv_read_mode reads) and read WANT
+# users (its "summary: read N,"); else the bench stops, files kept: a row
+# of incremental runs must not time a full read, or a read that missed
+# the changes.
+need_incremental() {
+	_ni_err=$T/runs/$2.err
+	if ! grep -q 'directory read incremental' "$_ni_err"; then
+		L2I_KEEP=1
+		die "$SETUP $1: $2 did not read incrementally ($(grep 'directory read' \
+		    "$_ni_err" || echo 'no "directory read" line in its log')); stopped," \
+		    "files kept in $T"
+	fi
+	_ni_read=$(agent_read "$_ni_err")
+	if [ "$_ni_read" != "$3" ]; then
+		L2I_KEEP=1
+		die "$SETUP $1: $2 read incrementally, but ${_ni_read:-no} users, not $3;" \
+		    "stopped, files kept in $T"
+	fi
+}
+
+# changes ROUND: LDIF giving CHANGED_N users, spread evenly over the
+# SERVER_N and others each round, a new display name (NAME_ATTR) that
+# names ROUND: "User NNNNN rROUND".  $T/$SETUP.dns holds the users' DNs,
+# user I on line I.
+changes() {
+	awk -v n="$SERVER_N" -v c="$CHANGED_N" -v r="$1" -v a="$NAME_ATTR" '
+	{ dn[NR] = $0 }
+	END {
+		step = int(n / c)
+		if (step < 1)
+			step = 1
+		for (k = 0; k < c; k++) {
+			i = 1 + k * step + (r - 1) % step
+			printf "dn: %s\nchangetype: modify\nreplace: %s\n%s: User %05d r%d\n-\n\n",
+			    dn[i], a, a, i, r
+		}
+	}' "$T/$SETUP.dns"
+}
+
+# user_reads FILE: the reads of users a -v run's log FILE names, one a
+# line: the searches of base_dn with the floor's filter ("LDAP search of
+# BASE: FILTER"), the content sync refreshes ("LDAP content sync of BASE:
+# FILTER (WHAT)"), and on AD the DirSync reads of changes ("LDAP DirSync
+# of NC: N objects named, ..."; its round is logged as a search of the
+# naming context, not listed), the DirSync naming nothing that takes the
+# cookie of a full read ("DirSync with ..."), and the searches reading
+# changed users again by objectGUID (base_dn, the filter and "(|(objectGUID=").
+user_reads() {
+	_ur_pre=" of $F_BASE: $F_FILTER" _ur_base=" of $F_BASE: " awk '
+	    / LDAP (search|content sync) of / && index($0, ENVIRON["_ur_pre"]) {
+		k = ($0 ~ / LDAP search of /) ? "a paged search" : "a content sync refresh"
+		r = substr($0, index($0, ENVIRON["_ur_pre"]) + length(ENVIRON["_ur_pre"]))
+		sub(/^ \(/, "", r)
+		sub(/\)$/, "", r)
+		print k (r != "" ? " (" r ")" : "")
+		next
+	    }
+	    / LDAP search of / && index($0, ENVIRON["_ur_base"]) &&
+	    index($0, "(|(objectGUID=") { byguid++; next }
+	    / LDAP DirSync of .*: [0-9]+ objects named/ {
+		sub(/.* LDAP DirSync of [^:]*: /, "")
+		print "a DirSync of the changes since the last read (" $0 ")"
+		if (byguid)
+			print byguid " search" (byguid > 1 ? "es" : "") " of base_dn" \
+			    " reading those users again by objectGUID"
+		byguid = 0
+		next
+	    }
+	    / debug: LDAP [^ ]*: DirSync with / {
+		print "a DirSync naming nothing, for the full read'"'"'s cookie"
+	    }' "$1"
+}
+
+# usnscan ROW NAME: ldapsearch, as the agent, of the naming context for
+# (uSNChanged>=USN_HUGE) (AD only: see the top).
+USN_HUGE=999999999999
+usnscan() {
+	measure "$1" "$2" env LDAPTLS_CACERT="$F_CA" LDAPTLS_REQCERT=demand \
+	    ldapsearch -x -H "$F_URI" -D "$F_BIND" -y "$T/$SETUP.pw" \
+	    -b "$SRV_SUFFIX" "(uSNChanged>=$USN_HUGE)" 1.1
+}
+
+# joined FILE: FILE's lines joined by "; ".
+joined() {
+	awk '{ s = s (NR > 1 ? "; " : "") $0 } END { print s }' "$1"
+}
+
 # floor ROW NAME: ldapsearch paged, what the agent reads, as the agent
 # (over TLS: verifying the agent's ca_file, as the agent does).
 floor() {
@@ -231,7 +340,9 @@ bench_server() {
 	say "$SETUP: up in $(sed -n "s/^$SETUP.load_seconds=//p" "$T/facts") s"
 	# srv_earn_trust names users by their short id (directory.sh keeps
 	# each one's DN in $SRV_DIR/dn/UID): the first user's.
-	sed -n 's/^dn: //p' "$T/$SETUP.ldif" | sed -n 2p >"$SRV_DIR/dn/user00001"
+	# The users' DNs, user I on line I (the OU first in the LDIF).
+	sed -n 's/^dn: //p' "$T/$SETUP.ldif" | sed 1d >"$T/$SETUP.dns"
+	sed -n 1p "$T/$SETUP.dns" >"$SRV_DIR/dn/user00001"
 	rm -f "$T/$SETUP.ldif"
 
 	# --- the fake, the config, the state store -------------------------------
@@ -250,6 +361,11 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 	F_CA=$(ini "$CFG" ca_file)
 	F_BASE=$(ini "$CFG" base_dn)
 	F_ID=$(ini "$CFG" id_attribute)
+	# The display name (the agent's default: cn).
+	NAME_ATTR=$(ini "$CFG" name_attribute)
+	NAME_ATTR=${NAME_ATTR:-cn}
+	CHANGED_N=$CHANGED
+	[ "$SERVER_N" -lt "$CHANGED_N" ] && CHANGED_N=$SERVER_N
 	_bs_df=$(ini "$CFG" disabled_filter)
 	F_FILTER=$(paren "$(ini "$CFG" user_filter)")
 	[ -n "$_bs_df" ] && F_FILTER="(&$F_FILTER(!$(paren "$_bs_df")))"
@@ -295,33 +411,38 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 	# Once more, untimed, as the rounds will run it but with -v: the
 	# agent's debug log names each read of the users ("LDAP search of
 	# BASE: FILTER", or "LDAP content sync of BASE: FILTER (...)" where it
-	# reads by RFC 4533); the floor's filter must be theirs.
+	# reads by RFC 4533; on AD also its DirSync reads: user_reads); the
+	# floor's filter must be theirs.
 	measure - "check-$SETUP" "$L2I_BIN" -v -c "$CFG" sync $FULL
-	_bs_reads=$(_bs_pre=" of $F_BASE: $F_FILTER" awk '
-	    / LDAP (search|content sync) of / && index($0, ENVIRON["_bs_pre"]) {
-		k = ($0 ~ / LDAP search of /) ? "a paged search" : "a content sync refresh"
-		r = substr($0, index($0, ENVIRON["_bs_pre"]) + length(ENVIRON["_bs_pre"]))
-		sub(/^ \(/, "", r)
-		sub(/\)$/, "", r)
-		print k (r != "" ? " (" r ")" : "")
-	    }' "$T/runs/check-$SETUP.err")
-	[ -n "$_bs_reads" ] || die "$SETUP: the agent's log names no read of" \
+	user_reads "$T/runs/check-$SETUP.err" >"$T/$SETUP.reads"
+	grep -q -e '^a paged search' -e '^a content sync refresh' "$T/$SETUP.reads" ||
+	    die "$SETUP: the agent's log names no read of" \
 	    "$F_BASE with the floor's filter $F_FILTER; it has:" \
 	    "$(grep -e 'LDAP search of ' -e 'LDAP content sync of ' \
 	    "$T/runs/check-$SETUP.err")"
-	sfact agent_user_reads "$(printf '%s\n' "$_bs_reads" | awk '
-	    { s = s (NR > 1 ? "; " : "") $0 } END { print s }')"
-	sfact agent_user_read_count "$(printf '%s\n' "$_bs_reads" | wc -l)"
+	sfact agent_user_reads "$(joined "$T/$SETUP.reads")"
+	sfact agent_user_read_count "$(wc -l <"$T/$SETUP.reads")"
 
 	# --- the rounds -----------------------------------------------------------
 	say "$SETUP: ldapsearch floor; sync ${FULL:-(no --full yet)}, nothing" \
-	    "changed$(srv_incremental && echo '; sync, nothing changed'): $RUNS rounds"
-	w_full=0 w_incr=0 inc_full=0 inc_incr=0
+	    "changed$(srv_incremental && echo "; sync, nothing changed; sync after" \
+	    "$CHANGED_N $NAME_ATTR changes"): $RUNS rounds"
+	w_full=0 w_incr=0 w_incr100=0 inc_full=0 inc_incr=0 inc_incr100=0
 	_bs_i=1
 	while [ "$_bs_i" -le "$RUNS" ]; do
 		floor "$SETUP floor" "floor-$SETUP-$_bs_i"
 		srv_row full "full-$SETUP-$_bs_i" "$FULL"
-		srv_incremental && srv_row incr "incr-$SETUP-$_bs_i" ""
+		if srv_incremental; then
+			[ "$SRV_KIND" = ad ] &&
+			    usnscan "$SETUP usnscan" "usnscan-$SETUP-$_bs_i"
+			srv_row incr "incr-$SETUP-$_bs_i" ""
+			need_incremental incr "incr-$SETUP-$_bs_i" 0
+			# Untimed: the changes, as the administrator.
+			changes "$_bs_i" | srv_modify ||
+			    die "$SETUP: changing $CHANGED_N users failed"
+			srv_row incr100 "incr100-$SETUP-$_bs_i" ""
+			need_incremental incr100 "incr100-$SETUP-$_bs_i" "$CHANGED_N"
+		fi
 		_bs_i=$((_bs_i + 1))
 	done
 	sfact agent_read "$(agent_read "$T/runs/full-$SETUP-1.err")"
@@ -330,6 +451,24 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 	if srv_incremental; then
 		sfact writes_incr "$w_incr"
 		sfact incremental_incr "$inc_incr"
+		sfact writes_incr100 "$w_incr100"
+		sfact incremental_incr100 "$inc_incr100"
+		sfact changed "$CHANGED_N"
+		sfact changed_attr "$NAME_ATTR"
+		if [ "$SRV_KIND" = ad ]; then
+			sfact usnscan_base "$SRV_SUFFIX"
+			sfact usnscan_filter "(uSNChanged>=$USN_HUGE)"
+			sfact usnscan_entries "$(grep -c '^dn: ' \
+			    "$T/runs/usnscan-$SETUP-1.out")"
+		fi
+		# Once more, untimed, with -v: how an incremental run reads
+		# the changes.
+		changes $((RUNS + 1)) | srv_modify ||
+		    die "$SETUP: changing $CHANGED_N users failed"
+		measure - "check-incr100-$SETUP" "$L2I_BIN" -v -c "$CFG" sync
+		need_incremental incr100 "check-incr100-$SETUP" "$CHANGED_N"
+		user_reads "$T/runs/check-incr100-$SETUP.err" >"$T/$SETUP.reads"
+		sfact agent_incr100_reads "$(joined "$T/$SETUP.reads")"
 	fi
 	srv_stop
 	fake_stop "$T/fake-$SETUP"
