@@ -295,24 +295,38 @@ reread(struct dsync *d)
 	return rc;
 }
 
-/* What changed since cookie: 0, 2 (refused: read in full), -1. */
+/*
+ * What changed since the cookie: 0, 2 (refused: read in full), -1.  A DC
+ * whose highestCommittedUSN has not moved since the cookie's read began
+ * wrote nothing since, its own or replicated: DirSync, which costs the
+ * server a pass over the whole naming context (Samba: no index serves
+ * it, BENCHMARKS.md), is not asked.  Group members new to the agent are
+ * read either way.
+ */
 static int
-read_changes(struct dsync *d, struct berval *cookie)
+read_changes(struct dsync *d, struct dirsync_cookie *ck)
 {
+	unsigned long long usn = ldapsrc_dc_usn(d->src);
 	bool more = true, first = true;
 	int rc = 0;
 
+	if (usn != 0 && usn == ck->usn) {
+		more = false;
+		log_debug("LDAP %s: no write on the domain controller since the last read "
+		    "(highestCommittedUSN %llu): DirSync is not asked", ldapsrc_uri(d->src), usn);
+	}
 	while (rc == 0 && more) {
 		if (ldapsrc_stopping()) {
 			log_info("LDAP DirSync of %s stopped by signal", d->nc);
 			rc = -1;
 			break;
 		}
-		rc = dirsync_round(d, "(objectClass=*)", d->attrs, named_entry, cookie, &more,
+		rc = dirsync_round(d, "(objectClass=*)", d->attrs, named_entry, &ck->bin, &more,
 		    first);
 		if (rc == -1 && first)
 			rc = round_failed(d, 2, "the DirSync cookie");
 		first = false;
+		ck->usn = usn;
 	}
 	if (rc == 0)
 		rc = dirsync_resolve_also(d);
@@ -326,23 +340,21 @@ read_changes(struct dsync *d, struct berval *cookie)
 
 /* Is cookie this DC's?  If not, say why; the read is then in full. */
 static bool
-cookie_usable(struct dsync *d, const char *cookie, const char *dc, int *flags,
-    struct berval *bin)
+cookie_usable(struct dsync *d, const char *cookie, const char *dc, struct dirsync_cookie *ck)
 {
-	const char *theirs;
-
-	if (!dirsync_cookie_parse(cookie, flags, bin, &theirs)) {
+	if (!dirsync_cookie_parse(cookie, ck)) {
 		log_info("LDAP %s: the stored cookie is not a DirSync cookie; reading in full",
 		    ldapsrc_uri(d->src));
 		return false;
 	}
-	if (strcmp(theirs, dc) != 0) {
+	if (strcmp(ck->dc, dc) != 0) {
 		log_info("LDAP %s: the stored DirSync cookie was given by another domain "
 		    "controller (%s), or by this one before it was restored from a backup; "
-		    "this connection reached %s; reading in full", ldapsrc_uri(d->src), theirs,
+		    "this connection reached %s; reading in full", ldapsrc_uri(d->src), ck->dc,
 		    dc);
 		return false;
 	}
+	d->flags = ck->flags;
 	return true;
 }
 
@@ -351,7 +363,7 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
     struct dir_sync_end *end)
 {
 	struct dsync d = { .src = src, .r = &src->r };
-	struct berval bin = { 0, NULL };
+	struct dirsync_cookie ck = { 0 };
 	const char *dc = ldapsrc_dc_identity(src);
 	int rc;
 
@@ -371,15 +383,21 @@ ldapsrc_users_dirsync(struct ldapsrc *src, const char *cookie, const struct dir_
 	} else if ((d.attrs = watched_attributes(&d, &d.names)) == NULL)
 		rc = 1;
 	else if (cookie != NULL)
-		rc = cookie_usable(&d, cookie, dc, &d.flags, &bin) ? read_changes(&d, &bin) : 2;
-	else if ((rc = baseline(&d, &bin)) == 0)
-		rc = ldapsrc_users(src, sink);
+		rc = cookie_usable(&d, cookie, dc, &ck) ? read_changes(&d, &ck) : 2;
+	else {
+		ck.usn = ldapsrc_dc_usn(src);	/* before the baseline: a write after it
+						 * is in the next read */
+		if ((rc = baseline(&d, &ck.bin)) == 0)
+			rc = ldapsrc_users(src, sink);
+	}
 	if (rc == 0) {
-		end->cookie = dirsync_cookie_text(d.flags, &bin, dc);
+		ck.flags = d.flags;
+		ck.dc = dc;
+		end->cookie = dirsync_cookie_text(&ck);
 		log_debug("LDAP %s: DirSync: %zu users sent", src->uri, src->r.nusers);
 	}
 	src->r.also_dns = NULL;
-	free(bin.bv_val);
+	free(ck.bin.bv_val);
 	free(d.attrs);
 	value_list_release(&d.names);
 	free(d.guids);

@@ -47,33 +47,37 @@ hex_decode(const char *text, size_t len, struct berval *out)
 	return true;
 }
 
-/* "dirsync1;FLAGS;COOKIE-HEX;DC-IDENTITY": the identity last, since a DN
- * may hold anything. */
 char *
-dirsync_cookie_text(int flags, const struct berval *bin, const char *dc)
+dirsync_cookie_text(const struct dirsync_cookie *c)
 {
-	char *hex = hex_encode(bin), *text = xasprintf(COOKIE_PREFIX "%d;%s;%s", flags, hex, dc);
+	char *hex = hex_encode(&c->bin), *text = xasprintf(COOKIE_PREFIX "%d;%llu;%s;%s",
+	    c->flags, c->usn, hex, c->dc);
 
 	free(hex);
 	return text;
 }
 
 bool
-dirsync_cookie_parse(const char *text, int *flags, struct berval *bin, const char **dc)
+dirsync_cookie_parse(const char *text, struct dirsync_cookie *out)
 {
 	const char *p, *semi;
 	char *end;
 
+	*out = (struct dirsync_cookie){ 0 };
 	if (strncmp(text, COOKIE_PREFIX, strlen(COOKIE_PREFIX)) != 0)
 		return false;
 	p = text + strlen(COOKIE_PREFIX);
-	*flags = (int)strtol(p, &end, 10);
+	out->flags = (int)strtol(p, &end, 10);
 	if (end == p || *end != ';')
 		return false;
 	p = end + 1;
-	if ((semi = strchr(p, ';')) == NULL || !hex_decode(p, (size_t)(semi - p), bin))
+	out->usn = strtoull(p, &end, 10);
+	if (end == p || *end != ';')
 		return false;
-	*dc = semi + 1;
+	p = end + 1;
+	if ((semi = strchr(p, ';')) == NULL || !hex_decode(p, (size_t)(semi - p), &out->bin))
+		return false;
+	out->dc = semi + 1;
 	return true;
 }
 
@@ -132,14 +136,12 @@ dirsync_response_parse(struct dsync *d, LDAPControl **ctrls, struct berval *cook
 bool
 ldapsrc_dirsync_blind_to_deletions(const struct ldapsrc *src, const char *cookie)
 {
-	struct berval bin = { 0, NULL };
-	const char *dc;
-	int flags = 0;
+	struct dirsync_cookie c;
 	bool blind;
 
 	if (!src->r.dirsync || cookie == NULL)
 		return false;
-	blind = dirsync_cookie_parse(cookie, &flags, &bin, &dc) && (flags & DIRSYNC_OBJECT_SECURITY);
-	free(bin.bv_val);
+	blind = dirsync_cookie_parse(cookie, &c) && (c.flags & DIRSYNC_OBJECT_SECURITY);
+	free(c.bin.bv_val);
 	return blind;
 }

@@ -22,7 +22,6 @@
  * cookie (the server's high-water mark now). */
 #define FILTER_NOTHING		"(objectGUID=\\00\\00\\00\\00\\00\\00\\00\\00" \
 				"\\00\\00\\00\\00\\00\\00\\00\\00)"
-#define COOKIE_PREFIX		"dirsync1;"
 /* Objects read again per search (as ldapconfirm.c's batches). */
 #define REREAD_BATCH		50
 
@@ -58,10 +57,19 @@ char *dirsync_naming_context(struct dsync *d);
  * logged. */
 int dirsync_resolve_also(struct dsync *d);
 
-/* The cookie as stored: "dirsync1;FLAGS;COOKIE-HEX;DC-IDENTITY", owned. */
-char *dirsync_cookie_text(int flags, const struct berval *bin, const char *dc);
-/* Its parts back (bin owned by the caller, dc pointing into text). */
-bool dirsync_cookie_parse(const char *text, int *flags, struct berval *bin, const char **dc);
+/* The cookie as the state store keeps it. */
+struct dirsync_cookie {
+	int flags;		/* the request's (DIRSYNC_OBJECT_SECURITY or 0) */
+	unsigned long long usn;	/* the DC's highestCommittedUSN before the read; 0: none */
+	struct berval bin;	/* the server's cookie (ours: free) */
+	const char *dc;		/* the DC that gave it (ldapsrc_dc_identity) */
+};
+/* "dirsync1;FLAGS;USN;COOKIE-HEX;DC-IDENTITY", owned: the identity last,
+ * since a DN may hold anything. */
+char *dirsync_cookie_text(const struct dirsync_cookie *c);
+/* Its parts back (out->bin owned by the caller, out->dc pointing into
+ * text); false when text is not one. */
+bool dirsync_cookie_parse(const char *text, struct dirsync_cookie *out);
 /* The request control: flags, a bound on bytes, the cookie (empty: from
  * the beginning).  0, or -1. */
 int dirsync_request_control(int flags, const struct berval *cookie, LDAPControl **out);

@@ -182,3 +182,27 @@ ldapsrc_dc_identity(struct ldapsrc *src)
 	free(ds);
 	return src->r.dc_identity;
 }
+
+unsigned long long
+ldapsrc_dc_usn(struct ldapsrc *src)
+{
+	static char a_usn[] = "highestCommittedUSN";
+	char *attrs[] = { a_usn, NULL }, *usn = NULL;
+	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals;
+	unsigned long long n = 0;
+
+	if (ldap_search_ext_s(src->r.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+	    NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
+	    (e = ldap_first_entry(src->r.ld, res)) != NULL) {
+		vals = ldap_get_values_len(src->r.ld, e, a_usn);
+		usn = value_first(vals);
+		ldap_value_free_len(vals);
+	}
+	if (usn != NULL)
+		n = strtoull(usn, NULL, 10);
+	free(usn);
+	ldap_msgfree(res);
+	return n;
+}

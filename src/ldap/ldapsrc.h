@@ -97,6 +97,10 @@ bool ldapsrc_base_readable(struct ldapsrc *src);
  * DSSERVICENAME" (hex, DN); NULL where the server names none (not AD, or
  * hidden).  Asked once per connection; owned by src. */
 const char *ldapsrc_dc_identity(struct ldapsrc *src);
+/* AD: the DC's highestCommittedUSN now, which every write on it (and
+ * every change replicated to it) moves; 0 when it does not say.  Read
+ * afresh at each call. */
+unsigned long long ldapsrc_dc_usn(struct ldapsrc *src);
 /* The URI this connection reached (a string of the config). */
 const char *ldapsrc_uri(const struct ldapsrc *src);
 /* Search continuation references the reads of this connection met so far. */

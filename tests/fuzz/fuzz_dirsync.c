@@ -35,41 +35,37 @@ answer(const uint8_t *data, size_t size)
 	char oid[] = "1.2.840.113556.1.4.841", nc[] = "DC=example,DC=com";
 	LDAPControl ctrl = { oid, { size, (char *)data }, 0 }, *ctrls[] = { &ctrl, NULL };
 	struct dsync d = { .nc = nc };
-	struct berval cookie = { 0, NULL }, back = { 0, NULL };
-	const char *dc;
+	struct dirsync_cookie c = { 1, 4242, { 0, NULL }, "00 CN=NTDS Settings,CN=DC1" }, back;
 	char *text;
 	bool more = false;
-	int flags = 0;
 
-	if (dirsync_response_parse(&d, ctrls, &cookie, &more) == 0) {
-		text = dirsync_cookie_text(1, &cookie, "00 CN=NTDS Settings,CN=DC1");
-		if (!dirsync_cookie_parse(text, &flags, &back, &dc) || flags != 1 ||
-		    back.bv_len != cookie.bv_len ||
-		    memcmp(back.bv_val, cookie.bv_val, cookie.bv_len) != 0 ||
-		    strcmp(dc, "00 CN=NTDS Settings,CN=DC1") != 0)
+	if (dirsync_response_parse(&d, ctrls, &c.bin, &more) == 0) {
+		text = dirsync_cookie_text(&c);
+		if (!dirsync_cookie_parse(text, &back) || back.flags != 1 || back.usn != 4242 ||
+		    back.bin.bv_len != c.bin.bv_len ||
+		    memcmp(back.bin.bv_val, c.bin.bv_val, c.bin.bv_len) != 0 ||
+		    strcmp(back.dc, c.dc) != 0)
 			abort();
 		free(text);
-		free(back.bv_val);
+		free(back.bin.bv_val);
 	}
-	free(cookie.bv_val);
+	free(c.bin.bv_val);
 }
 
 static void
 stored(const uint8_t *data, size_t size)
 {
 	struct value_list names = { 0 };
-	struct berval bin = { 0, NULL };
-	const char *dc;
+	struct dirsync_cookie c;
 	char *text;
-	int flags;
 
 	if ((text = malloc(size + 1)) == NULL)
 		return;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (dirsync_cookie_parse(text, &flags, &bin, &dc) && dc < text)
+	if (dirsync_cookie_parse(text, &c) && (c.dc < text || c.dc > text + size))
 		abort();
-	free(bin.bv_val);
+	free(c.bin.bv_val);
 	filter_attribute_names(text, &names);
 	for (size_t i = 0; i < names.n; i++)
 		if (names.v[i][0] == '\0' || strpbrk(names.v[i], "()=") != NULL)

@@ -32,13 +32,13 @@ sync_read() {
 }
 
 # cookie_edit DB FIELD VALUE: replace one ';'-separated field of the stored
-# DirSync cookie (dirsync1;FLAGS;COOKIE-HEX;INVOCATIONID DSSERVICENAME).
+# DirSync cookie (dirsync1;FLAGS;USN;COOKIE-HEX;INVOCATIONID DSSERVICENAME).
 cookie_edit() {
 	"$L2I_PY" - "$@" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 v = db.execute("SELECT value FROM meta WHERE key = 'sync_cookie'").fetchone()[0]
-p = v.split(";", 3)
+p = v.split(";", 4)
 p[int(sys.argv[2])] = sys.argv[3]
 db.execute("UPDATE meta SET value = ? WHERE key = 'sync_cookie'", (";".join(p),))
 db.commit()
@@ -62,8 +62,20 @@ check_contains "a display name changed: the audit trusts the DC" "$(cat "$T/err"
     "they are trusted from now on"
 sync_read "$T/agent.ini" incremental "trusted, nothing changed"
 
+# A DC whose highestCommittedUSN has not moved wrote nothing: DirSync,
+# which costs Samba a pass over the whole domain, is not asked.  Any
+# write, anywhere on the DC, and it is.
+run_agent -v -c "$T/agent.ini" sync
+check_contains "nothing written on the DC: DirSync is not asked" "$(cat "$T/err")" \
+    "no write on the domain controller since the last read"
+srv_group_add Other bob || not_ok "a group is made, outside base_dn"
+run_agent -v -c "$T/agent.ini" sync
+check "a write outside base_dn: DirSync is asked" sh -c \
+    "! grep -q 'no write on the domain controller' \"\$1\" && grep -q 'objects named' \"\$1\"" - \
+    "$T/err"
+
 # --- a cookie the DC refuses: one full read, said once --------------------
-cookie_edit "$T/state.db" 2 6761726261676521
+cookie_edit "$T/state.db" 3 6761726261676521
 srv_user_add Sales fay || not_ok "fay joins"
 sync_read "$T/agent.ini" full "a cookie the DC refuses"
 check_eq "... said once" "$(said 'the domain controller refused the DirSync cookie')" 1
@@ -72,8 +84,8 @@ check_eq "... the joiner is created all the same" "$(field fay status)" Active
 sync_read "$T/agent.ini" incremental "the run after: incremental again"
 
 # --- a DC restored from a backup: same name, new invocationId ------------
-cookie_edit "$T/state.db" 3 "00000000000000000000000000000000 $(cookie "$T/state.db" |
-    sed 's/^[^;]*;[^;]*;[^;]*;[0-9a-f]* //')"
+cookie_edit "$T/state.db" 4 "00000000000000000000000000000000 $(cookie "$T/state.db" |
+    sed 's/^[^;]*;[^;]*;[^;]*;[^;]*;[0-9a-f]* //')"
 srv_user_move bob Sales || not_ok "bob moves"
 sync_read "$T/agent.ini" full "a cookie of another invocationId"
 check_eq "... said once" "$(said 'was given by another domain controller')" 1
