@@ -4,9 +4,14 @@
 Inputs, written by bench/servers.sh:
   --results: "SETUP ROW SECONDS RSS_KIB" per measured run, ROW one of
              floor (ldapsearch paged), full (sync --full), incr (sync,
-             nothing changed), incr100 (sync after CHANGED users' display
-             names changed);
-  --facts:   KEY=VALUE; the server's own facts as SETUP.KEY=VALUE.
+             nothing changed; on AD the DC idle, so no DirSync asked),
+             incrw (AD: sync after one write on the DC that changes no
+             user, so a DirSync asked), incr100 (sync after CHANGED users'
+             display names changed), usnscan (AD: ldapsearch of what
+             Samba's DirSync searches);
+  --facts:   KEY=VALUE; the server's own facts as SETUP.KEY=VALUE
+             (on AD dirsync_asked_ROW and dirsync_skipped_ROW: how many
+             timed runs of ROW asked a DirSync, from the cookie's USN).
 One section per SERVER_N, carried as JSON in an HTML comment
 ("<!-- bench-servers {...} -->").  A run replaces the servers it measured
 and keeps the others (each keeps its own date and commit); a server it
@@ -21,15 +26,16 @@ SERVERS_RE = re.compile(r"^<!-- bench-servers (\{.*\}) -->$", re.M)
 # The issue's targets: a full read at most 1.25 times ldapsearch's on every
 # server; an incremental sync, nothing changed, under 50 ms, and after 100
 # changed users under 150 ms (bench/run.sh rows 3 and 4, set for slapd at
-# N = 100,000); on AD (issue #16, N = 50,000) under 100 ms and 300 ms.
+# N = 100,000); on AD (issue #16, N = 50,000) under 100 ms and 300 ms,
+# and incrw (one write on the DC that changes no user) as incr.
 FLOOR_RATIO = 1.25
 NOCHANGE_MAX = 0.050
 CHANGES_MAX = 0.150
 INCR_MAX = {
     "openldap": {"incr": NOCHANGE_MAX, "incr100": CHANGES_MAX},
-    "ad": {"incr": 0.100, "incr100": 0.300},
+    "ad": {"incr": 0.100, "incrw": 0.100, "incr100": 0.300},
 }
-INCR_ROWS = ("incr", "incr100")
+INCR_ROWS = ("incr", "incrw", "incr100")
 MIB = 1024.0
 ORDER = ("openldap", "389-nosync", "389", "389-ipa", "ad-ou", "ad-root")
 KIND_NAME = {"openldap": "OpenLDAP", "389": "389-DS", "ad": "Samba AD"}
@@ -164,15 +170,44 @@ def writes_note(f, key):
 
 
 def incr_target(f, r):
-    """The target of incremental row R (incr, incr100) on this server."""
+    """The target of incremental row R (incr, incrw, incr100) here."""
     t = INCR_MAX.get(f.get("kind", ""), INCR_MAX["openldap"])
-    return t[r]
+    return t.get(r, t["incr"])
+
+
+def dirsync_counts(f, r):
+    """(asked, skipped) DirSyncs over row R's timed runs (AD), or None when
+    the run did not count them (measured before the agent could skip)."""
+    a, k = f.get("dirsync_asked_" + r), f.get("dirsync_skipped_" + r)
+    if a is None or k is None:
+        return None
+    return int(a or 0), int(k or 0)
+
+
+def dirsync_said(f, r, runs):
+    """How row R's timed runs stood with DirSync, in words ("" if not
+    counted)."""
+    c = dirsync_counts(f, r)
+    if c is None:
+        return ""
+    asked, skipped = c
+    if skipped == runs:
+        return "no DirSync in %d of %d runs" % (skipped, runs)
+    if asked == runs:
+        return "a DirSync in %d of %d runs" % (asked, runs)
+    return "a DirSync in %d of %d runs, none in %d" % (asked, runs, skipped)
 
 
 def incr_what(f, r):
     """What incremental row R times."""
     if r == "incr":
+        if dirsync_counts(f, r) is not None:
+            return "`sync`, nothing changed, the DC idle"
         return "`sync`, nothing changed"
+    if r == "incrw":
+        return ("`sync` after one write on the DC that changes no user "
+                "(`%s` of `%s`, outside base_dn)" % (
+                    f.get("incrw_attr", "?"), f.get("incrw_dn", "?")))
     return ("`sync` after %s users' `%s` changed (a display name: recorded, "
             "nothing sent)" % (f.get("changed", "100"),
                               f.get("changed_attr", "?")))
@@ -188,6 +223,10 @@ def incr_result(s, r):
            "incremental in %d of %d runs only" % (k, runs))
     met = (st[0] < incr_target(f, r) and k == runs and
            f.get("writes_" + r) == "0")
+    if r == "incrw":
+        # Timed only if each run asked its DirSync (else the idle case).
+        c = dirsync_counts(f, r)
+        met = met and c is not None and c[0] == runs
     return st, how, met
 
 
@@ -198,21 +237,32 @@ def incr_summary(d):
     if not have:
         return []
     changed = d["servers"][have[0]]["facts"].get("changed", "100")
-    out = [row(["server", "setup", "`sync`, nothing changed", "target",
-                "met?", "`sync` after %s changed users" % changed, "target",
-                "met?"]),
-           row(["---"] * 2 + ["---:", "---", "---", "---:", "---", "---"])]
+    cols = [("incr", "`sync`, nothing changed"),
+            ("incrw", "`sync` after one write that changes no user (AD)"),
+            ("incr100", "`sync` after %s changed users" % changed)]
+    if not any("incrw" in d["servers"][x]["rows"] for x in have):
+        cols = [c for c in cols if c[0] != "incrw"]
+    head = ["server", "setup"]
+    for _, title in cols:
+        head += [title, "target", "met?"]
+    out = [row(head), row(["---"] * 2 + ["---:", "---", "---"] * len(cols))]
     for setup in have:
         s = d["servers"][setup]
         f = s["facts"]
+        runs = len(s["rows"]["floor"])
         cells = [name(setup, f), setup]
-        for r in INCR_ROWS:
+        for r, _ in cols:
             if r not in s["rows"]:
-                cells += ["not measured", "", ""]
+                cells += ["AD only" if r == "incrw" and
+                          f.get("kind") != "ad" else "not measured", "", ""]
                 continue
             st, how, met = incr_result(s, r)
-            cells += [secs(st[0]) + ("" if how == "incremental" else
-                                     " (%s)" % how),
+            said = [] if how == "incremental" else [how]
+            ds = dirsync_said(f, r, runs)
+            if ds:
+                said.append(ds)
+            cells += [secs(st[0]) + (" (%s)" % "; ".join(said) if said
+                                     else ""),
                       "< %s" % secs(incr_target(f, r)), yesno(met)]
         out.append(row(cells))
     return out
@@ -284,8 +334,10 @@ def detail(d):
             if r not in s["rows"]:
                 continue
             fi, how, met = incr_result(s, r)
-            out.append(row([label, "%s, %s; %s" % (
-                incr_what(f, r), how, writes_note(f, "writes_" + r))] +
+            ds = dirsync_said(f, r, runs)
+            out.append(row([label, "%s, %s%s; %s" % (
+                incr_what(f, r), how, "; " + ds if ds else "",
+                writes_note(f, "writes_" + r))] +
                 [secs(fi[0]), secs(fi[1]), secs(fi[2]), "%.1f" % fi[3],
                  "< %s" % secs(incr_target(f, r)), yesno(met)]))
     return out
@@ -328,6 +380,12 @@ def reads_note(f):
     n = int(f.get("agent_user_read_count", "1") or 1)
     if n == 1:
         return "the agent reads the users once, by %s" % reads
+    if "asking no DirSync" in reads:
+        return ("its `sync --full` is an audit of the server's DirSync reads, "
+                "in this order: %s (the two reads of changes bracket the "
+                "full read, then the state store compares them; a read of "
+                "changes asks no DirSync when the DC wrote nothing since the "
+                "last read)" % reads)
     if "DirSync" in reads:
         return ("its `sync --full` is an audit of the server's DirSync reads, "
                 "in this order: %s (the two DirSyncs of changes bracket the "
@@ -344,11 +402,35 @@ def incr_reads_note(f):
     reads = f.get("agent_incr100_reads", "")
     if not reads:
         return ""
-    return (" After %s users' `%s` changed, an incremental `sync` (once "
-            "more after the rounds, untimed, with `-v`) reads: %s; each "
-            "timed run said it read %s users (0 in the nothing-changed "
-            "runs)." % (f.get("changed", "?"), f.get("changed_attr", "?"),
-                        reads, f.get("changed", "?")))
+    runs = int(f.get("runs", "0") or 0)
+    out = ""
+    idle = f.get("agent_incr_reads", "")
+    if idle:
+        out += (" With nothing changed%s, an incremental `sync` (once more "
+                "after the rounds, untimed, with `-v`) reads: %s" % (
+                    " and the DC idle" if f.get("kind") == "ad" else "",
+                    idle))
+        c = dirsync_counts(f, "incr")
+        if c is not None:
+            out += ("; of the timed runs %d asked no DirSync and %d asked "
+                    "one (the USN the stored cookie keeps: unmoved, or "
+                    "moved)" % (c[1], c[0]))
+        out += "."
+    w = f.get("agent_incrw_reads", "")
+    if w:
+        c = dirsync_counts(f, "incrw") or (0, 0)
+        out += (" After one write of `%s` to `%s` (incrw), it reads: %s; "
+                "%d of the %d timed runs asked a DirSync (the cookie's USN "
+                "moved), as each must: the bench stops on one that does "
+                "not." % (f.get("incrw_attr", "?"), f.get("incrw_dn", "?"),
+                          w, c[0], runs))
+    return out + (
+        " After %s users' `%s` changed, an incremental `sync` (once "
+        "more after the rounds, untimed, with `-v`) reads: %s; each "
+        "timed run said it read %s users (0 in the nothing-changed%s "
+        "runs)." % (f.get("changed", "?"), f.get("changed_attr", "?"),
+                    reads, f.get("changed", "?"),
+                    " and one-write" if w else ""))
 
 
 def notes(d):
@@ -392,8 +474,14 @@ def newest(d):
     return max(fs, key=lambda f: f.get("date", "")) if fs else d["facts"]
 
 
+def has_row(d, r):
+    return any(r in d["servers"][x]["rows"] for x in d["servers"]
+               if measured(d["servers"][x]))
+
+
 def section(d):
     f = newest(d)
+    incrw = has_row(d, "incrw")
     mem_kb = int((f.get("mem") or "0 kB").split()[0] or 0)
     runs = f.get("runs", "?")
     head = [
@@ -406,12 +494,19 @@ def section(d):
         "and account, %s round%s of one of each, interleaved; medians. "
         "Target (the issue): the agent at most %.2f × ldapsearch on every "
         "server. Where the server offers incremental reads (OpenLDAP, AD), "
-        "the same rounds also time `sync` with nothing changed and `sync` "
-        "after 100 users changed (the second table; targets: OpenLDAP "
-        "under 50 ms and 150 ms, AD under 100 ms and 300 ms). Newest run: %s; machine: %s CPUs, %s; %.1f GiB RAM; %s; "
+        "the same rounds also time %s (the second table; targets: %s). "
+        "Newest run: %s; machine: %s CPUs, %s; %.1f GiB RAM; %s; "
         "load average %s at the start, %s at the end. Agent: %s at %s." % (
             d["n"], num(d["n"]), runs, "" if runs == "1" else "s",
-            FLOOR_RATIO, f.get("date", "?"),
+            FLOOR_RATIO,
+            "`sync` with nothing changed (on AD, the DC idle), on AD `sync` "
+            "after one write on the DC that changes no user, and `sync` "
+            "after 100 users changed" if incrw else
+            "`sync` with nothing changed and `sync` after 100 users changed",
+            "OpenLDAP under 50 ms and 150 ms, AD under 100 ms, 100 ms and "
+            "300 ms" if incrw else
+            "OpenLDAP under 50 ms and 150 ms, AD under 100 ms and 300 ms",
+            f.get("date", "?"),
             f.get("nproc", "?"), f.get("cpu") or "unknown CPU",
             mem_kb / 1024.0 / 1024.0, f.get("kernel", "?"),
             f.get("load_start", "?"), f.get("load_end", "?"),
@@ -453,7 +548,7 @@ def section(d):
         "incremental read, then the full one, compared): the full row "
         "includes that, as a `--full` run would in production.",
         "- Incremental rows, in each round after the full one: `sync` with "
-        "nothing changed; then, untimed, %s users get a new display name "
+        "nothing changed;%s then, untimed, %s users get a new display name "
         "(the config's name_attribute: `displayName` on AD, `cn` on "
         "OpenLDAP; spread evenly over the users, others each round, value "
         "`User NNNNN rROUND`) by one `ldapmodify` as the server's "
@@ -461,20 +556,56 @@ def section(d):
         "name and sends nothing (iMocha cannot rename users), so the fake "
         "iMocha is not in that time. Every timed incremental run was "
         "checked to say `directory read incremental` in its log and to "
-        "have read 0 users (nothing changed) or the %s changed ones "
+        "have read 0 users (nothing changed%s) or the %s changed ones "
         "(\"summary: read N\"); a run that read in full, or read another "
         "number, stops the bench instead of giving a figure." % (
-            newest_changed(d), newest_changed(d)),
+            " on AD, after one untimed write that changes no user, `sync` "
+            "again (incrw, below);" if incrw else "",
+            newest_changed(d),
+            ", or one write outside the users" if incrw else "",
+            newest_changed(d)),
     ]
-    if any("usnscan" in d["servers"][x]["rows"] for x in d["servers"]
-           if measured(d["servers"][x])):
+    if incrw:
+        wf = [d["servers"][x]["facts"] for x in ordered(d["servers"])
+              if measured(d["servers"][x]) and
+              "incrw" in d["servers"][x]["rows"]][0]
+        method.append(
+            "- On AD the incremental rows are three, because the agent "
+            "first reads the DC's rootDSE `highestCommittedUSN` (it moves "
+            "with every write on the DC, its own or replicated) and asks no "
+            "DirSync when it has not moved since the last read (the cookie "
+            "keeps it). **incr**: nothing changed and the DC idle, so no "
+            "DirSync at all: the agent's own cost. **incrw**: before each "
+            "run, untimed, ONE write on the DC that changes no user (`%s` "
+            "of `%s`, outside base_dn, a value naming the round, by "
+            "`ldapmodify` as the administrator), so the agent asks its "
+            "DirSync and Samba answers it with its unindexed pass over the "
+            "naming context (the reference row): what an incremental run "
+            "costs on a DC where anything at all was written since the "
+            "last one, which on a production DC is the usual case. "
+            "**incr100**: after %s users' display names changed, the "
+            "DirSync and the re-read of those users. Whether each timed run "
+            "asked a DirSync is read, untimed, from the state store: the "
+            "USN its cookie keeps moves exactly when the agent asked one; "
+            "the timed runs are not `-v` (as in every row), and one untimed "
+            "`-v` run of each row after the rounds must agree with the "
+            "cookie (its log says \"no write on the domain controller since "
+            "the last read\", or names what its DirSync named). An incrw "
+            "run that asked no DirSync stops the bench. OpenLDAP has no "
+            "such skip (each incremental `sync` sends the same content sync "
+            "refresh), so it has no incrw row." % (
+                wf.get("incrw_attr", "?"), wf.get("incrw_dn", "?"),
+                newest_changed(d)))
+    if has_row(d, "usnscan"):
         method.append(
             "- The reference row on AD: a DirSync with a cookie is answered "
             "by Samba's dirsync module, which adds `(uSNChanged>=USN)` (the "
             "cookie's USN + 1) to the filter and searches the whole naming "
             "context; the row times that search alone, by `ldapsearch` as "
             "the agent with a USN above any, so nothing is sent back: the "
-            "server's own share of every incremental run, whatever changed.")
+            "server's own share of every incremental run%s, whatever "
+            "changed." % (" that asks a DirSync (incrw, incr100; not incr "
+                          "on an idle DC)" if incrw else ""))
     inc = incr_summary(d)
     return (head + summary(d) + [""] + (inc + [""] if inc else []) +
             detail(d) + [""] + loads(d) +

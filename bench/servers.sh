@@ -31,7 +31,20 @@
 #   full   the agent's `sync --full`, nothing changed (bench/run.sh row 2);
 #   incr   where the server offers incremental reads (OpenLDAP by RFC
 #          4533, AD by DirSync; once an audit trusted it: srv_earn_trust),
-#          `sync`, nothing changed (bench/run.sh row 3);
+#          `sync`, nothing changed (bench/run.sh row 3).  On AD the server
+#          is idle too: nothing written on the DC since the last read, so
+#          the agent, finding the rootDSE's highestCommittedUSN where its
+#          cookie left it, asks no DirSync at all;
+#   incrw  on AD only: ONE write on the DC that changes no user, untimed
+#          (INCRW_ATTR of INCRW_DN: CN=Users, the container every Samba
+#          domain has, outside ad-ou's base_dn; a value naming the round),
+#          by ldapmodify as the administrator; then `sync`, timed.  The
+#          USN moved, so the agent asks its DirSync, and Samba answers it
+#          with its pass over the naming context (usnscan below): the cost
+#          of an incremental run on a DC where anything at all was written
+#          since the last one.  (OpenLDAP has no such skip: its every
+#          incremental sync sends the same content sync refresh, so incr
+#          is already that case there.)
 #   incr100  there too: CHANGED (100) users get a new display name (the
 #          config's name_attribute: AD's displayName, OpenLDAP's cn; other
 #          users each round, a value naming the round), untimed, by one
@@ -42,20 +55,31 @@
 #          the naming context (DirSync's base) for (uSNChanged>=HUGE), which
 #          nothing matches: what Samba's DirSync module asks of its
 #          database for a cookie (it adds (uSNChanged>=the cookie's USN + 1)
-#          to the filter), the server's own share of an incremental run.
-# Every timed incr and incr100 run must say "directory read incremental"
-# in its log (and incr100 read CHANGED users, incr none): one that read in
-# full, or read another number, stops the bench (files kept) rather than
-# report a wrong figure.  On those servers `sync --full` is an audit of
-# the incremental reads (an incremental read, then a full one, compared):
-# the full row includes it, as it would in production.
+#          to the filter), the server's own share of an incremental run
+#          that asks a DirSync (incrw, incr100; not incr on an idle DC).
+# Every timed incr, incrw and incr100 run must say "directory read
+# incremental" in its log (and incr100 read CHANGED users, incr and incrw
+# none): one that read in full, or read another number, stops the bench
+# (files kept) rather than report a wrong figure.  On AD, whether each
+# timed incremental run asked a DirSync is read, untimed, from the state
+# store: the USN its DirSync cookie keeps (dirsync1;FLAGS;USN;HEX;DC) moves
+# exactly when the agent found highestCommittedUSN moved and asked one
+# (src/ldap/ldapdirsync.c, read_changes).  The timed runs are not -v, as
+# in every other row; after the rounds one untimed -v run of each (incr,
+# incrw, incr100) shows the agent's own log, and its word ("no write on
+# the domain controller since the last read", or a DirSync) must agree
+# with the cookie's.  An incrw run that asked no DirSync stops the bench:
+# it would time the idle case twice.  On those servers `sync --full` is an
+# audit of the incremental reads (an incremental read, then a full one,
+# compared): the full row includes it, as it would in production.
 # Medians, min, max and peak RSS per row; the targets (the issue): full at
 # most 1.25 times floor on every server; incr under 50 ms and incr100
 # under 150 ms on OpenLDAP (bench/run.sh rows 3 and 4), under 100 ms and
-# 300 ms on AD (issue #16).  bench/report.py --servers writes
-# the "Directory servers" section of BENCHMARKS.md for SERVER_N (the
-# servers measured replace theirs; the others stay, with their own date
-# and commit).  A server whose packages are missing is reported as skipped.
+# 300 ms on AD (issue #16); incrw as incr, under 100 ms.  bench/report.py
+# --servers writes the "Directory servers" section of BENCHMARKS.md for
+# SERVER_N (the servers measured replace theirs; the others stay, with
+# their own date and commit).  A server whose packages are missing is
+# reported as skipped.
 # L2I_KEEP=1 keeps $T (every run's stdout and stderr in $T/runs/).
 
 L2I_TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,6 +101,9 @@ BU_ID=101
 BU_NAME=Engineering
 # Users given a new display name before each incr100 run.
 CHANGED=100
+# The one write before each incrw run (AD): this attribute of an entry
+# outside the users (INCRW_DN, set per server: CN=Users of the domain).
+INCRW_ATTR=description
 
 need_count SERVER_N "$SERVER_N"
 need_count RUNS "$RUNS"
@@ -242,6 +269,113 @@ need_incremental() {
 	fi
 }
 
+# cookie_usn: the highestCommittedUSN the stored DirSync cookie keeps
+# ("dirsync1;FLAGS;USN;COOKIE-HEX;DC", src/ldap/ldapdirsync_ctl.c; the
+# state store's meta sync_cookie), or nothing without such a cookie.
+cookie_usn() {
+	"$PY" -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+r = db.execute("SELECT value FROM meta WHERE key = ?", ("sync_cookie",)).fetchone()
+p = (r[0] or "").split(";") if r else []
+print(p[2] if len(p) >= 5 and p[0] == "dirsync1" else "")
+' "$T/$SETUP.db" || die "$SETUP: reading the state store's cookie failed"
+}
+
+# no_dirsync BEFORE AFTER: the run between the two cookie_usn values asked
+# no DirSync.  read_changes asks one exactly when the DC's USN moved (or
+# is unknown: 0), and then stores the new USN in the cookie.
+no_dirsync() {
+	[ -n "$1" ] && [ "$1" != 0 ] && [ "$1" = "$2" ]
+}
+
+# incr_row ROW NAME WANT: srv_row ROW NAME (a `sync`) and need_incremental
+# ROW NAME WANT; on AD also whether it asked a DirSync (the cookie's USN,
+# untimed, before and after), counted into ds_ROW (asked) and nods_ROW
+# (not), and said in $T/runs/NAME.dirsync (asked, not asked).
+incr_row() {
+	[ "$SRV_KIND" = ad ] && _ir_u0=$(cookie_usn)
+	srv_row "$1" "$2" ""
+	need_incremental "$1" "$2" "$3"
+	[ "$SRV_KIND" = ad ] || return 0
+	[ -n "$_ir_u0" ] || die "$SETUP $1: no DirSync cookie in the state store before $2"
+	_ir_u1=$(cookie_usn)
+	[ -n "$_ir_u1" ] || die "$SETUP $1: $2 left no DirSync cookie in the state store"
+	if no_dirsync "$_ir_u0" "$_ir_u1"; then
+		eval "nods_$1=\$((nods_$1 + 1))"
+		echo "not asked (USN $_ir_u1)" >"$T/runs/$2.dirsync"
+	else
+		eval "ds_$1=\$((ds_$1 + 1))"
+		echo "asked (USN $_ir_u0 -> $_ir_u1)" >"$T/runs/$2.dirsync"
+	fi
+}
+
+# need_dirsync ROW NAME: the run NAME (incr_row) asked a DirSync; else the
+# bench stops, files kept.
+need_dirsync() {
+	case $(cat "$T/runs/$2.dirsync") in
+	asked*) ;;
+	*)
+		L2I_KEEP=1
+		die "$SETUP $1: $2 asked no DirSync after a write on the DC" \
+		    "($(cat "$T/runs/$2.dirsync")); stopped, files kept in $T"
+		;;
+	esac
+}
+
+# unrelated_write ROUND: the one write of incrw, as the administrator:
+# INCRW_ATTR of INCRW_DN, a value naming ROUND (a value equal to the old
+# one might not be a write).
+unrelated_write() {
+	printf 'dn: %s\nchangetype: modify\nreplace: %s\n%s: ldap2imocha bench incrw round %d\n-\n\n' \
+	    "$INCRW_DN" "$INCRW_ATTR" "$INCRW_ATTR" "$1" | srv_modify ||
+	    die "$SETUP: the write to $INCRW_DN failed"
+}
+
+# check_run ROW NAME WANT: one more `sync -v`, untimed (after the rounds),
+# as incr_row times it; on AD its log's word on the DirSync must agree
+# with the cookie's (how the timed runs were told); sfacts
+# check_ROW_dirsync (asked, not asked) and agent_ROW_reads (user_reads).
+check_run() {
+	[ "$SRV_KIND" = ad ] && _cr_u0=$(cookie_usn)
+	measure - "$2" "$L2I_BIN" -v -c "$CFG" sync
+	need_incremental "$1" "$2" "$3"
+	user_reads "$T/runs/$2.err" >"$T/$SETUP.reads"
+	sfact "agent_$1_reads" "$(joined "$T/$SETUP.reads")"
+	[ "$SRV_KIND" = ad ] || return 0
+	_cr_u1=$(cookie_usn)
+	# A DirSync round is logged as a search of the naming context for
+	# (objectClass=*) (the NC: the "LDAP DirSync of NC: N objects named" line).
+	_cr_nc=$(sed -n 's/.* LDAP DirSync of \([^:]*\): [0-9]* objects named.*/\1/p' \
+	    "$T/runs/$2.err" | tail -n 1)
+	[ -n "$_cr_nc" ] || die "$SETUP $1: $2's log names no read of the changes"
+	_cr_round=0
+	grep -qF " LDAP search of $_cr_nc: (objectClass=*)" "$T/runs/$2.err" &&
+	    _cr_round=1
+	if grep -q 'no write on the domain controller since the last read' \
+	    "$T/runs/$2.err"; then
+		_cr_log="not asked"
+		[ "$_cr_round" = 0 ] || die "$SETUP $1: $2's log says it asked no" \
+		    "DirSync, yet names a DirSync round of $_cr_nc"
+	else
+		[ "$_cr_round" = 1 ] || die "$SETUP $1: $2's log says neither" \
+		    "that it skipped the DirSync nor a DirSync round of $_cr_nc"
+		_cr_log=asked
+	fi
+	if no_dirsync "$_cr_u0" "$_cr_u1"; then
+		_cr_ck="not asked"
+	else
+		_cr_ck=asked
+	fi
+	if [ "$_cr_log" != "$_cr_ck" ]; then
+		L2I_KEEP=1
+		die "$SETUP $1: $2's log says the DirSync was $_cr_log, its cookie" \
+		    "(USN $_cr_u0 -> $_cr_u1) that it was $_cr_ck: the timed runs'" \
+		    "count cannot be trusted; stopped, files kept in $T"
+	fi
+	sfact "check_$1_dirsync" "$_cr_log"
+}
+
 # changes ROUND: LDIF giving CHANGED_N users, spread evenly over the
 # SERVER_N and others each round, a new display name (NAME_ATTR) that
 # names ROUND: "User NNNNN rROUND".  $T/$SETUP.dns holds the users' DNs,
@@ -269,6 +403,9 @@ changes() {
 # naming context, not listed), the DirSync naming nothing that takes the
 # cookie of a full read ("DirSync with ..."), and the searches reading
 # changed users again by objectGUID (base_dn, the filter and "(|(objectGUID=").
+# A read of the changes that asked no DirSync (the DC's highestCommittedUSN
+# unmoved: "no write on the domain controller since the last read") still
+# logs its "LDAP DirSync of NC: 0 objects named" line: it is listed as such.
 user_reads() {
 	_ur_pre=" of $F_BASE: $F_FILTER" _ur_base=" of $F_BASE: " awk '
 	    / LDAP (search|content sync) of / && index($0, ENVIRON["_ur_pre"]) {
@@ -281,9 +418,22 @@ user_reads() {
 	    }
 	    / LDAP search of / && index($0, ENVIRON["_ur_base"]) &&
 	    index($0, "(|(objectGUID=") { byguid++; next }
+	    / no write on the domain controller since the last read / {
+		usn = $0
+		sub(/.*\(highestCommittedUSN /, "", usn)
+		sub(/\).*/, "", usn)
+		nods = 1
+		next
+	    }
 	    / LDAP DirSync of .*: [0-9]+ objects named/ {
 		sub(/.* LDAP DirSync of [^:]*: /, "")
-		print "a DirSync of the changes since the last read (" $0 ")"
+		if (nods)
+			print "a read of the changes since the last read asking no DirSync" \
+			    " (the DC'"'"'s highestCommittedUSN, " usn ", unmoved: no write" \
+			    " on it since)"
+		else
+			print "a DirSync of the changes since the last read (" $0 ")"
+		nods = 0
 		if (byguid)
 			print byguid " search" (byguid > 1 ? "es" : "") " of base_dn" \
 			    " reading those users again by objectGUID"
@@ -423,11 +573,24 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 	sfact agent_user_reads "$(joined "$T/$SETUP.reads")"
 	sfact agent_user_read_count "$(wc -l <"$T/$SETUP.reads")"
 
+	# incrw's entry (AD): CN=Users of the domain, an entry it has.
+	INCRW_DN=
+	if [ "$SRV_KIND" = ad ]; then
+		INCRW_DN="CN=Users,$SRV_SUFFIX"
+		_srv_rig search -b "$INCRW_DN" -s base 1.1 2>/dev/null |
+		    grep -qi "^dn: $INCRW_DN\$" ||
+		    die "$SETUP: no $INCRW_DN on the DC, for incrw's write"
+	fi
+
 	# --- the rounds -----------------------------------------------------------
+	_bs_w=
+	[ -n "$INCRW_DN" ] && _bs_w="; sync after one write to $INCRW_DN"
 	say "$SETUP: ldapsearch floor; sync ${FULL:-(no --full yet)}, nothing" \
-	    "changed$(srv_incremental && echo "; sync, nothing changed; sync after" \
-	    "$CHANGED_N $NAME_ATTR changes"): $RUNS rounds"
-	w_full=0 w_incr=0 w_incr100=0 inc_full=0 inc_incr=0 inc_incr100=0
+	    "changed$(srv_incremental && echo "; sync, nothing changed$_bs_w;" \
+	    "sync after $CHANGED_N $NAME_ATTR changes"): $RUNS rounds"
+	w_full=0 w_incr=0 w_incrw=0 w_incr100=0
+	inc_full=0 inc_incr=0 inc_incrw=0 inc_incr100=0
+	ds_incr=0 ds_incrw=0 ds_incr100=0 nods_incr=0 nods_incrw=0 nods_incr100=0
 	_bs_i=1
 	while [ "$_bs_i" -le "$RUNS" ]; do
 		floor "$SETUP floor" "floor-$SETUP-$_bs_i"
@@ -435,13 +598,17 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 		if srv_incremental; then
 			[ "$SRV_KIND" = ad ] &&
 			    usnscan "$SETUP usnscan" "usnscan-$SETUP-$_bs_i"
-			srv_row incr "incr-$SETUP-$_bs_i" ""
-			need_incremental incr "incr-$SETUP-$_bs_i" 0
+			incr_row incr "incr-$SETUP-$_bs_i" 0
+			if [ -n "$INCRW_DN" ]; then
+				# Untimed: one write that changes no user.
+				unrelated_write "$_bs_i"
+				incr_row incrw "incrw-$SETUP-$_bs_i" 0
+				need_dirsync incrw "incrw-$SETUP-$_bs_i"
+			fi
 			# Untimed: the changes, as the administrator.
 			changes "$_bs_i" | srv_modify ||
 			    die "$SETUP: changing $CHANGED_N users failed"
-			srv_row incr100 "incr100-$SETUP-$_bs_i" ""
-			need_incremental incr100 "incr100-$SETUP-$_bs_i" "$CHANGED_N"
+			incr_row incr100 "incr100-$SETUP-$_bs_i" "$CHANGED_N"
 		fi
 		_bs_i=$((_bs_i + 1))
 	done
@@ -460,15 +627,32 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" srv_config "$CFG"
 			sfact usnscan_filter "(uSNChanged>=$USN_HUGE)"
 			sfact usnscan_entries "$(grep -c '^dn: ' \
 			    "$T/runs/usnscan-$SETUP-1.out")"
+			sfact writes_incrw "$w_incrw"
+			sfact incremental_incrw "$inc_incrw"
+			sfact incrw_dn "$INCRW_DN"
+			sfact incrw_attr "$INCRW_ATTR"
+			# How many timed runs asked a DirSync, and how many not.
+			for _bs_r in incr incrw incr100; do
+				eval "sfact dirsync_asked_$_bs_r \$ds_$_bs_r"
+				eval "sfact dirsync_skipped_$_bs_r \$nods_$_bs_r"
+			done
 		fi
-		# Once more, untimed, with -v: how an incremental run reads
+		# Once more each, untimed, with -v: how an incremental run reads
+		# nothing changed (on AD: the DC idle), one unrelated write (AD),
 		# the changes.
+		check_run incr "check-incr-$SETUP" 0
+		if [ -n "$INCRW_DN" ]; then
+			unrelated_write $((RUNS + 1))
+			check_run incrw "check-incrw-$SETUP" 0
+			[ "$(sed -n "s/^$SETUP.check_incrw_dirsync=//p" "$T/facts")" = asked ] || {
+				L2I_KEEP=1
+				die "$SETUP incrw: check-incrw-$SETUP asked no DirSync after a" \
+				    "write on the DC; stopped, files kept in $T"
+			}
+		fi
 		changes $((RUNS + 1)) | srv_modify ||
 		    die "$SETUP: changing $CHANGED_N users failed"
-		measure - "check-incr100-$SETUP" "$L2I_BIN" -v -c "$CFG" sync
-		need_incremental incr100 "check-incr100-$SETUP" "$CHANGED_N"
-		user_reads "$T/runs/check-incr100-$SETUP.err" >"$T/$SETUP.reads"
-		sfact agent_incr100_reads "$(joined "$T/$SETUP.reads")"
+		check_run incr100 "check-incr100-$SETUP" "$CHANGED_N"
 	fi
 	srv_stop
 	fake_stop "$T/fake-$SETUP"
