@@ -234,18 +234,7 @@ guid_cmp(const void *a, const void *b)
 static int
 reread_entry(struct reader *r, LDAPMessage *e)
 {
-	struct dsync *d = r->dirsync_ctx;
-	struct berval **g = ldap_get_values_len(r->ld, e, "objectGUID");
-	char *id = NULL;
-
-	if (g != NULL && g[0] != NULL && g[0]->bv_len == 16) {
-		for (size_t i = 0; i < d->nbatch; i++)
-			if (memcmp(d->batch[i], g[0]->bv_val, 16) == 0)
-				d->found[i] = true;
-		id = dirsync_guid_text((const unsigned char *)g[0]->bv_val);
-	}
-	ldap_value_free_len(g);
-	return ldapsrc_user_entry(r, e, id);
+	return ldapsrc_user_entry(r, e, dirsync_batch_found(r->dirsync_ctx, e));
 }
 
 /* (&(in-scope filter)(|(objectGUID=...)...)) for the batch. */

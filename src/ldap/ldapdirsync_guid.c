@@ -108,17 +108,27 @@ dirsync_resolve_also(struct dsync *d)
 	return 0;
 }
 
+char *
+dirsync_batch_found(struct dsync *d, LDAPMessage *e)
+{
+	struct berval **g = ldap_get_values_len(d->r->ld, e, "objectGUID");
+	char *id = NULL;
+
+	if (g != NULL && g[0] != NULL && g[0]->bv_len == 16) {
+		for (size_t i = 0; i < d->nbatch; i++)
+			if (memcmp(d->batch[i], g[0]->bv_val, 16) == 0)
+				d->found[i] = true;
+		id = dirsync_guid_text((const unsigned char *)g[0]->bv_val);
+	}
+	ldap_value_free_len(g);
+	return id;
+}
+
 /* An object found by ldapsrc_objects_exist. */
 static int
 exists_entry(struct reader *r, LDAPMessage *e)
 {
-	struct dsync *d = r->dirsync_ctx;
-	struct berval **g = ldap_get_values_len(r->ld, e, "objectGUID");
-
-	for (size_t i = 0; g != NULL && g[0] != NULL && g[0]->bv_len == 16 && i < d->nbatch; i++)
-		if (memcmp(d->batch[i], g[0]->bv_val, 16) == 0)
-			d->found[i] = true;
-	ldap_value_free_len(g);
+	free(dirsync_batch_found(r->dirsync_ctx, e));
 	return 0;
 }
 

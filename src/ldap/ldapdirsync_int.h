@@ -48,6 +48,9 @@ struct dsync {
 
 /* An objectGUID in the form AD tools show (user_id_printable), owned. */
 char *dirsync_guid_text(const unsigned char *g);
+/* Entry e found by a search of d's batch: marked in d->found; its GUID
+ * as dirsync_guid_text gives it (owned), or NULL when it came without. */
+char *dirsync_batch_found(struct dsync *d, LDAPMessage *e);
 /* "(|(objectGUID=...)...)" for d's batch, owned. */
 char *dirsync_guid_ors(const struct dsync *d);
 /* The naming context holding base_dn: the deepest the server lists;

@@ -138,6 +138,26 @@ ldapsrc_base_readable(struct ldapsrc *src)
 	return readable;
 }
 
+/* The first value of one attribute of the root DSE (owned), or NULL. */
+static char *
+root_value(struct ldapsrc *src, const char *attr)
+{
+	char *attrs[] = { (char *)attr, NULL }, *v = NULL;
+	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
+	LDAPMessage *res = NULL, *e;
+	struct berval **vals;
+
+	if (ldap_search_ext_s(src->r.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+	    NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
+	    (e = ldap_first_entry(src->r.ld, res)) != NULL) {
+		vals = ldap_get_values_len(src->r.ld, e, attr);
+		v = value_first(vals);
+		ldap_value_free_len(vals);
+	}
+	ldap_msgfree(res);
+	return v;
+}
+
 /*
  * Which domain controller answers (AD): its rootDSE dsServiceName (the DN
  * of its NTDS Settings object) and that object's invocationId, which a DC
@@ -147,8 +167,8 @@ ldapsrc_base_readable(struct ldapsrc *src)
 const char *
 ldapsrc_dc_identity(struct ldapsrc *src)
 {
-	static char a_ds[] = "dsServiceName", a_inv[] = "invocationId";
-	char *attrs[] = { a_ds, NULL }, *inv_attrs[] = { a_inv, NULL }, *ds = NULL;
+	static char a_inv[] = "invocationId";
+	char *inv_attrs[] = { a_inv, NULL }, *ds;
 	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
 	LDAPMessage *res = NULL, *e;
 	struct berval **vals = NULL;
@@ -157,16 +177,7 @@ ldapsrc_dc_identity(struct ldapsrc *src)
 	if (src->r.dc_asked)
 		return src->r.dc_identity;
 	src->r.dc_asked = true;
-	if (ldap_search_ext_s(src->r.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
-	    NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
-	    (e = ldap_first_entry(src->r.ld, res)) != NULL) {
-		vals = ldap_get_values_len(src->r.ld, e, a_ds);
-		ds = value_first(vals);
-		ldap_value_free_len(vals);
-		vals = NULL;
-	}
-	ldap_msgfree(res);
-	res = NULL;
+	ds = root_value(src, "dsServiceName");
 	if (ds != NULL && ldap_search_ext_s(src->r.ld, ds, LDAP_SCOPE_BASE, "(objectClass=*)",
 	    inv_attrs, 0, NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
 	    (e = ldap_first_entry(src->r.ld, res)) != NULL &&
@@ -186,23 +197,9 @@ ldapsrc_dc_identity(struct ldapsrc *src)
 unsigned long long
 ldapsrc_dc_usn(struct ldapsrc *src)
 {
-	static char a_usn[] = "highestCommittedUSN";
-	char *attrs[] = { a_usn, NULL }, *usn = NULL;
-	struct timeval tv = { src->r.cfg->ldap_timeout, 0 };
-	LDAPMessage *res = NULL, *e;
-	struct berval **vals;
-	unsigned long long n = 0;
+	char *usn = root_value(src, "highestCommittedUSN");
+	unsigned long long n = usn != NULL ? strtoull(usn, NULL, 10) : 0;
 
-	if (ldap_search_ext_s(src->r.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
-	    NULL, NULL, &tv, 1, &res) == LDAP_SUCCESS &&
-	    (e = ldap_first_entry(src->r.ld, res)) != NULL) {
-		vals = ldap_get_values_len(src->r.ld, e, a_usn);
-		usn = value_first(vals);
-		ldap_value_free_len(vals);
-	}
-	if (usn != NULL)
-		n = strtoull(usn, NULL, 10);
 	free(usn);
-	ldap_msgfree(res);
 	return n;
 }
