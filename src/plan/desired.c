@@ -215,10 +215,14 @@ sorted_view(const struct value_list *list)
 }
 
 /* A row of the previous mirror as a desired user; a mark of sharing is
- * dropped, to be made again over the merged set if it still holds. */
+ * dropped, to be made again over the merged set if it still holds, unless
+ * no other mirror row holds its e-mail (keys_shared false): then the
+ * entry it was shared with is one the mirror has no row for (no id, or an
+ * id held twice), which an incremental read cannot show; the mark stays
+ * as the last full read made it. */
 static void
 desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
-    const struct imocha_bu_list *bus)
+    const struct imocha_bu_list *bus, bool key_shared)
 {
 	*d = (struct desired_user){ .bu_id = m->bu_id };
 	d->entry_id = xstrdup(m->entry_id);
@@ -228,8 +232,35 @@ desired_from_mirror(struct desired_user *d, const struct mirror_entry *m,
 	d->email_key = m->email ? email_key(m->email) : NULL;
 	d->name = xstrdup(m->name);
 	d->bu_name = xstrdup(bu_name_of(bus, m->bu_id));
-	if (!problem_is_shared(m->problem))
+	if (!problem_is_shared(m->problem) || !key_shared)
 		d->problem = xstrdup(m->problem);
+}
+
+/* The mirror rows' e-mail keys, sorted (owned). */
+static char **
+mirror_keys(const struct mirror_entry *prev, size_t nprev, size_t *n)
+{
+	char **keys = xcalloc(nprev + 1, sizeof *keys);
+
+	*n = 0;
+	for (size_t i = 0; i < nprev; i++)
+		if (prev[i].email != NULL)
+			keys[(*n)++] = email_key(prev[i].email);
+	if (*n > 1)
+		qsort(keys, *n, sizeof *keys, str_cmp);
+	return keys;
+}
+
+/* More than one of the sorted keys is key. */
+static bool
+key_held_twice(char *const *keys, size_t n, const char *key)
+{
+	char *const *hit;
+
+	if (key == NULL || n < 2 || (hit = bsearch(&key, keys, n, sizeof *keys, str_cmp)) == NULL)
+		return false;
+	return (hit > keys && strcmp(hit[-1], key) == 0) ||
+	    (hit + 1 < keys + n && strcmp(hit[1], key) == 0);
 }
 
 void
@@ -240,7 +271,8 @@ desired_merge(const struct dir_delta *delta, const struct mapping *map,
 	const struct dir_snapshot *snap = &delta->snap;
 	char **gone = sorted_view(&delta->gone), **present = sorted_view(&delta->present);
 	char **sent = xcalloc(snap->nusers + 1, sizeof *sent), **sent_ids = xcalloc(snap->nusers + 1, sizeof *sent_ids);
-	size_t nsent = 0, nids = 0;
+	size_t nsent = 0, nids = 0, nkeys;
+	char **keys = mirror_keys(prev, nprev, &nkeys);
 
 	*out = (struct desired_set){ xcalloc(nprev + snap->nusers + 1, sizeof *out->users), 0, 0 };
 	for (size_t i = 0; i < snap->nusers; i++) {
@@ -263,8 +295,15 @@ desired_merge(const struct dir_delta *delta, const struct mapping *map,
 		    in_sorted(gone, delta->gone.n, m->uuid) ||
 		    (delta->present_phase && !in_sorted(present, delta->present.n, m->uuid)))
 			continue;
-		desired_from_mirror(&out->users[out->n++], m, bus);
+		char *key = m->email ? email_key(m->email) : NULL;
+
+		desired_from_mirror(&out->users[out->n++], m, bus,
+		    key_held_twice(keys, nkeys, key));
+		free(key);
 	}
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
 	free(sent);
 	free(sent_ids);
 	free(gone);

@@ -19,15 +19,13 @@
  * caches measured no faster at 100,000 users (BENCHMARKS.md). */
 #define STAGE_CACHE_KIB 4096
 
-/* The marks desired.c puts on entries that share an e-mail or an id. */
-#define SHARED_EMAIL "e-mail address shared with "
-#define SHARED_ID "id shared with "
-
 static const char stage_schema[] =
     "PRAGMA temp_store = FILE;"
     "DROP TABLE IF EXISTS temp.stage;"
     "DROP TABLE IF EXISTS temp.stage_gone;"
     "DROP TABLE IF EXISTS temp.stage_present;"
+    "DROP TABLE IF EXISTS temp.stage_keys;"
+    "DROP TABLE IF EXISTS temp.stage_scope;"
     "CREATE TEMP TABLE stage ("
     " seq INTEGER PRIMARY KEY,"		/* order of arrival */
     " entry_id TEXT, uuid TEXT, dn TEXT NOT NULL, email TEXT, email_key TEXT,"
@@ -36,7 +34,11 @@ static const char stage_schema[] =
     " matched INTEGER NOT NULL DEFAULT 0,"	/* struct stage_flags */
     " changed INTEGER NOT NULL DEFAULT 0);"
     "CREATE TEMP TABLE stage_gone (uuid TEXT PRIMARY KEY);"
-    "CREATE TEMP TABLE stage_present (uuid TEXT PRIMARY KEY);";
+    "CREATE TEMP TABLE stage_present (uuid TEXT PRIMARY KEY);"
+    /* A delta stage (state_stage_delta.c): the e-mail keys it plans, and
+     * the mirror rows it stands for. */
+    "CREATE TEMP TABLE stage_keys (email_key TEXT PRIMARY KEY);"
+    "CREATE TEMP TABLE stage_scope (mirror_rowid INTEGER PRIMARY KEY);";
 
 /* The stage's indexes are made when the read is whole: one sort each
  * costs less than keeping them up entry by entry.  An incremental stage
@@ -71,8 +73,17 @@ static const char *const stage_sql[ST_COUNT] = {
 	    "ORDER BY email_key COLLATE BINARY, seq",
 	[ST_NEXT_KNOWN] = "SELECT " KNOWN_COLUMNS " FROM imocha_user "
 	    "ORDER BY email_key COLLATE BINARY",
+	/* A delta stage: the known users of its keys only, one look-up each. */
+	[ST_NEXT_KNOWN_DELTA] = "SELECT u.email_key, u.email, u.full_name, u.entry_id, "
+	    "u.bu_id, u.status, u.origin FROM stage_keys k JOIN imocha_user u "
+	    "ON u.email_key = k.email_key ORDER BY k.email_key COLLATE BINARY",
 	[ST_DESIRED_BY_ID] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE entry_id = ? "
 	    "AND id_shared = 0 ORDER BY seq LIMIT 1",
+	/* A delta stage: an entry the read left alone is its mirror row, with
+	 * its marks (its key was not touched, so they hold). */
+	[ST_DESIRED_BY_ID_MIRROR] = "SELECT entry_id, uuid, dn, email, lower(email), name, "
+	    "NULL, bu_id, problem, 0 FROM directory_entry d WHERE d.entry_id = ? AND "
+	    "NOT EXISTS (SELECT 1 FROM stage_scope c WHERE c.mirror_rowid = d.rowid)",
 	[ST_KNOWN_BY_ID] = "SELECT " KNOWN_COLUMNS " FROM imocha_user WHERE entry_id = ? "
 	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
 };
@@ -113,7 +124,7 @@ fail:
 }
 
 /* Step a statement that returns no row, then reset it for the next use. */
-static int
+int
 stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what)
 {
 	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
@@ -273,13 +284,15 @@ state_stage_counts(const struct state_stage *sg, struct stage_counts *out)
 /* ---- finishing: merge, marks, counts ---- */
 
 /*
- * The rows of the mirror the delta left alone, as desired rows: not sent
- * again (by entryUUID or id), not listed gone, and after a present phase
- * listed present.  A mark of sharing is dropped, to be made again over
- * the whole stage if it still holds (desired.c, desired_from_mirror).
+ * The rows of the mirror (of from) the delta left alone, as desired rows:
+ * not sent again (by entryUUID or id), not listed gone, and after a
+ * present phase listed present.  A mark of sharing is dropped, to be made
+ * again over the whole stage if it still holds, when another mirror row
+ * holds the e-mail; else it was made by an entry the mirror has no row
+ * for, and stays (desired.c, desired_from_mirror).
  */
-static int
-stage_merge_mirror(struct state_stage *sg, bool present_phase)
+int
+stage_merge_mirror(struct state_stage *sg, const char *from)
 {
 	static const char merge[] =
 	    "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, bu_id, problem, "
@@ -287,112 +300,18 @@ stage_merge_mirror(struct state_stage *sg, bool present_phase)
 	    "SELECT m.entry_id, m.uuid, m.dn, m.email, lower(m.email), m.name, m.bu_id, "
 	    " CASE WHEN shared THEN NULL ELSE m.problem END, 1, shared "
 	    "FROM (SELECT *, (substr(problem, 1, " "%zu) = '" SHARED_EMAIL "' OR "
-	    " substr(problem, 1, %zu) = '" SHARED_ID "') IS 1 AS shared "
-	    " FROM directory_entry) AS m "
+	    " substr(problem, 1, %zu) = '" SHARED_ID "') IS 1 AND EXISTS (SELECT 1 "
+	    " FROM directory_entry o WHERE lower(o.email) = lower(r.email) AND "
+	    " o.rowid != r.rowid) AS shared "
+	    " FROM %s AS r) AS m "
 	    "WHERE NOT EXISTS (SELECT 1 FROM stage s WHERE s.uuid = m.uuid) "
 	    " AND NOT EXISTS (SELECT 1 FROM stage s WHERE s.entry_id = m.entry_id) "
 	    " AND NOT EXISTS (SELECT 1 FROM stage_gone g WHERE g.uuid = m.uuid) "
 	    " AND (%d = 0 OR EXISTS (SELECT 1 FROM stage_present p WHERE p.uuid = m.uuid))";
-	char *sql = xasprintf(merge, strlen(SHARED_EMAIL), strlen(SHARED_ID),
-	    present_phase ? 1 : 0);
+	char *sql = xasprintf(merge, strlen(SHARED_EMAIL), strlen(SHARED_ID), from,
+	    sg->present_phase ? 1 : 0);
 	int rc = stage_exec(sg, sql, "merge the mirror into the read stage");
 
-	free(sql);
-	return rc;
-}
-
-/* Compare row ?1 with its mirror row again, in full. */
-static const char recheck_sql[] = "UPDATE stage SET changed = NOT EXISTS (SELECT 1 "
-    "FROM directory_entry m WHERE m.entry_id = stage.entry_id AND m.dn IS stage.dn "
-    "AND m.email IS stage.email AND m.name IS stage.name AND m.bu_id IS stage.bu_id "
-    "AND m.in_scope = (stage.problem IS NULL) AND m.problem IS stage.problem "
-    "AND m.uuid IS stage.uuid) WHERE seq = ?1";
-
-struct shared_row {
-	long long seq;
-	char *dn;
-	char *key;
-	bool has_problem;
-	char *mark;		/* the problem to set, or NULL */
-};
-
-static void
-shared_rows_free(struct shared_row *rows, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(rows[i].dn);
-		free(rows[i].key);
-		free(rows[i].mark);
-	}
-	free(rows);
-}
-
-/* Only a row otherwise usable is marked (desired.c, mark_shared). */
-static void
-shared_mark(struct shared_row *r, const struct shared_row *other, const char *what)
-{
-	if (r->has_problem || r->mark != NULL)
-		return;
-	r->mark = xasprintf("%s%s", what, other->dn);
-}
-
-/*
- * The rows whose column (email_key or entry_id) another row holds too,
- * grouped by it in arrival order, each marked with the DN of a neighbour
- * as desired.c's sort-and-compare does.  They are few: held in memory.
- */
-static int
-stage_mark_shared(struct state_stage *sg, const char *column, const char *what, bool ids)
-{
-	char *sql = xasprintf("SELECT seq, dn, %s, problem IS NOT NULL FROM stage "
-	    "WHERE %s IN (SELECT %s FROM stage WHERE %s IS NOT NULL GROUP BY %s "
-	    "HAVING count(*) > 1) ORDER BY %s COLLATE BINARY, seq", column, column, column,
-	    column, column, column);
-	struct shared_row *rows = NULL;
-	sqlite3_stmt *stmt = NULL, *upd = NULL, *again = NULL;
-	size_t n = 0, cap = 0;
-	int step, rc = -1;
-
-	if (state_db_prepare(sg->st, sql, &stmt, "find shared e-mails and ids") == -1)
-		goto out;
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		xgrow(&rows, &cap, n + 1, sizeof *rows);
-		rows[n++] = (struct shared_row){ .seq = sqlite3_column_int64(stmt, 0),
-		    .dn = state_db_column_dup(stmt, 1), .key = state_db_column_dup(stmt, 2),
-		    .has_problem = sqlite3_column_int(stmt, 3) != 0 };
-	}
-	if (step != SQLITE_DONE) {
-		state_db_fail(sg->st, "find shared e-mails and ids");
-		goto out;
-	}
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (strcmp(rows[i].key, rows[i + 1].key) != 0)
-			continue;
-		shared_mark(&rows[i + 1], &rows[i], what);
-		shared_mark(&rows[i], &rows[i + 1], what);
-	}
-	/* A marked row is compared with its mirror row again (one no longer
-	 * shared differs from its marked mirror row already). */
-	if (state_db_prepare(sg->st, "UPDATE stage SET problem = coalesce(?1, problem), "
-	    "id_shared = id_shared OR ?2 WHERE seq = ?3; ", &upd,
-	    "mark shared e-mails and ids") == -1 ||
-	    state_db_prepare(sg->st, recheck_sql, &again, "mark shared e-mails and ids") == -1)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (state_db_bind_text(upd, 1, rows[i].mark) != SQLITE_OK ||
-		    sqlite3_bind_int(upd, 2, ids) != SQLITE_OK ||
-		    sqlite3_bind_int64(upd, 3, rows[i].seq) != SQLITE_OK ||
-		    stage_step_done(sg, upd, "mark shared e-mails and ids") == -1 ||
-		    sqlite3_bind_int64(again, 1, rows[i].seq) != SQLITE_OK ||
-		    stage_step_done(sg, again, "mark shared e-mails and ids") == -1)
-			goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(stmt);
-	sqlite3_finalize(upd);
-	sqlite3_finalize(again);
-	shared_rows_free(rows, n);
 	free(sql);
 	return rc;
 }
@@ -416,19 +335,39 @@ stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n)
 	return rc;
 }
 
-/* The rest of the statements, now that the indexes exist. */
-static int
-stage_prepare_rest(struct state_stage *sg)
+int
+stage_index_for_merge(struct state_stage *sg)
 {
+	if (sg->merge_ready)
+		return 0;
+	if (stage_copy_kept(sg) == -1 ||
+	    stage_exec(sg, stage_id_index, "index the read stage") == -1 ||
+	    (sg->incremental && stage_exec(sg, stage_uuid_index, "index the read stage") == -1))
+		return -1;
+	sg->merge_ready = true;
+	return 0;
+}
+
+/* The key index, and the rest of the statements, which need it. */
+int
+stage_index_for_plan(struct state_stage *sg)
+{
+	if (sg->indexed)
+		return 0;
+	if (stage_exec(sg, stage_key_index, "index the read stage") == -1)
+		return -1;
 	for (int i = ST_AFTER_FINISH; i < ST_COUNT; i++)
 		if (state_db_prepare(sg->st, stage_sql[i], &sg->stmt[i],
 		    "prepare the read stage") == -1)
 			return -1;
+	sg->indexed = true;
 	return 0;
 }
 
 /* Everything in the stage, indexed, merged with the mirror (incremental),
- * marked, counted. */
+ * marked, counted.  The key index is made after the merge: one sort costs
+ * less than keeping it up row by row.  A delta stage has its indexes and
+ * its touched keys' rows already: the rest of the mirror joins them. */
 int
 stage_make_whole(struct state_stage *sg)
 {
@@ -443,24 +382,31 @@ stage_make_whole(struct state_stage *sg)
 
 	if (sg->whole)
 		return 0;
-	if (stage_copy_kept(sg) == -1 ||
-	    stage_exec(sg, stage_id_index, "index the read stage") == -1 ||
-	    (sg->incremental && (stage_exec(sg, stage_uuid_index, "index the read stage") == -1 ||
-	    stage_merge_mirror(sg, sg->present_phase) == -1)) ||
-	    stage_exec(sg, stage_key_index, "index the read stage") == -1 ||
-	    stage_prepare_rest(sg) == -1)
-		return -1;
-	if (stage_mark_shared(sg, "email_key", SHARED_EMAIL, false) == -1 ||
-	    stage_mark_shared(sg, "entry_id", SHARED_ID, true) == -1 ||
+	if (stage_index_for_merge(sg) == -1 ||
+	    (sg->incremental && stage_merge_mirror(sg, "directory_entry") == -1) ||
+	    stage_index_for_plan(sg) == -1 || stage_mark_all_shared(sg) == -1 ||
 	    stage_numbers(sg, count, n, 5) == -1)
 		return -1;
 	sg->whole = true;
+	sg->delta = sg->counts.delta = false;
 	sg->counts.entries = n[0];
 	sg->counts.usable = n[1];
 	sg->counts.changed = n[2];
 	sg->mirror_deletes = n[3] != n[4];
 	sg->counts.mirror_same = n[2] == 0 && !sg->mirror_deletes;
 	return 0;
+}
+
+int
+stage_make_ready(struct state_stage *sg)
+{
+	return sg->delta ? 0 : stage_make_whole(sg);
+}
+
+void
+state_stage_plan_delta(struct state_stage *sg)
+{
+	sg->delta_allowed = true;
 }
 
 int
@@ -528,7 +474,13 @@ state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_coun
 			return 0;
 		}
 	}
-	if (stage_make_whole(sg) == -1)
+	/* The last run applied its whole plan: only the keys this read
+	 * touched can plan anything (state_stage_delta.c). */
+	rc = 0;
+	if (sg->delta_allowed && sg->incremental && !present_phase && !sg->whole &&
+	    (rc = stage_make_delta(sg)) == -1)
+		return -1;
+	if (rc == 0 && stage_make_whole(sg) == -1)
 		return -1;
 	*out = sg->counts;
 	return 0;

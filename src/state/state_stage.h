@@ -15,7 +15,9 @@
  *                         for content sync;
  *   state_stage_finish    the read is whole: the mirror's other rows are
  *                         merged in (incremental), shared e-mails and ids
- *                         marked, the counts taken;
+ *                         marked, the counts taken; after
+ *                         state_stage_plan_delta, only the rows of the
+ *                         e-mail keys the read touched (a delta stage);
  *   the cursors           the planner's two streams in e-mail key order,
  *                         and its look-ups by entry id;
  *   state_stage_write_mirror   the mirror made equal to the stage by
@@ -51,6 +53,8 @@ struct stage_counts {
 	size_t relevant;	/* rows the read brought that the planner must see */
 	size_t gone, present;	/* entryUUIDs listed so (content sync) */
 	bool mirror_same;	/* (after _finish) writing the mirror changes nothing */
+	bool delta;		/* (after _finish) a delta stage: the planner's streams
+				 * hold only the keys the read touched */
 };
 
 int state_stage_begin(struct state *st, bool incremental, struct state_stage **out);
@@ -64,13 +68,18 @@ int state_stage_put(struct state_stage *sg, const struct desired_user *d,
 int state_stage_keep(struct state_stage *sg, const struct desired_user *d);
 int state_stage_gone(struct state_stage *sg, const char *uuid);
 int state_stage_present(struct state_stage *sg, const char *uuid);
-/* Every row in the stage (kept mirror rows copied in), indexed and marked.
- * 0, or -1 logged. */
+/* Every row in the stage (kept mirror rows copied in; a delta stage made
+ * whole), indexed and marked.  0, or -1 logged. */
 int state_stage_whole(struct state_stage *sg);
 /* The read brought no entry at all so far. */
 bool state_stage_read_nothing(const struct state_stage *sg);
 /* The counts so far (before _finish: what the read brought). */
 void state_stage_counts(const struct state_stage *sg, struct stage_counts *out);
+/* The last run applied its whole plan and nothing of it waits: _finish
+ * may make an incremental stage a delta, whose streams hold only the
+ * e-mail keys the read touched (state_stage_delta.c).  Its counts, its
+ * look-ups by id and its mirror write are those of the whole. */
+void state_stage_plan_delta(struct state_stage *sg);
 /* The read is whole.  present_phase: drop the mirror rows the server
  * neither sent nor listed as present (incremental only).  A full read
  * that kept every mirror row and put nothing is the mirror: the stage's

@@ -1,7 +1,9 @@
 /*
  * state_stage_cursor.c: the planner's side of the read stage (see
  * state_stage.h): its two streams in e-mail key order, its look-ups by
- * entry id, and the counts it reports.  Each makes the stage whole first.
+ * entry id, and the counts it reports.  Each makes the stage ready first:
+ * whole, or a delta (state_stage_delta.c), whose streams hold only the
+ * keys the read touched.
  */
 #include "state/state_int.h"
 
@@ -59,7 +61,7 @@ known_row(sqlite3_stmt *stmt, void *out)
 int
 state_stage_next_desired(struct state_stage *sg, struct desired_user *out)
 {
-	if (stage_make_whole(sg) == -1)
+	if (stage_make_ready(sg) == -1)
 		return -1;
 	return stage_cursor(sg, sg->stmt[ST_NEXT_DESIRED], desired_row, out,
 	    "read the read stage");
@@ -71,9 +73,10 @@ state_stage_next_known(struct state_stage *sg, struct known_user *out)
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (stage_make_whole(sg) == -1)
+	if (stage_make_ready(sg) == -1)
 		return -1;
-	rc = stage_cursor(sg, sg->stmt[ST_NEXT_KNOWN], known_row, out, "read known users");
+	rc = stage_cursor(sg, sg->stmt[sg->delta ? ST_NEXT_KNOWN_DELTA : ST_NEXT_KNOWN],
+	    known_row, out, "read known users");
 	if (rc == -1)
 		state_known_release(out);
 	return rc;
@@ -87,7 +90,7 @@ stage_lookup(struct state_stage *sg, int which, const char *id,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (stage_make_whole(sg) == -1)
+	if (stage_make_ready(sg) == -1)
 		return -1;
 	stmt = sg->stmt[which];
 	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
@@ -103,8 +106,16 @@ stage_lookup(struct state_stage *sg, int which, const char *id,
 int
 state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out)
 {
+	int rc;
+
 	*out = (struct desired_user){ 0 };
-	return stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
+	rc = stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
+	/* A delta stage holds the entries the read touched; any other is as
+	 * its mirror row has it. */
+	if (rc == 0 && sg->delta)
+		rc = stage_lookup(sg, ST_DESIRED_BY_ID_MIRROR, id, desired_row, out,
+		    "look up an entry");
+	return rc;
 }
 
 int

@@ -12,12 +12,17 @@
 
 #include "state/state_stage.h"
 
+/* The marks desired.c puts on entries that share an e-mail or an id. */
+#define SHARED_EMAIL "e-mail address shared with "
+#define SHARED_ID "id shared with "
+
 /* Statements prepared with the stage; those that need its indexes are
  * prepared when they exist (ST_AFTER_FINISH on). */
 enum {
 	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
 	ST_NEXT_DESIRED, ST_AFTER_FINISH = ST_NEXT_DESIRED, ST_NEXT_KNOWN,
-	ST_DESIRED_BY_ID, ST_KNOWN_BY_ID, ST_COUNT
+	ST_NEXT_KNOWN_DELTA, ST_DESIRED_BY_ID, ST_DESIRED_BY_ID_MIRROR, ST_KNOWN_BY_ID,
+	ST_COUNT
 };
 
 /*
@@ -43,6 +48,10 @@ struct state_stage {
 	bool finished;
 	bool whole;		/* every row is in the stage (kept rows copied in) */
 	bool present_phase;	/* (incremental) the server used the present phase */
+	bool delta_allowed;	/* state_stage_plan_delta was called */
+	bool delta;		/* only the touched keys' rows (state_stage_delta.c) */
+	bool merge_ready;	/* indexed by id (and entryUUID) for the merge */
+	bool indexed;		/* indexed by key, the other statements prepared */
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
 	size_t puts;		/* rows put by the read */
 	struct kept_rows kept;
@@ -50,11 +59,30 @@ struct state_stage {
 };
 
 /* Make every row of the stage (kept mirror rows copied in), index it and
- * prepare the statements that need the indexes; once.  0, or -1 logged. */
+ * prepare the statements that need the indexes; once.  A delta stage is
+ * made whole by merging the rest of the mirror in.  0, or -1 logged. */
 int stage_make_whole(struct state_stage *sg);
+/* The stage ready for the planner: whole, or a delta.  0, or -1 logged. */
+int stage_make_ready(struct state_stage *sg);
+/* The two steps both kinds of stage take around merging mirror rows in:
+ * the indexes the merge needs (kept rows copied in first), then the key
+ * index and the statements that need it.  Each once.  0, or -1 logged. */
+int stage_index_for_merge(struct state_stage *sg);
+int stage_index_for_plan(struct state_stage *sg);
+/* Merge into the stage the mirror rows of from (a table or a subquery in
+ * directory_entry's columns) that the read neither sent nor listed gone;
+ * then mark what is shared over the whole stage.  0, or -1 logged. */
+int stage_merge_mirror(struct state_stage *sg, const char *from);
+int stage_mark_all_shared(struct state_stage *sg);
+/* (state_stage_delta.c) The touched keys' rows only, counted as if whole.
+ * 1 made, 0 not worth it (the caller makes the stage whole), -1 logged. */
+int stage_make_delta(struct state_stage *sg);
 /* Run sql on the stage's connection; what names it in a failure.  0, or
  * -1 logged. */
 int stage_exec(struct state_stage *sg, const char *sql, const char *what);
+/* Step stmt, which returns no row, then reset it and clear its bindings.
+ * 0, or -1 logged (what names it). */
+int stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what);
 /* n numbers from a one-row query.  0, or -1 logged. */
 int stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n);
 

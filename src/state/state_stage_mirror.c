@@ -18,10 +18,19 @@ state_stage_each_skipped(struct state_stage *sg,
 	    "WHERE problem IS NOT NULL ORDER BY lower(email), dn";
 	static const char from_stage[] = "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
 	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq";
+	/* A delta stage: its rows, and the mirror's it does not stand for. */
+	static const char from_delta[] = "SELECT dn, problem FROM ("
+	    "SELECT dn, problem, email_key AS k, 0 AS m, seq, NULL AS d FROM stage "
+	    "WHERE problem IS NOT NULL UNION ALL "
+	    "SELECT dn, problem, lower(email), 1, 0, dn FROM directory_entry e "
+	    "WHERE problem IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_scope c "
+	    "WHERE c.mirror_rowid = e.rowid)) "
+	    "ORDER BY k IS NULL, k COLLATE BINARY, m, seq, d";
 	sqlite3_stmt *stmt = NULL;
 	int step;
 
-	if (state_db_prepare(sg->st, sg->whole ? from_stage : from_mirror, &stmt,
+	if (state_db_prepare(sg->st, sg->delta ? from_delta : sg->whole ? from_stage : from_mirror,
+	    &stmt,
 	    "list skipped entries") == -1)
 		return -1;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -40,6 +49,10 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 {
 	static const char del[] = "DELETE FROM directory_entry WHERE NOT EXISTS (SELECT 1 "
 	    "FROM stage s WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
+	/* A delta stage stands for the rows of stage_scope only. */
+	static const char del_delta[] = "DELETE FROM directory_entry WHERE rowid IN "
+	    "(SELECT mirror_rowid FROM stage_scope) AND NOT EXISTS (SELECT 1 FROM stage s "
+	    "WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
 	static const char put[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
 	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
 	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
@@ -54,7 +67,8 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	}
 	if (state_db_begin(sg->st, "begin mirror update") == -1)
 		return -1;
-	if (sg->finished && sg->mirror_deletes && stage_exec(sg, del, "update mirror") == -1)
+	if (sg->finished && sg->mirror_deletes && stage_exec(sg, sg->delta ? del_delta : del,
+	    "update mirror") == -1)
 		goto out;
 	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
 	    state_db_meta_write(sg->st, meta, nmeta) == -1)

@@ -281,6 +281,10 @@ pass_plan_read(struct pass *p, const struct plan_settings *settings)
 	bool complete = pass_plan_was_complete(p);
 
 	if (!(complete && pass_only_cosmetic(p))) {
+		/* Nothing waits from the last run: only what this read touched
+		 * can plan a change. */
+		if (complete)
+			state_stage_plan_delta(p->rd.stage);
 		if (state_stage_finish(p->rd.stage, p->rd.present_phase, &p->counts) == -1)
 			return EXIT_CONFIG;
 		p->nothing_changed = complete && p->counts.mirror_same;

@@ -61,6 +61,52 @@ sync_ok
 check_contains "added: incremental" "$(cat "$T/err")" "directory read incremental"
 check_eq "added: created" "$(field user00009 createCount)" 1
 
+# The last run applied its whole plan: a run plans the e-mail keys its
+# read touched, not the directory (state_stage_delta.c), and plans them as
+# a plan of the whole would.  Each case ends with `plan --full` finding
+# nothing left to do.
+nothing_left() {
+	run_agent -c "$T/agent.ini" plan --full
+	check_contains "$1: a plan of the whole directory finds nothing left" "$(cat "$T/out")" \
+	    "plan: 0 to create, 0 to move, 0 to deactivate, 0 to reactivate"
+}
+gen_users 1 Sales 41 | slapd_add "$T/ldap"
+run_agent -c "$T/agent.ini" -v sync
+check_contains "delta: a new user, one key planned" "$(cat "$T/err")" \
+    "planning the 1 e-mail keys the read touched"
+check_eq "delta: created" "$RC $(field user00041 createCount)" "0 1"
+nothing_left "delta: a new user"
+# an e-mail changed: the old key and the new, and the old account goes
+slapd_modify "$T/ldap" <<EOF
+dn: uid=user00041,ou=Sales,$P
+changetype: modify
+replace: mail
+mail: user00041b@example.com
+EOF
+run_agent -c "$T/agent.ini" -v sync
+check_contains "delta: an e-mail changed, both keys planned" "$(cat "$T/err")" \
+    "planning the 2 e-mail keys the read touched"
+check_eq "delta: the new address created, the old deactivated" \
+    "$RC $(fake_user_field user00041b@example.com createCount) $(field user00041 status)" \
+    "0 1 Inactive"
+nothing_left "delta: an e-mail changed"
+# a new entry takes the e-mail of one the read did not send: both are
+# skipped, the account stays; when it goes, nothing is written
+w=$(fake_write_count)
+gen_users 1 Sales 42 | sed 's/^mail: .*/mail: user00005@example.com/' | slapd_add "$T/ldap"
+run_agent -c "$T/agent.ini" -v sync
+check_contains "delta: an e-mail shared with an entry not sent, that one is skipped" \
+    "$(cat "$T/err")" "skipped uid=user00005,ou=Sales,$P: e-mail address shared with"
+check_eq "delta: ... and its account is left alone" "$RC $(field user00005 status) $(fake_write_count)" \
+    "0 Active $w"
+nothing_left "delta: a shared e-mail"
+slapd_delete "$T/ldap" "uid=user00042,ou=Sales,$P"
+run_agent -c "$T/agent.ini" -v sync
+check_eq "delta: the sharer gone, no write" "$RC $(field user00005 status) $(fake_write_count)" \
+    "0 Active $w"
+check "delta: ... and nobody skipped" sh -c "! grep -q 'skipped uid=user00005' '$T/err'"
+nothing_left "delta: a sharer gone"
+
 # modified, no write needed
 slapd_modify "$T/ldap" <<EOF
 dn: uid=user00002,ou=Engineering,$P
