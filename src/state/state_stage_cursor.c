@@ -146,8 +146,15 @@ stage_pair(struct state_stage *sg, const char *sql, size_t *a, size_t *b)
 int
 state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active)
 {
-	return stage_pair(sg, "SELECT count(*), coalesce(sum(status = 'Active'), 0) "
-	    "FROM imocha_user", managed, active);
+	size_t inactive;
+
+	/* Both by index (the partial one holds the inactive users): a pass
+	 * over the table cost 0.2 s at 1,000,000 known users. */
+	if (stage_pair(sg, "SELECT (SELECT count(*) FROM imocha_user), (SELECT count(*) "
+	    "FROM imocha_user WHERE status = 'Inactive')", managed, &inactive) == -1)
+		return -1;
+	*active = *managed - inactive;
+	return 0;
 }
 
 int
