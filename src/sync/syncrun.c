@@ -177,12 +177,23 @@ pass_check_limits(struct pass *p)
 	return p->opt->apply ? EXIT_LIMIT : 0;
 }
 
+static long
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 static int
 pass_apply(struct pass *p)
 {
 	struct state_meta meta[SYNCREAD_META_MAX + 1],
 	    done = { META_PLAN_COMPLETE, pass_plan_complete_value(p->cfg) };
 	size_t nmeta = syncread_meta(&p->rd, meta);
+	struct timespec sent;
+	long ms;
 	int rc;
 
 	/* Nothing changed: the new cookie, and the DNs of cosmetic changes,
@@ -205,7 +216,15 @@ pass_apply(struct pass *p)
 		return EXIT_CONFIG;
 	if (p->nothing_changed)
 		return EXIT_DONE;
-	if (apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied) == -1)
+	clock_gettime(CLOCK_MONOTONIC, &sent);
+	rc = apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied);
+	/* What the changes themselves cost (requests and journal commits),
+	 * apart from reading and planning: make bench reports it. */
+	ms = elapsed_ms(&sent);
+	if (p->plan.n > 0)
+		log_info("sent %zu change%s to iMocha in %ld.%03ld s", p->plan.n,
+		    p->plan.n == 1 ? "" : "s", ms / 1000, ms % 1000);
+	if (rc == -1)
 		return p->applied.state_failed ? EXIT_CONFIG :
 		    p->applied.stopped ? PASS_STOPPED : EXIT_IMOCHA;
 	if (p->applied.failed > 0)
@@ -216,15 +235,6 @@ pass_apply(struct pass *p)
 	    state_meta_set(p->st, &done, 1) == -1)
 		return EXIT_CONFIG;
 	return EXIT_DONE;
-}
-
-static long
-elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
 static void

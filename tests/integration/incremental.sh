@@ -75,6 +75,8 @@ run_agent -c "$T/agent.ini" -v sync
 check_contains "delta: a new user, one key planned" "$(cat "$T/err")" \
     "planning the 1 e-mail keys the read touched"
 check_eq "delta: created" "$RC $(field user00041 createCount)" "0 1"
+check_contains "delta: the time sending took is logged apart" "$(cat "$T/err")" \
+    "sent 1 change to iMocha in "
 nothing_left "delta: a new user"
 # an e-mail changed: the old key and the new, and the old account goes
 slapd_modify "$T/ldap" <<EOF
