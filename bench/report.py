@@ -5,7 +5,7 @@
   report.py --servers --results FILE --facts FILE --out BENCHMARKS.md
 
 FILE --results, one line per measured run, written by bench/run.sh:
-  ROW SECONDS RSS_KIB            rows 1, 2, 3, 4, 4b, 5
+  ROW SECONDS RSS_KIB            rows 1, 2, 3, 4, 4b, 4c, 5
   5r CREATED REQUESTS N429 FIRST LAST WALL   what the fake saw in a row-5 run
 FILE --facts: KEY=VALUE lines (N, runs, machine, writes seen...).
 
@@ -39,7 +39,10 @@ RATE = 50.0
 RSS_MAX_MIB = 64.0
 # Scaling: a cost may grow by the ratio of the N plus this much noise.
 LINEAR_SLACK = 1.10
-AGENT_ROWS = ("2", "3", "4", "4b", "5")
+# Issue #17: a change's cost above a run with nothing changed (rows 4b and
+# 4c less row 3) stays within this of its value at the smallest N.
+CHANGE_GROWTH_MAX = 1.20
+AGENT_ROWS = ("2", "3", "4", "4b", "4c", "5")
 
 
 def read_inputs(results, facts):
@@ -113,6 +116,26 @@ def rate_row(d):
                     RATE_SHARE * RATE, RATE_SHARE * 100, RATE), met])
 
 
+def change_cost(rows, key):
+    """Row key's median less row 3's and less the median time its runs
+    took sending their changes (row KEYs): what reading and planning the
+    change cost.  None when not measured."""
+    if key not in rows or "3" not in rows:
+        return None
+    sent = stats(rows[key + "s"])[0] if key + "s" in rows else 0.0
+    return stats(rows[key])[0] - stats(rows["3"])[0] - sent
+
+
+def above3(rows, key):
+    v = change_cost(rows, key)
+    if v is None:
+        return "-"
+    sent = rows.get(key + "s")
+    return "%s%s" % (secs(v), "" if not sent else
+                     ", besides %s sending the changes" % secs(
+                         stats(sent)[0]))
+
+
 def table(d):
     f, rows = d["facts"], d["rows"]
     runs, n = int(f["runs"]), d["n"]
@@ -148,10 +171,18 @@ def table(d):
         yesno(m4 < EDITS_MAX and f.get("writes_4") == "0")))
     out.append(timed_row(
         "4b", "`sync` after %s new users, %s; %s creates in all; "
-        "reported only" % (f["newusers"], incr_label(f, "incremental_4b",
+        "above (3): %s" % (f["newusers"], incr_label(f, "incremental_4b",
                                                      runs),
-                           f.get("writes_4b", "?")),
+                           f.get("writes_4b", "?"), above3(rows, "4b")),
         rows["4b"], "", ""))
+    if "4c" in rows:
+        out.append(timed_row(
+            "4c", "`sync` after %s display names changed (`cn`), %s; %s; "
+            "above (3): %s" % (f["edits"], incr_label(f, "incremental_4c",
+                                                      runs),
+                               writes_note(f, "writes_4c"),
+                               above3(rows, "4c")),
+            rows["4c"], "", ""))
     out.append(timed_row(
         "5", "first `sync` creating %s users, fake at 50 ms and 50/s, "
         "requests_per_second = 50, max_in_flight = 8 (%s run%s)" % (
@@ -193,9 +224,9 @@ def notes(d):
             writes_note(f, "writes_4"), f.get("writes_4b", "?"),
             runs * int(f["newusers"])),
         "- Incremental read (the agent's log names it): row 3 in %s of %d "
-        "runs, row 4 in %s, row 4b in %s. Row 2 %s." % (
+        "runs, row 4 in %s, row 4b in %s, row 4c in %s. Row 2 %s." % (
             f.get("incremental_3", "0"), runs, f.get("incremental_4", "0"),
-            f.get("incremental_4b", "0"),
+            f.get("incremental_4b", "0"), f.get("incremental_4c", "-"),
             "ran `sync --full`" if f.get("full_flag") == "--full" else
             "ran plain `sync` (this agent has no `--full` yet)"),
         "- Setup (not timed in the table): `adopt` of the %s users took "
@@ -247,7 +278,10 @@ def scaling(sections):
     out = ["## Scaling", "",
            "Medians (seconds; peak RSS in MiB) at each N measured on this "
            "machine; \"linear?\" holds when each step's cost ratio is at "
-           "most the N ratio (plus %d %% for noise). Row 1 is slapd and "
+           "most the N ratio (plus %d %% for noise); the rows \"above 3\" "
+           "are a change's own cost (the row less row 3, less the time "
+           "spent sending the changes), and hold (#17) when the largest "
+           "N's is within 20 %% of the smallest's. Row 1 is slapd and "
            "ldapsearch alone: what it costs per user at each N is the "
            "directory's own scaling. Commits: %s." % (
                round((LINEAR_SLACK - 1) * 100),
@@ -258,18 +292,33 @@ def scaling(sections):
                ["linear?"]),
            row(["---"] + ["---:"] * len(ds) + ["---"])]
     names = {"1": "1 floor", "2": "2 no change, full", "3": "3 no change",
-             "4": "4 100 edits", "4b": "4b 20 new users"}
-    for key in ("1", "2", "3", "4", "4b"):
+             "4": "4 100 edits", "4b": "4b 20 new users",
+             "4c": "4c 100 names changed"}
+    for key in ("1", "2", "3", "4", "4b", "4c"):
         vals = [stats(x["rows"][key])[0] if key in x["rows"] else None
                 for x in ds]
         out.append(row([names[key]] + [
             "-" if v is None else "%.3f (%.2f µs/user)" % (v, v / x["n"] * 1e6)
             for v, x in zip(vals, ds)] + [linear(ds, vals)]))
+    for key in ("4b", "4c"):
+        vals = [change_cost(x["rows"], key) for x in ds]
+        out.append(row([names[key] + ", above 3"] + [
+            "-" if v is None else "%.3f" % v for v in vals] +
+            [flat(vals)]))
     rss = [max(stats(x["rows"][k])[3] for k in AGENT_ROWS if k in x["rows"])
            for x in ds]
     out.append(row(["6 peak RSS"] + ["%.1f" % v for v in rss] +
                    [linear(ds, rss)]))
     return out + [""]
+
+
+def flat(vals):
+    """Issue #17: within CHANGE_GROWTH_MAX of the smallest N's value."""
+    known = [v for v in vals if v is not None]
+    if len(known) < 2 or known[0] <= 0:
+        return "-"
+    return "%s (%.2fx)" % (yesno(known[-1] <= CHANGE_GROWTH_MAX * known[0]),
+                           known[-1] / known[0])
 
 
 def linear(ds, vals):

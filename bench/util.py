@@ -12,6 +12,7 @@ userNNNNN@example.com, cn "User NNNNN".
       print an iMocha user export of users 1..N (email,business_unit,status)
       for `ldap2imocha adopt`.
   util.py edits N COUNT RUN PARENT_DN
+  util.py renames N COUNT RUN PARENT_DN   (display names: cn)
       print LDIF that sets description to "bench run RUN" on COUNT users
       spread evenly over 1..N under PARENT_DN.
   util.py writes URL
@@ -60,12 +61,13 @@ def csv(n, bu_name):
         out.write("%s@example.com,%s,Active\n" % (uname(i), bu_name))
 
 
-def edits(n, count, run, parent):
+def edits(n, count, run, parent, attr="description"):
     step = max(1, n // count)
     for k in range(min(count, n)):
         sys.stdout.write("dn: uid=%s,%s\nchangetype: modify\n"
-                         "replace: description\ndescription: bench run %s\n"
-                         "-\n\n" % (uname(1 + k * step), parent, run))
+                         "replace: %s\n%s: bench run %s\n"
+                         "-\n\n" % (uname(1 + k * step), parent, attr, attr,
+                                     run))
 
 
 def v3_requests(url):
@@ -93,6 +95,8 @@ def main(argv):
         csv(int(args[0]), args[1])
     elif cmd == "edits":
         edits(int(args[0]), int(args[1]), args[2], args[3])
+    elif cmd == "renames":
+        edits(int(args[0]), int(args[1]), args[2], args[3], "cn")
     elif cmd == "writes":
         writes(args[0])
     elif cmd == "creates":
