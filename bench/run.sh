@@ -232,6 +232,14 @@ while [ "$i" -le "$RUNS" ]; do
 	row_agent 4b "new-$i" ""
 	i=$((i + 1))
 done
+# BENCH_STRACE=1: one more run with nothing changed, untimed, under strace
+# (-ttt), for where a run's fixed cost goes; kept in $T/runs/strace.txt
+# (L2I_KEEP=1 keeps $T).
+if [ "${BENCH_STRACE:-0}" = 1 ]; then
+	strace -f -ttt -o "$T/runs/strace.txt" -e trace=execve,openat,connect,sendto,recvfrom,write,fdatasync,fsync,exit_group \
+	    "$L2I_BIN" -v -c "$T/main.ini" sync >"$T/runs/strace.out" 2>"$T/runs/strace.err" ||
+	    die "the traced run failed"
+fi
 fact agent_read "$(agent_read "$T/runs/full-1.err")"
 for r in 2 3 4 4b 4c; do
 	eval "fact writes_$r \$w_$r"

@@ -75,7 +75,7 @@ static const char *const stage_sql[ST_COUNT] = {
 	    "ORDER BY email_key COLLATE BINARY",
 	/* A delta stage: the known users of its keys only, one look-up each. */
 	[ST_NEXT_KNOWN_DELTA] = "SELECT u.email_key, u.email, u.full_name, u.entry_id, "
-	    "u.bu_id, u.status, u.origin FROM stage_keys k JOIN imocha_user u "
+	    "u.bu_id, u.status, u.origin FROM stage_keys k CROSS JOIN imocha_user u "
 	    "ON u.email_key = k.email_key ORDER BY k.email_key COLLATE BINARY",
 	[ST_DESIRED_BY_ID] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE entry_id = ? "
 	    "AND id_shared = 0 ORDER BY seq LIMIT 1",

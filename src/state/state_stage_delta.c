@@ -30,38 +30,41 @@
  * costs less than looking each touched key up. */
 #define DELTA_MAX_TOUCHED 20000
 
-/* Each step adds rows to the scope, keys to plan, or both. */
+/* Each step adds rows to the scope, keys to plan, or both.  Every join
+ * starts from the small TEMP table (CROSS JOIN fixes SQLite's order: with
+ * no statistics it chose to scan the mirror, 0.2 s at 100,000 users), and
+ * +k.email_key, with no affinity, lets the lower(email) index serve. */
 static const char scope_sql[] =
     /* the mirror rows of the entries sent, by id and by entryUUID, and of
      * those listed gone */
     "INSERT OR IGNORE INTO stage_scope SELECT d.rowid FROM stage s "
-    " JOIN directory_entry d ON d.entry_id = s.entry_id;"
+    " CROSS JOIN directory_entry d ON d.entry_id = s.entry_id;"
     "INSERT OR IGNORE INTO stage_scope SELECT d.rowid FROM stage s "
-    " JOIN directory_entry d ON d.uuid = s.uuid;"
+    " CROSS JOIN directory_entry d ON d.uuid = s.uuid;"
     "INSERT OR IGNORE INTO stage_scope SELECT d.rowid FROM stage_gone g "
-    " JOIN directory_entry d ON d.uuid = g.uuid;"
+    " CROSS JOIN directory_entry d ON d.uuid = g.uuid;"
     /* their keys, new and old */
     "INSERT OR IGNORE INTO stage_keys SELECT email_key FROM stage "
     " WHERE email_key IS NOT NULL;"
     "INSERT OR IGNORE INTO stage_keys SELECT lower(d.email) FROM stage_scope c "
-    " JOIN directory_entry d ON d.rowid = c.mirror_rowid WHERE d.email IS NOT NULL;"
+    " CROSS JOIN directory_entry d ON d.rowid = c.mirror_rowid WHERE d.email IS NOT NULL;"
     /* the other entries of those keys: one may be shared no more, or
      * shared now */
     "INSERT OR IGNORE INTO stage_scope SELECT d.rowid FROM stage_keys k "
-    " JOIN directory_entry d ON lower(d.email) = k.email_key;"
+    " CROSS JOIN directory_entry d ON lower(d.email) = +k.email_key;"
     /* the known users of every entry so far: the planner looks an
      * unmatched one's entry up by id, and that entry may have changed */
     "INSERT OR IGNORE INTO stage_keys SELECT u.email_key FROM stage s "
-    " JOIN imocha_user u ON u.entry_id = s.entry_id;"
+    " CROSS JOIN imocha_user u ON u.entry_id = s.entry_id;"
     "INSERT OR IGNORE INTO stage_keys SELECT u.email_key FROM stage_scope c "
-    " JOIN directory_entry d ON d.rowid = c.mirror_rowid "
-    " JOIN imocha_user u ON u.entry_id = d.entry_id;"
+    " CROSS JOIN directory_entry d ON d.rowid = c.mirror_rowid "
+    " CROSS JOIN imocha_user u ON u.entry_id = d.entry_id;"
     /* and the entries of those users' keys, unchanged, for the stream */
     "INSERT OR IGNORE INTO stage_scope SELECT d.rowid FROM stage_keys k "
-    " JOIN directory_entry d ON lower(d.email) = k.email_key;";
+    " CROSS JOIN directory_entry d ON lower(d.email) = +k.email_key;";
 
 static const char from_scope[] = "(SELECT d.rowid AS rowid, d.* FROM stage_scope c "
-    "JOIN directory_entry d ON d.rowid = c.mirror_rowid)";
+    "CROSS JOIN directory_entry d ON d.rowid = c.mirror_rowid)";
 
 /* The counts of the whole, from the mirror's, the scope's and the stage's
  * (stage_make_whole counts the same over a whole stage). */
@@ -72,7 +75,7 @@ delta_counts(struct state_stage *sg)
 	    "coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), "
 	    "coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0) FROM stage";
 	static const char scope[] = "SELECT count(*), coalesce(sum(d.problem IS NULL), 0) "
-	    "FROM stage_scope c JOIN directory_entry d ON d.rowid = c.mirror_rowid";
+	    "FROM stage_scope c CROSS JOIN directory_entry d ON d.rowid = c.mirror_rowid";
 	size_t n[4], in_scope[2], mirror, mirror_usable;
 
 	if (stage_numbers(sg, stage, n, 4) == -1 ||
