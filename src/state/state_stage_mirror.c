@@ -14,8 +14,11 @@ state_stage_each_skipped(struct state_stage *sg,
 	/* A stage that is not whole holds the changes only of a read whose
 	 * changes leave every problem as it was: the mirror's rows say
 	 * which entries are skipped (the partial index finds them). */
+	/* INDEXED BY: to spare the sort, SQLite would rather walk the
+	 * lower(email) index over every row (0.5 s at 1,000,000 users). */
 	static const char from_mirror[] = "SELECT dn, problem FROM directory_entry "
-	    "WHERE problem IS NOT NULL ORDER BY lower(email), dn";
+	    "INDEXED BY directory_entry_problem WHERE problem IS NOT NULL "
+	    "ORDER BY lower(email), dn";
 	static const char from_stage[] = "SELECT dn, problem FROM stage WHERE problem IS NOT NULL "
 	    "ORDER BY email_key IS NULL, email_key COLLATE BINARY, seq";
 	/* A delta stage: its rows, and the mirror's it does not stand for. */
@@ -23,7 +26,7 @@ state_stage_each_skipped(struct state_stage *sg,
 	    "SELECT dn, problem, email_key AS k, 0 AS m, seq, NULL AS d FROM stage "
 	    "WHERE problem IS NOT NULL UNION ALL "
 	    "SELECT dn, problem, lower(email), 1, 0, dn FROM directory_entry e "
-	    "WHERE problem IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_scope c "
+	    "INDEXED BY directory_entry_problem WHERE problem IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_scope c "
 	    "WHERE c.mirror_rowid = e.rowid)) "
 	    "ORDER BY k IS NULL, k COLLATE BINARY, m, seq, d";
 	sqlite3_stmt *stmt = NULL;
