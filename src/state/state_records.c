@@ -375,9 +375,14 @@ text_index(const char *const *names, int count, const char *s)
 int
 state_db_known_upsert(struct state *st, const struct known_user *u, const char *now)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO imocha_user (email_key, "
+	/* An upsert, not INSERT OR REPLACE: a replace deletes the old row
+	 * without firing the triggers that keep known_count (006). */
+	static const char sql[] = "INSERT INTO imocha_user (email_key, "
 	    "email, full_name, entry_id, bu_id, status, origin, updated_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO UPDATE SET "
+	    "email = excluded.email, full_name = excluded.full_name, "
+	    "entry_id = excluded.entry_id, bu_id = excluded.bu_id, status = excluded.status, "
+	    "origin = excluded.origin, updated_at = excluded.updated_at";
 	sqlite3_stmt *stmt = NULL;
 	int rc = -1;
 

@@ -148,10 +148,10 @@ state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active
 {
 	size_t inactive;
 
-	/* Both by index (the partial one holds the inactive users): a pass
-	 * over the table cost 0.2 s at 1,000,000 known users. */
-	if (stage_pair(sg, "SELECT (SELECT count(*) FROM imocha_user), (SELECT count(*) "
-	    "FROM imocha_user WHERE status = 'Inactive')", managed, &inactive) == -1)
+	/* Kept by triggers (006): counting the table cost 20 ms at 1,000,000
+	 * known users. */
+	if (stage_pair(sg, "SELECT total, inactive FROM known_count WHERE id = 1", managed,
+	    &inactive) == -1)
 		return -1;
 	*active = *managed - inactive;
 	return 0;

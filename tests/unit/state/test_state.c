@@ -319,6 +319,57 @@ test_known_order(void)
 	free(path);
 }
 
+/* known_count (006) agrees with a count of imocha_user after inserts,
+ * status changes by upsert, an import, and an import undone. */
+static void
+known_count_agrees(const char *path, const char *when)
+{
+	char *kept = raw_sql(path, "SELECT total || ' ' || inactive FROM known_count"),
+	    *counted = raw_sql(path, "SELECT count(*) || ' ' || "
+	    "coalesce(sum(status = 'Inactive'), 0) FROM imocha_user");
+
+	if (kept == NULL || counted == NULL || strcmp(kept, counted) != 0)
+		printf("# known_count %s: kept %s, counted %s\n", when, kept ? kept : "none",
+		    counted ? counted : "none");
+	CHECK(kept != NULL && counted != NULL && strcmp(kept, counted) == 0);
+	free(kept);
+	free(counted);
+}
+
+static void
+test_known_count(void)
+{
+	char *path = testlib_tmp("count.db");
+	struct state *st = open_db(path);
+	struct known_user u[3], bad[2];
+	size_t added;
+
+	known_count_agrees(path, "empty");
+	u[0] = mk_user("a@x.org", "a@x.org", 1, ORIGIN_CREATED);
+	u[1] = mk_user("b@x.org", "b@x.org", 1, ORIGIN_CREATED);
+	u[1].status = KNOWN_INACTIVE;
+	CHECK_INT(state_known_put(st, &u[0]), 0);
+	CHECK_INT(state_known_put(st, &u[1]), 0);
+	known_count_agrees(path, "two put");
+	u[0].status = KNOWN_INACTIVE;
+	u[1].status = KNOWN_ACTIVE;
+	CHECK_INT(state_known_put(st, &u[0]), 0);
+	CHECK_INT(state_known_put(st, &u[1]), 0);
+	CHECK_INT(state_known_put(st, &u[1]), 0);	/* the same again */
+	known_count_agrees(path, "statuses flipped");
+	u[2] = mk_user("c@x.org", "c@x.org", 1, ORIGIN_IMPORTED);
+	u[2].status = KNOWN_INACTIVE;
+	CHECK_INT(state_known_import(st, u, 3, &added), 0);
+	CHECK_INT(added, 1);
+	known_count_agrees(path, "imported");
+	bad[0] = mk_user("d@x.org", "d@x.org", 1, ORIGIN_IMPORTED);
+	bad[1] = mk_user("e@x.org", NULL, 1, ORIGIN_IMPORTED);
+	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
+	known_count_agrees(path, "an import undone");
+	state_close(st);
+	free(path);
+}
+
 /* adopt FILE's import: new keys are added as imported, known keys kept,
  * and a failure part way leaves nothing behind. */
 static void
@@ -826,6 +877,7 @@ main(int argc, char *argv[])
 	RUN(test_mirror_large);
 	RUN(test_known_order);
 	RUN(test_known_import);
+	RUN(test_known_count);
 	RUN(test_settle_flows);
 	RUN(test_unsettled);
 	RUN(test_failures);
