@@ -374,9 +374,7 @@ stage_make_whole(struct state_stage *sg)
 	/* One pass over the stage.  Rows with a unique id are unique by id:
 	 * as many of them matched as the mirror has rows means every mirror
 	 * row is kept. */
-	static const char count[] = "SELECT count(*), coalesce(sum(problem IS NULL), 0), "
-	    "coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), "
-	    "coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0), "
+	static const char count[] = STAGE_COUNTS_SQL ", "
 	    "(SELECT count(*) FROM directory_entry) FROM stage";
 	size_t n[5];
 

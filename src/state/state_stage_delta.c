@@ -21,8 +21,6 @@
  */
 #include "state/state_int.h"
 
-#include <stdio.h>
-
 #include "state/state_stage_int.h"
 #include "util/log.h"
 
@@ -71,9 +69,7 @@ static const char from_scope[] = "(SELECT d.rowid AS rowid, d.* FROM stage_scope
 static int
 delta_counts(struct state_stage *sg)
 {
-	static const char stage[] = "SELECT count(*), coalesce(sum(problem IS NULL), 0), "
-	    "coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), "
-	    "coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0) FROM stage";
+	static const char stage[] = STAGE_COUNTS_SQL " FROM stage";
 	static const char scope[] = "SELECT count(*), coalesce(sum(d.problem IS NULL), 0) "
 	    "FROM stage_scope c CROSS JOIN directory_entry d ON d.rowid = c.mirror_rowid";
 	size_t n[4], in_scope[2], mirror, mirror_usable;

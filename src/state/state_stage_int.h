@@ -83,6 +83,11 @@ int stage_exec(struct state_stage *sg, const char *sql, const char *what);
 /* Step stmt, which returns no row, then reset it and clear its bindings.
  * 0, or -1 logged (what names it). */
 int stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what);
+/* The stage's own counts, one pass: rows, usable rows, and of the rows
+ * with a unique id those changed and those matched by a mirror row. */
+#define STAGE_COUNTS_SQL "SELECT count(*), coalesce(sum(problem IS NULL), 0), " \
+	"coalesce(sum(changed AND entry_id IS NOT NULL AND NOT id_shared), 0), " \
+	"coalesce(sum(matched AND entry_id IS NOT NULL AND NOT id_shared), 0)"
 /* n numbers from a one-row query.  0, or -1 logged. */
 int stage_numbers(struct state_stage *sg, const char *sql, size_t *out, int n);
 

@@ -13,9 +13,9 @@ state_stage_each_skipped(struct state_stage *sg,
 {
 	/* A stage that is not whole holds the changes only of a read whose
 	 * changes leave every problem as it was: the mirror's rows say
-	 * which entries are skipped (the partial index finds them). */
-	/* INDEXED BY: to spare the sort, SQLite would rather walk the
-	 * lower(email) index over every row (0.5 s at 1,000,000 users). */
+	 * which entries are skipped (the partial index finds them; INDEXED
+	 * BY, since SQLite would otherwise walk the lower(email) index over
+	 * every row to spare a sort: 0.5 s at 1,000,000 users). */
 	static const char from_mirror[] = "SELECT dn, problem FROM directory_entry "
 	    "INDEXED BY directory_entry_problem WHERE problem IS NOT NULL "
 	    "ORDER BY lower(email), dn";
@@ -26,15 +26,14 @@ state_stage_each_skipped(struct state_stage *sg,
 	    "SELECT dn, problem, email_key AS k, 0 AS m, seq, NULL AS d FROM stage "
 	    "WHERE problem IS NOT NULL UNION ALL "
 	    "SELECT dn, problem, lower(email), 1, 0, dn FROM directory_entry e "
-	    "INDEXED BY directory_entry_problem WHERE problem IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stage_scope c "
-	    "WHERE c.mirror_rowid = e.rowid)) "
+	    "INDEXED BY directory_entry_problem WHERE problem IS NOT NULL AND "
+	    "NOT EXISTS (SELECT 1 FROM stage_scope c WHERE c.mirror_rowid = e.rowid)) "
 	    "ORDER BY k IS NULL, k COLLATE BINARY, m, seq, d";
 	sqlite3_stmt *stmt = NULL;
 	int step;
 
 	if (state_db_prepare(sg->st, sg->delta ? from_delta : sg->whole ? from_stage : from_mirror,
-	    &stmt,
-	    "list skipped entries") == -1)
+	    &stmt, "list skipped entries") == -1)
 		return -1;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
 		fn(ctx, (const char *)sqlite3_column_text(stmt, 0),
