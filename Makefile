@@ -222,7 +222,8 @@ lint:
 # Memcheck over the plain build: every unit test and the integration tests
 # of sync, lifecycle (saved plans), the daemon and the SASL and client
 # certificate binds and scope by group, lifecycle and the daemon also on the
-# server matrix's SERVERS_SAN.  Reports land beside the
+# server matrix's SERVERS_SAN; test_stage's random rounds cut from 300 to 60
+# (each costs about 20 times more here).  Reports land beside the
 # sanitizer logs of tests/run (an empty log is a clean run); suppressions,
 # each naming one third-party frame, are in tools/valgrind.supp.
 VALGRIND_TESTS ?= unit/ sync_basic lifecycle daemon bind_ groups
@@ -232,6 +233,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	--log-file=%q{L2I_VGLOG}/valgrind.%p
 valgrind: all unit
 	@BUILD=$(BUILD) L2I_WRAP="$(VALGRIND)" L2I_TIMEOUT=600 L2I_SERVERS="$(SERVERS_SAN)" \
+	    L2I_STAGE_ROUNDS=60 \
 	    sh tests/run "$(VALGRIND_TESTS)"
 
 .PHONY: valgrind
