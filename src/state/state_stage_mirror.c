@@ -55,10 +55,23 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	static const char del_delta[] = "DELETE FROM directory_entry WHERE rowid IN "
 	    "(SELECT mirror_rowid FROM stage_scope) AND NOT EXISTS (SELECT 1 FROM stage s "
 	    "WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
-	static const char put[] = "INSERT OR REPLACE INTO directory_entry (entry_id, dn, "
+	/* An upsert, not INSERT OR REPLACE: its delete would fire no trigger
+	 * and mirror_count (007) would drift. */
+	static const char put[] = "INSERT INTO directory_entry (entry_id, dn, "
 	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
 	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
-	    "entry_id IS NOT NULL AND id_shared = 0";
+	    "entry_id IS NOT NULL AND id_shared = 0 ON CONFLICT (entry_id) DO UPDATE SET "
+	    "dn = excluded.dn, email = excluded.email, name = excluded.name, "
+	    "bu_id = excluded.bu_id, in_scope = excluded.in_scope, problem = excluded.problem, "
+	    "uuid = excluded.uuid";
+	/* A full read passes over everything anyway: the counts the triggers
+	 * keep are made exact again, whatever a hand edit did (15 ms at
+	 * 1,000,000 entries, 20 ms for the known users). */
+	static const char recount[] = "UPDATE mirror_count SET "
+	    "total = (SELECT count(*) FROM directory_entry), "
+	    "skipped = (SELECT count(*) FROM directory_entry WHERE problem IS NOT NULL) "
+	    "WHERE id = 1; UPDATE known_count SET total = (SELECT count(*) FROM imocha_user), "
+	    "inactive = (SELECT count(*) FROM imocha_user WHERE status = 'Inactive') WHERE id = 1";
 	int rc = -1;
 
 	if (sg->in_txn) {
@@ -73,6 +86,7 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	    "update mirror") == -1)
 		goto out;
 	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
+	    (sg->finished && !sg->incremental && stage_exec(sg, recount, "recount mirror") == -1) ||
 	    state_db_meta_write(sg->st, meta, nmeta) == -1)
 		goto out;
 	rc = state_db_commit(sg->st, "commit mirror update");
