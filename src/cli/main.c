@@ -361,6 +361,10 @@ run_command(const struct cli *cli, struct config *cfg)
 	    .out = stdout,
 	    .plan_out = cli->plan_out, .plan_in = cli->plan_in };
 
+	/* A one-shot command that binds simply spares SASL's plugins; the
+	 * daemon loads them once, and a reload may turn SASL on. */
+	if (cfg->sasl_mech == SASL_MECH_NONE && strcmp(cli->command, "daemon") != 0)
+		ldapsrc_skip_sasl_plugins();
 	if (strcmp(cli->command, "plan") == 0)
 		return syncrun_run(cfg, &opt);
 	if (strcmp(cli->command, "sync") == 0) {

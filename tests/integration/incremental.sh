@@ -261,6 +261,19 @@ check_eq "killed mid-apply: every new user exists once" \
 check_eq "killed mid-apply: nothing left pending" \
     "$(sqlite3 "$T/state.db" "SELECT count(*) FROM journal WHERE state='intended'")" 0
 
+# The fixed cost of a run: a one-shot run that binds simply has Cyrus SASL
+# load none of its plugins (6 ms); the daemon loads them, since a reload
+# may turn SASL on.  The dynamic loader says what it loads.
+sasl_plugins_loaded() { grep -c 'calling init: .*/sasl2/lib' "$1"; }
+LD_DEBUG=files run_agent -c "$T/agent.ini" sync
+check_eq "a one-shot simple-bind run: exit 0" "$RC" 0
+check "... the loader said what it loaded" grep -q 'calling init: .*/libldap' "$T/err"
+check_eq "... loads no SASL plugin" "$(sasl_plugins_loaded "$T/err")" 0
+LD_DEBUG=files agent_bg -c "$T/agent.ini" daemon
+check "the daemon: a pass" wait_for 60 grep -q "summary: read " "$T/bg.err"
+agent_stop
+check "... loads SASL's plugins" test "$(sasl_plugins_loaded "$T/bg.err")" -gt 0
+
 # a server without syncprov
 slapd_start "$T/plain" || { not_ok "plain slapd"; t_done; }
 { gen_ou Sales; gen_users 2 Sales 40; } | slapd_add "$T/plain"
