@@ -7,6 +7,8 @@
 FILE --results, one line per measured run, written by bench/run.sh:
   ROW SECONDS RSS_KIB            rows 1, 2, 3, 4, 4b, 4c, 5
   5r CREATED REQUESTS N429 FIRST LAST WALL   what the fake saw in a row-5 run
+  7r CREATED FIRST START     row 7: creates seen, the first's arrival, the
+                             run's start (unix seconds)
 FILE --facts: KEY=VALUE lines (N, runs, machine, writes seen...).
 
 Prints the section for this N, and the scaling table when BENCHMARKS.md
@@ -37,6 +39,8 @@ EDITS_MAX = 0.150
 RATE_SHARE = 0.90
 RATE = 50.0
 RSS_MAX_MIB = 64.0
+# #17: the first create of a first sync within this times row 1's floor.
+FIRST_CREATE_RATIO = 1.5
 # Scaling: a cost may grow by the ratio of the N plus this much noise.
 LINEAR_SLACK = 1.10
 # Issue #17: a change's cost above a run with nothing changed (rows 4b and
@@ -47,7 +51,7 @@ AGENT_ROWS = ("2", "3", "4", "4b", "4c", "5")
 
 
 def read_inputs(results, facts):
-    rows, r5 = {}, []
+    rows, r5, r7 = {}, [], None
     with open(results) as f:
         for line in f:
             w = line.split()
@@ -55,10 +59,13 @@ def read_inputs(results, facts):
                 continue
             if w[0] == "5r":
                 r5.append([float(x) for x in w[1:]])
+            elif w[0] == "7r":
+                r7 = [float(x) for x in w[1:]]
             else:
                 rows.setdefault(w[0], []).append([float(w[1]), int(w[2])])
     kv = report_servers.read_facts(facts)
-    return {"n": int(kv["n"]), "facts": kv, "rows": rows, "r5": r5}
+    return {"n": int(kv["n"]), "facts": kv, "rows": rows, "r5": r5,
+            "r7": r7}
 
 
 def secs(x):
@@ -194,7 +201,34 @@ def table(d):
     out.append(row(["6", "peak RSS of the agent, largest over rows 2-5",
                     "", "", "", "%.1f" % peak, "< %.0f MiB" % RSS_MAX_MIB,
                     yesno(peak < RSS_MAX_MIB)]))
+    out.extend(first_sync_rows(d, floor))
     return out
+
+
+def first_sync_rows(d, floor):
+    """Row 7: the first sync of the whole directory (#17), when run."""
+    f, rows, r7 = d["facts"], d["rows"], d.get("r7")
+    if not r7 or "7" not in rows:
+        return []
+    created, first, start = r7[0], r7[1], r7[2]
+    rss = stats(rows["7"])[3]
+    to_first = first - start
+    return [
+        timed_row("7", "first `sync` of the whole directory from a new "
+                  "state store, every user a create (max_creates = 100%%), "
+                  "fake with no latency or rate limit, stopped by SIGTERM "
+                  "after %s creates (%s seen): the time to then, and the "
+                  "peak RSS, the whole plan made" % (
+                      "{:,}".format(int(f.get("first7_stop", "0"))),
+                      "{:,}".format(int(created))), rows["7"],
+                  "< %.0f MiB" % RSS_MAX_MIB, yesno(rss < RSS_MAX_MIB)),
+        row(["7 first", "the first create reached the fake after the "
+             "start of (7)", secs(to_first), "", "", "",
+             "≤ %.1f × (1) = %s" % (FIRST_CREATE_RATIO,
+                                    secs(FIRST_CREATE_RATIO * floor)),
+             "%s (%.2f×)" % (yesno(to_first <= FIRST_CREATE_RATIO * floor),
+                             to_first / floor)]),
+    ]
 
 
 def notes(d):
@@ -311,6 +345,21 @@ def scaling(sections):
            for x in ds]
     out.append(row(["6 peak RSS"] + ["%.1f" % v for v in rss] +
                    [linear(ds, rss)]))
+    # Row 7, where run: its peak RSS (#17: under 64 MiB at every N) and
+    # its first create's time over row 1's.
+    if any(x.get("r7") and "7" in x["rows"] for x in ds):
+        rss7, first7 = [], []
+        for x in ds:
+            r7 = x.get("r7")
+            if not r7 or "7" not in x["rows"]:
+                rss7.append("-")
+                first7.append("-")
+                continue
+            rss7.append("%.1f" % stats(x["rows"]["7"])[3])
+            first7.append("%.2f×" % ((r7[1] - r7[2]) /
+                                     stats(x["rows"]["1"])[0]))
+        out.append(row(["7 first sync, peak RSS"] + rss7 + ["-"]))
+        out.append(row(["7 first create ÷ floor"] + first7 + ["-"]))
     return out + [""]
 
 

@@ -24,7 +24,11 @@
 #      of at least 5 runs of every figure) the first sync creating the
 #      CREATES users against a second fake answering after 50 ms and
 #      refusing more than 50 requests a second, with requests_per_second =
-#      50, max_in_flight = 8, max_creates = 100%.
+#      50, max_in_flight = 8, max_creates = 100%;
+#   7  (once) the first sync of the whole directory from a new state store:
+#      every user a create, against a third fake with no latency or rate
+#      limit, stopped by SIGTERM after FIRST7_STOP (1,000) creates: its
+#      peak RSS with the whole plan made, and when the first create came.
 # bench/report.py prints the table and writes it to BENCHMARKS.md (one
 # section per N, so runs at several N sit side by side with a scaling
 # table; BENCH_OUT names another file).  L2I_KEEP=1 keeps the temp
@@ -61,6 +65,7 @@ N=${N:-100000}
 RUNS=${RUNS:-5}
 RUNS5=${RUNS5:-5}
 CREATES=${CREATES:-5000}
+FIRST7_STOP=${FIRST7_STOP:-1000}
 BENCH_OUT=${BENCH_OUT:-$L2I_TOP/BENCHMARKS.md}
 # Each agent or ldapsearch run is killed after this many seconds.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
@@ -99,7 +104,7 @@ if [ "${SERVERS_ONLY:-0}" = 1 ] || [ "${GROUPS_ONLY:-0}" = 1 ]; then
 	groups
 	exit
 fi
-for _v in N RUNS RUNS5 CREATES SERVER_N GROUP_N GROUP_COUNT; do
+for _v in N RUNS RUNS5 CREATES SERVER_N GROUP_N GROUP_COUNT FIRST7_STOP; do
 	eval "need_count $_v \"\$$_v\""
 done
 [ "$GROUP_COUNT" -ge 200 ] || die "GROUP_COUNT must be at least 200, not $GROUP_COUNT"
@@ -257,6 +262,46 @@ while [ "$i" -le "$RUNS5" ]; do
 	echo "5r $1 $2 $3 $4 $5 $M_SECONDS" >>"$T/results"
 	i=$((i + 1))
 done
+
+# --- 7: the first sync of the whole directory ----------------------------------
+# A new state store against an empty fake with no latency and no rate limit:
+# each of the N users is a create (max_creates = 100%).  Once the fake has
+# seen FIRST7_STOP creates the agent gets SIGTERM (a one-shot sync ends at
+# once, exit 143; the next run settles what was in flight).  Measured: its
+# peak RSS up to
+# then, the whole plan included, and when the first create arrived after
+# the start, beside row 1's ldapsearch of the same directory (#17: at most
+# 1.5 times; peak RSS under 64 MiB).
+say "7: first sync of all $N users, stopped after $FIRST7_STOP creates"
+fake_start "$T/fake7" --bu 101:Engineering --bu 102:Newhires ||
+    die "fake iMocha (row 7) did not start"
+URL7=$FAKE_URL
+CFG_BASE_DN=$MAIN_BASE CFG_BASE_URL=$URL7 CFG_STATE_FILE=$T/state7.db \
+CFG_IMOCHA_EXTRA="requests_per_second = 1000
+max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" \
+    write_config "$T/first.ini"
+t7=$("$PY" -c 'import time; print(time.time())')
+"$PY" "$BENCH/measure.py" --timeout "$BENCH_TIMEOUT" --stdout "$T/runs/first.out" \
+    --stderr "$T/runs/first.err" -- "$L2I_BIN" -c "$T/first.ini" sync >"$T/runs/first.m" &
+pid7=$!
+created7=0
+while kill -0 "$pid7" 2>/dev/null; do
+	created7=$("$PY" "$BENCH/util.py" creates "$URL7" | cut -d' ' -f1)
+	[ "$created7" -ge "$FIRST7_STOP" ] && break
+	sleep 0.2
+done
+# The agent only: measure.py and GNU time above it must see it exit.
+pkill -TERM -f "^$L2I_BIN -c $T/first.ini sync" 2>/dev/null
+wait "$pid7" || die "row 7: measure.py failed"
+set -- $(cat "$T/runs/first.m")
+[ "$3" = 143 ] || [ "$3" = 0 ] ||
+    die "row 7's run exited $3: $(tail -n 5 "$T/runs/first.err")"
+echo "7 $1 $2" >>"$T/results"
+set -- $("$PY" "$BENCH/util.py" creates "$URL7")
+[ "$1" -ge "$FIRST7_STOP" ] || die "row 7: the fake saw $1 creates, not $FIRST7_STOP"
+echo "7r $1 $4 $t7" >>"$T/results"
+fake_stop "$T/fake7"
+fact first7_stop "$FIRST7_STOP"
 
 # --- the machine and the table ---------------------------------------------------
 fact n "$N"
