@@ -382,7 +382,8 @@ def linear(ds, vals):
 
 
 # Sections other scripts write (bench/report_groups.py), kept as they are.
-KEPT_SECTIONS = ("## Scope by group",)
+# Written by hand, kept as they are when a run rewrites the file.
+KEPT_SECTIONS = ("## Scope by group", "## Where a run with nothing changed spends its time")
 
 
 def kept_text(text):
