@@ -5,7 +5,6 @@
  * retention that deletes old settled rows and runs, never a pending row,
  * never a run a kept row names, without the run totals going down.
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "model/change.h"
 #include "state/state.h"
 #include "testlib.h"
+#include "testlib_sql.h"
 #include "util/xmem.h"
 
 
@@ -105,17 +105,6 @@ test_time_refused(void)
 	CHECK(state_time_parse(NULL, 0, &(time_t){ 0 }) == -1);
 }
 
-/* Run one statement straight through SQLite, behind the module's back. */
-static void
-raw_sql(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
-}
-
 static long long
 journal(struct state *st, long long run, enum change_kind kind, const char *email,
     int64_t old_bu, int64_t new_bu, const char *outcome)
@@ -202,8 +191,8 @@ test_history_filters(void)
 	s = history(st, NULL, "nobody@example.com");
 	CHECK_INT(s.n, 0);
 	/* The first two changes back-dated two days. */
-	raw_sql(path, "UPDATE journal SET intended_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
-	    "'now', '-2 days') WHERE id <= 2");
+	free(testlib_sql(path, "UPDATE journal SET intended_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
+	    "'now', '-2 days') WHERE id <= 2"));
 	s = history(st, "1d", NULL);
 	CHECK_STR(s.text, "deactivate bob@example.com failed\ncreate cy@example.com pending");
 	s = history(st, "3d", "ann@example.com");
@@ -244,13 +233,13 @@ test_prune(void)
 	journal(st, new_run, CHANGE_REACTIVATE, "bob@example.com", 2, BU_NONE, "done");
 	CHECK(state_run_end(st, new_run, NULL, 0) == 0);
 	/* Everything but the newest run and its change, three days old. */
-	raw_sql(path, "UPDATE journal SET intended_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
+	free(testlib_sql(path, "UPDATE journal SET intended_at = strftime('%Y-%m-%dT%H:%M:%fZ', "
 	    "'now', '-3 days'), settled_at = CASE WHEN settled_at IS NULL THEN NULL ELSE "
 	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days') END "
-	    "WHERE run_id <> (SELECT MAX(id) FROM run)");
-	raw_sql(path, "UPDATE run SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', "
+	    "WHERE run_id <> (SELECT MAX(id) FROM run)"));
+	free(testlib_sql(path, "UPDATE run SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', "
 	    "'-3 days'), ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 days') "
-	    "WHERE id <> (SELECT MAX(id) FROM run)");
+	    "WHERE id <> (SELECT MAX(id) FROM run)"));
 	CHECK(state_run_totals(st, &before) == 0);
 	CHECK(state_history_prune(st, 1) == 0);
 	CHECK(state_run_totals(st, &after) == 0);

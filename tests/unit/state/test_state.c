@@ -5,7 +5,6 @@
  * lock (held against another process).
  */
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "model/change.h"
 #include "state/state.h"
 #include "testlib.h"
+#include "testlib_sql.h"
 #include "util/xmem.h"
 
 extern const size_t schema_migrations_count;
@@ -32,23 +32,6 @@ open_db(const char *path)
 	CHECK(state_open(path, &st) == 0);
 	CHECK(st != NULL);
 	return st;
-}
-
-/* Run one SQL statement straight through SQLite, behind the module's back. */
-static char *
-raw_sql(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	char *result = NULL;
-
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK);
-	if (stmt != NULL && sqlite3_step(stmt) == SQLITE_ROW)
-		result = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return result;
 }
 
 static mode_t
@@ -127,7 +110,7 @@ test_new_file(void)
 	CHECK_INT(holder, 0);
 	CHECK_INT(file_mode(lock), 0600);
 	umask(old);
-	mode = raw_sql(path, "PRAGMA journal_mode");
+	mode = testlib_sql(path, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	state_close(st);
 	free(mode);
@@ -166,12 +149,12 @@ test_refused_files(void)
 
 	state_close(open_db(path));
 	sql = xasprintf("PRAGMA user_version = %zu", schema_migrations_count + 1);
-	free(raw_sql(path, sql));
+	free(testlib_sql(path, sql));
 	st = (struct state *)1;
 	CHECK_INT(state_open(path, &st), -1);
 	CHECK(st == NULL);
 	/* Refusing must not have touched it. */
-	v = raw_sql(path, "PRAGMA user_version");
+	v = testlib_sql(path, "PRAGMA user_version");
 	CHECK(v != NULL && strtol(v, NULL, 10) == (long)schema_migrations_count + 1);
 	fp = fopen(junk, "w");
 	CHECK(fp != NULL);
@@ -324,8 +307,8 @@ test_known_order(void)
 static void
 known_count_agrees(const char *path, const char *when)
 {
-	char *kept = raw_sql(path, "SELECT total || ' ' || inactive FROM known_count"),
-	    *counted = raw_sql(path, "SELECT count(*) || ' ' || "
+	char *kept = testlib_sql(path, "SELECT total || ' ' || inactive FROM known_count"),
+	    *counted = testlib_sql(path, "SELECT count(*) || ' ' || "
 	    "coalesce(sum(status = 'Inactive'), 0) FROM imocha_user");
 
 	if (kept == NULL || counted == NULL || strcmp(kept, counted) != 0)
@@ -426,10 +409,10 @@ test_known_import(void)
 	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
 	bad[1] = mk_user(NULL, "nokey@x.org", 1, ORIGIN_IMPORTED);
 	CHECK_INT(state_known_import(st, bad, 2, &added), -1);
-	count = raw_sql(path, "SELECT count(*) FROM imocha_user");
+	count = testlib_sql(path, "SELECT count(*) FROM imocha_user");
 	CHECK_STR(count, "3");
 	free(count);
-	count = raw_sql(path, "SELECT count(*) FROM imocha_user WHERE origin = 'imported'");
+	count = testlib_sql(path, "SELECT count(*) FROM imocha_user WHERE origin = 'imported'");
 	CHECK_STR(count, "2");
 	free(count);
 	state_close(st);

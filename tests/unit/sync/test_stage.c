@@ -13,14 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "plan/desired.h"
 #include "sync/dirstage.h"
 #include "plan/plan.h"
 #include "state/state.h"
 #include "state/state_stage.h"
 #include "testlib.h"
+#include "testlib_sql.h"
 #include "util/xmem.h"
 
 static struct imocha_bu bu_items[] = { { 1, "Engineering" }, { 2, "Sales" } };
@@ -361,55 +360,18 @@ known_settle(struct round *r)
 	return settled;
 }
 
-/* One statement on the store, by a connection of its own. */
-static bool
-raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	bool ok = sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-
-	sqlite3_close(db);
-	return ok;
-}
-
-/* The first row of a query, its columns joined by spaces (owned), or NULL. */
-static char *
-raw_row(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	char *row = NULL;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW) {
-		row = xstrdup("");
-		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
-			const char *v = (const char *)sqlite3_column_text(stmt, i);
-			char *more = xasprintf("%s%s%s", row, i ? " " : "", v ? v : "NULL");
-
-			free(row);
-			row = more;
-		}
-	}
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return row;
-}
-
 /* The counts triggers keep (mirror_count 007, known_count 006) agree with
  * the tables they count. */
 static bool
 kept_counts_agree(const char *path)
 {
-	static const char kept[] = "SELECT m.total, m.skipped, k.total, k.inactive "
-	    "FROM mirror_count m, known_count k";
-	static const char counted[] = "SELECT (SELECT count(*) FROM directory_entry), "
-	    "(SELECT count(*) FROM directory_entry WHERE problem IS NOT NULL), "
-	    "(SELECT count(*) FROM imocha_user), "
+	static const char kept[] = "SELECT m.total || ' ' || m.skipped || ' ' || k.total "
+	    "|| ' ' || k.inactive FROM mirror_count m, known_count k";
+	static const char counted[] = "SELECT (SELECT count(*) FROM directory_entry) || ' ' || "
+	    "(SELECT count(*) FROM directory_entry WHERE problem IS NOT NULL) || ' ' || "
+	    "(SELECT count(*) FROM imocha_user) || ' ' || "
 	    "(SELECT count(*) FROM imocha_user WHERE status = 'Inactive')";
-	char *a = raw_row(path, kept), *b = raw_row(path, counted);
+	char *a = testlib_sql(path, kept), *b = testlib_sql(path, counted);
 	bool same = a != NULL && b != NULL && strcmp(a, b) == 0;
 
 	if (!same)
@@ -465,7 +427,7 @@ one_round(bool incremental, bool delta_stage, const char *path)
 	/* A count gone wrong (a hand edit past the triggers): a full read
 	 * recounts it. */
 	if (!incremental)
-		CHECK(raw_exec(path, "UPDATE mirror_count SET total = total + 7, skipped = 0; "
+		free(testlib_sql(path, "UPDATE mirror_count SET total = total + 7, skipped = 0; "
 		    "UPDATE known_count SET inactive = inactive + 3"));
 	reference(&r, &set, &want_plan, &want_rows, &nwant_rows);
 	CHECK_INT(state_mirror_load(r.st, &before, &nbefore), 0);
