@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "util/xmem.h"
+
 /* These names are also the journal's action column (sql/001_init.sql
  * checks them): changing one is a schema migration. */
 const char *
@@ -32,4 +34,15 @@ change_release(struct change *c)
 	free(c->full_name);
 	free(c->reason);
 	c->email = c->email_key = c->entry_id = c->full_name = c->reason = NULL;
+}
+
+void
+change_copy(struct change *out, const struct change *c)
+{
+	*out = *c;
+	out->email = xstrdup(c->email);
+	out->email_key = xstrdup(c->email_key);
+	out->entry_id = xstrdup(c->entry_id);
+	out->full_name = xstrdup(c->full_name);
+	out->reason = xstrdup(c->reason);
 }

@@ -33,5 +33,7 @@ struct change {
 
 const char *change_kind_str(enum change_kind kind);	/* "create", "move", ... */
 void change_release(struct change *c);
+/* A deep copy of c. */
+void change_copy(struct change *out, const struct change *c);
 
 #endif

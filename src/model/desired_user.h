@@ -22,6 +22,7 @@ struct desired_user {
 	char *problem;		/* NULL: usable; else why it is skipped */
 	bool id_shared;		/* another entry has the same id: no mirror row */
 	char *name_was;		/* the name the last read had, when it changed; else NULL */
+	int64_t stage_ref;	/* its row in the read stage (state_stage.h); 0: none */
 };
 
 void desired_user_release(struct desired_user *d);

@@ -6,18 +6,19 @@
  * told apart from a leaver and a joiner.  Memory grows with the changes
  * planned, not with the directory.
  */
-#include "plan/plan.h"
+#include "plan/plan_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/xmem.h"
 
 struct planner {
 	const struct plan_source *src;
 	const struct plan_settings *s;
 	struct plan *out;
-	size_t cap, notes_cap;
+	size_t cap, notes_cap, joiners_cap;
 	struct desired_user next;	/* the desired stream's next record */
 	bool has_next;
 	bool failed;			/* a source call failed: no plan */
@@ -107,6 +108,14 @@ plan_new(struct planner *pl, const struct desired_user *d)
 		state_known_release(&before);
 		if (moved)
 			return;
+	}
+	if (d->stage_ref != 0 && pl->src->desired_by_ref != NULL) {
+		struct plan *p = pl->out;
+
+		xgrow(&p->joiners, &pl->joiners_cap, p->njoiners + 1, sizeof *p->joiners);
+		p->joiners[p->njoiners++] = d->stage_ref;
+		plan_count(p, CHANGE_CREATE);
+		return;
 	}
 	plan_add(pl, CHANGE_CREATE, d, NULL, xstrdup("joined"));
 }
@@ -235,7 +244,7 @@ plan_merge(struct planner *pl)
 
 /* Deactivations first (they free seats), then reactivations before the
  * moves of the same users, then creates; e-mail key order within each. */
-static int
+int
 change_order(const void *a, const void *b)
 {
 	static const int rank[] = { [CHANGE_DEACTIVATE] = 0, [CHANGE_REACTIVATE] = 1,
@@ -247,7 +256,7 @@ change_order(const void *a, const void *b)
 	return strcmp(x->email_key, y->email_key);
 }
 
-static void
+void
 plan_verdict(struct plan *p, const struct plan_settings *s)
 {
 	p->create_limit = limit_resolve(&s->max_creates, p->in_scope);
@@ -290,7 +299,8 @@ plan_build_from(const struct plan_source *src, const struct plan_settings *setti
 	struct planner pl = { .src = src, .s = settings, .out = out };
 
 	*out = (struct plan){ .in_scope = src->usable, .skipped = src->entries - src->usable,
-	    .managed = src->managed, .managed_active = src->managed_active };
+	    .managed = src->managed, .managed_active = src->managed_active,
+	    .load_ctx = src->ctx, .load = src->desired_by_ref };
 	plan_merge(&pl);
 	if (pl.failed) {
 		plan_release(out);
@@ -310,6 +320,7 @@ plan_release(struct plan *plan)
 	for (size_t i = 0; i < plan->nnotes; i++)
 		free(plan->notes[i]);
 	free(plan->changes);
+	free(plan->joiners);
 	free(plan->notes);
 	free((char *)plan->stop_group.dn);
 	*plan = (struct plan){ 0 };
@@ -406,6 +417,7 @@ plan_keep(struct plan *plan, const bool *keep, const struct plan_settings *setti
 		plan_count(plan, plan->changes[j].kind);
 	}
 	plan->n = out;
+	plan->creates += plan->njoiners;
 	plan_verdict(plan, settings);
 }
 
@@ -413,34 +425,16 @@ long
 plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
     const struct plan_settings *settings)
 {
-	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
-	long missing = match_saved(plan, saved, nsaved, keep);
+	bool *keep;
+	long missing;
+
+	if (plan->njoiners > 0)
+		fatalx("plan_restrict: the plan holds joiners by reference");
+	keep = xcalloc(plan->n + 1, sizeof *keep);
+	missing = match_saved(plan, saved, nsaved, keep);
 
 	if (missing == -1)
 		plan_keep(plan, keep, settings);
 	free(keep);
 	return missing;
-}
-
-static int
-key_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, *(char *const *)elem);
-}
-
-size_t
-plan_defer(struct plan *plan, char *const *keys, size_t nkeys, const struct plan_settings *settings)
-{
-	bool *keep = xcalloc(plan->n + 1, sizeof *keep);
-	size_t dropped = 0;
-
-	for (size_t j = 0; j < plan->n; j++) {
-		keep[j] = nkeys == 0 || bsearch(plan->changes[j].email_key, keys, nkeys,
-		    sizeof *keys, key_cmp) == NULL;
-		dropped += !keep[j];
-	}
-	if (dropped > 0)
-		plan_keep(plan, keep, settings);
-	free(keep);
-	return dropped;
 }

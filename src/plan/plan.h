@@ -52,9 +52,29 @@ enum plan_stop {
 	PLAN_STOP_GROUP_SHRANK,		/* one lost more than max_deactivations allows */
 };
 
+/*
+ * A plan holds its changes in two places.  changes[] has every change
+ * whole.  joiners[] has the creates of users iMocha has never held (the
+ * "joined" ones) as references into the source (desired_user.stage_ref),
+ * in e-mail key order, when the source can load them again
+ * (desired_by_ref): a first sync plans one create per user, and a
+ * million of them must not be held whole (8 bytes each instead of about
+ * 250).  They are counted, judged by the limits and deferred like the
+ * others; plan_next loads them one at a time as they are applied, and
+ * plan_materialize makes them changes (what a printed or saved plan
+ * needs).  The source must outlive the plan's use of them.
+ */
 struct plan {
 	struct change *changes;		/* deactivations, reactivations, moves, creates */
 	size_t n;
+	int64_t *joiners;		/* creates by reference, e-mail key order */
+	size_t njoiners;
+	void *load_ctx;			/* the source's, to load a joiner */
+	int (*load)(void *ctx, int64_t ref, struct desired_user *out);
+	/* Set by the caller, or NULL: a joiner's reason said more precisely
+	 * (group_dn); returns a new reason, or NULL for the plain one. */
+	char *(*explain)(void *ctx, const struct desired_user *d, const char *reason);
+	void *explain_ctx;
 	size_t creates, moves, deactivations, reactivations;
 	size_t in_scope;		/* usable users read */
 	size_t skipped;			/* entries read but not usable */
@@ -86,6 +106,9 @@ struct plan_source {
 	int (*next_known)(void *ctx, struct known_user *out);
 	int (*desired_by_id)(void *ctx, const char *id, struct desired_user *out);
 	int (*known_by_id)(void *ctx, const char *id, struct known_user *out);
+	/* Optional: the desired user of a stage_ref again, for as long as the
+	 * plan is used; with it, joiners are planned by reference. */
+	int (*desired_by_ref)(void *ctx, int64_t ref, struct desired_user *out);
 	size_t entries, usable;		/* entries read; those with no problem */
 	size_t managed, managed_active;	/* known users; those active */
 };
@@ -98,8 +121,28 @@ int plan_build_from(const struct plan_source *src, const struct plan_settings *s
 void plan_build(const struct desired_set *want, const struct known_user *have, size_t nhave,
     const struct plan_settings *settings, struct plan *out);
 void plan_release(struct plan *plan);
+/* Every change the plan holds, joiners included. */
+size_t plan_size(const struct plan *plan);
+
+/* Walking a plan in its order (deactivations, reactivations, moves, then
+ * creates by e-mail key), joiners loaded as they come: start zeroed. */
+struct plan_cursor {
+	size_t i, j;			/* positions in changes[] and joiners[] */
+	struct change joiner;		/* joiners[j - 1], loaded, not yet given */
+	bool has_joiner;
+};
+/* The next change, a copy owned by the caller (change_release): 1, 0 at
+ * the end, -1 when a joiner cannot be loaded (logged). */
+int plan_next(const struct plan *plan, struct plan_cursor *cur, struct change *out);
+void plan_cursor_release(struct plan_cursor *cur);
+/* Load every joiner into changes[] (re-sorted): what printing or saving
+ * a plan, or restricting it to a saved one, works on.  0, or -1 logged
+ * (the plan is then as it was). */
+int plan_materialize(struct plan *plan);
+
 /* Keep only the saved changes (SPEC.md, Saved plans): each must still be
- * in the plan unchanged (same action, user and business units).  Returns
+ * in the plan unchanged (same action, user and business units).  The plan
+ * must be materialized (no joiners).  Returns
  * -1 when all hold, the plan then holding exactly them with its counts and
  * verdict redone; else the index of the first saved change that no longer
  * holds, the plan untouched. */
@@ -107,11 +150,13 @@ long plan_restrict(struct plan *plan, const struct change *saved, size_t nsaved,
     const struct plan_settings *settings);
 /* Drop the changes of the users whose e-mail keys are in keys (sorted in
  * byte order): their last failure asks for a delay (retry.h).  Counts and
- * verdict are redone; returns how many changes were dropped. */
-size_t plan_defer(struct plan *plan, char *const *keys, size_t nkeys,
+ * verdict are redone; returns how many changes were dropped, or -1 when a
+ * joiner cannot be loaded (logged; the plan must not be applied). */
+long plan_defer(struct plan *plan, char *const *keys, size_t nkeys,
     const struct plan_settings *settings);
-/* Keep the changes marked in keep[] (one per change), release the
- * others, and redo the counts and the verdict. */
+/* Keep the changes of changes[] marked in keep[] (one per change; the
+ * joiners all stay), release the others, and redo the counts and the
+ * verdict. */
 void plan_keep(struct plan *plan, const bool *keep, const struct plan_settings *settings);
 /* One line saying which limit stops the plan, the planned number, and how
  * to proceed; owned by the caller.  NULL when plan->stop is PLAN_GO. */

@@ -52,7 +52,7 @@ static const char stage_key_index[] =
 
 
 #define DESIRED_COLUMNS "entry_id, uuid, dn, email, email_key, name, name_was, bu_id, " \
-	"problem, id_shared"
+	"problem, id_shared, seq"
 #define KNOWN_COLUMNS "email_key, email, full_name, entry_id, bu_id, status, origin"
 
 static const char *const stage_sql[ST_COUNT] = {
@@ -82,8 +82,10 @@ static const char *const stage_sql[ST_COUNT] = {
 	/* A delta stage: an entry the read left alone is its mirror row, with
 	 * its marks (its key was not touched, so they hold). */
 	[ST_DESIRED_BY_ID_MIRROR] = "SELECT entry_id, uuid, dn, email, lower(email), name, "
-	    "NULL, bu_id, problem, 0 FROM directory_entry d WHERE d.entry_id = ? AND "
+	    "NULL, bu_id, problem, 0, 0 FROM directory_entry d WHERE d.entry_id = ? AND "
 	    "NOT EXISTS (SELECT 1 FROM stage_scope c WHERE c.mirror_rowid = d.rowid)",
+	/* A planned create, loaded as it is applied (plan.h, joiners). */
+	[ST_DESIRED_BY_REF] = "SELECT " DESIRED_COLUMNS " FROM stage WHERE seq = ?",
 	[ST_KNOWN_BY_ID] = "SELECT " KNOWN_COLUMNS " FROM imocha_user WHERE entry_id = ? "
 	    "ORDER BY email_key COLLATE BINARY LIMIT 1",
 };

@@ -100,6 +100,9 @@ int state_stage_next_known(struct state_stage *sg, struct known_user *out);
  * entry only; a known user that belongs to entry id. */
 int state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired_user *out);
 int state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_user *out);
+/* The desired row the planner saw with stage_ref ref (desired_user.h),
+ * until state_stage_end: how a planned create is loaded as it is applied. */
+int state_stage_desired_by_ref(struct state_stage *sg, int64_t ref, struct desired_user *out);
 int state_stage_known_counts(struct state_stage *sg, size_t *managed, size_t *active);
 /* The mirror's rows and those of them in scope: what a read that changed
  * nothing the agent uses found in all (entries with no id are not kept). */

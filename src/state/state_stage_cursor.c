@@ -25,6 +25,7 @@ desired_read(sqlite3_stmt *stmt, struct desired_user *d)
 	d->bu_id = state_db_column_bu(stmt, 7);
 	d->problem = state_db_column_dup(stmt, 8);
 	d->id_shared = sqlite3_column_int(stmt, 9) != 0;
+	d->stage_ref = sqlite3_column_int64(stmt, 10);
 }
 
 /* Step a cursor: 1 row (read by fn into out), 0 end (the cursor is reset
@@ -115,6 +116,26 @@ state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired
 	if (rc == 0 && sg->delta)
 		rc = stage_lookup(sg, ST_DESIRED_BY_ID_MIRROR, id, desired_row, out,
 		    "look up an entry");
+	return rc;
+}
+
+int
+state_stage_desired_by_ref(struct state_stage *sg, int64_t ref, struct desired_user *out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*out = (struct desired_user){ 0 };
+	if (stage_make_ready(sg) == -1)
+		return -1;
+	stmt = sg->stmt[ST_DESIRED_BY_REF];
+	if (sqlite3_bind_int64(stmt, 1, ref) != SQLITE_OK) {
+		state_db_fail(sg->st, "load a planned create");
+		return -1;
+	}
+	rc = stage_cursor(sg, stmt, desired_row, out, "load a planned create");
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 	return rc;
 }
 

@@ -133,8 +133,8 @@ settle(struct applier *a, long long jid, const struct change *c, const struct im
 
 /* One change on its way: what the answer will be settled against. */
 struct flight {
-	struct change change;		/* a copy; owned only for follow-ups */
-	bool owns_change;
+	struct change change;		/* owned */
+	bool followup;			/* not one of the plan's: not in its count */
 	struct imocha_call call;
 	long long jid;
 	struct flight *next;		/* the follow-up queue */
@@ -165,8 +165,7 @@ static void
 flight_free(struct flight *f)
 {
 	imocha_call_release(&f->call);
-	if (f->owns_change)
-		change_release(&f->change);
+	change_release(&f->change);
 	free(f);
 }
 
@@ -184,9 +183,8 @@ submit(struct applier *a, struct flight *f)
 	if (imocha_call_build(&f->change, &f->call, &ir) == -1) {
 		int rc = settle(a, f->jid, &f->change, &ir, false);
 
-		if (!f->owns_change)	/* follow-ups are not in the plan's count */
+		if (!f->followup)
 			progress_tick();
-
 		log_change(a, &f->change, &ir, false);
 		flight_free(f);
 		return rc;
@@ -206,7 +204,7 @@ adopt_followup(const struct change *create)
 	if (create->new_bu == BU_NONE)
 		return NULL;
 	f = xcalloc(1, sizeof *f);
-	f->owns_change = true;
+	f->followup = true;
 	f->change = (struct change){ .kind = CHANGE_MOVE, .email = xstrdup(create->email),
 	    .email_key = xstrdup(create->email_key), .entry_id = xstrdup(create->entry_id),
 	    .full_name = xstrdup(create->full_name), .old_bu = BU_NONE,
@@ -229,7 +227,7 @@ land(struct applier *a, struct flight *f, int err, struct http_response *resp,
 	http_response_release(resp);
 	adopted = f->change.kind == CHANGE_CREATE && ir.outcome == IMOCHA_EXISTS;
 	rc = settle(a, f->jid, &f->change, &ir, adopted);
-	if (!f->owns_change)	/* follow-ups are not in the plan's count */
+	if (!f->followup)
 		progress_tick();
 	if (rc == 0)
 		log_change(a, &f->change, &ir, adopted);
@@ -250,22 +248,29 @@ land(struct applier *a, struct flight *f, int err, struct http_response *resp,
 	return rc;
 }
 
-/* The next change to send: follow-ups first, then the plan's. */
-static struct flight *
-next_flight(const struct plan *plan, size_t *i, struct flight **followups)
+/* The next change to send, follow-ups first, then the plan's (its
+ * joiners loaded one by one here): 1 with *out, 0 none left, -1 a joiner
+ * could not be loaded. */
+static int
+next_flight(const struct plan *plan, struct plan_cursor *cur, struct flight **followups,
+    struct flight **out)
 {
 	struct flight *f = *followups;
+	int rc;
 
 	if (f != NULL) {
 		*followups = f->next;
 		f->next = NULL;
-		return f;
+		*out = f;
+		return 1;
 	}
-	if (*i >= plan->n)
-		return NULL;
 	f = xcalloc(1, sizeof *f);
-	f->change = plan->changes[(*i)++];	/* borrowed: the plan owns its strings */
-	return f;
+	if ((rc = plan_next(plan, cur, &f->change)) != 1) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 1;
 }
 
 /* What never landed: its journal rows stay intended, for the next run. */
@@ -294,28 +299,34 @@ apply_plan(const struct plan *plan, struct state *st, const struct imocha *clien
 	struct applier a = { .st = st, .client = client, .bus = bus, .run_id = run_id,
 	    .res = res };
 	struct flight *followups = NULL, *f;
-	size_t i = 0;
-	int rc = 0;
+	struct plan_cursor cur = { 0 };
+	size_t taken = 0, total = plan_size(plan);
+	int rc = 0, more;
 
 	*res = (struct apply_result){ 0 };
-	progress_start((long)plan->n);
+	progress_start((long)total);
 	for (;;) {
 		struct http_response resp;
 		void *tag;
 		int err;
 		enum http_pool_event ev;
 
+		more = 0;
 		while (!res->auth_failed && http_pool_has_room(client->pool) &&
-		    (f = next_flight(plan, &i, &followups)) != NULL)
+		    (more = next_flight(plan, &cur, &followups, &f)) == 1) {
+			taken += !f->followup;
 			if (submit(&a, f) == -1)
 				goto state_failed;
+		}
+		if (more == -1)
+			goto state_failed;
 		ev = http_pool_wait(client->pool, &tag, &err, &resp);
 		if (ev == HTTP_POOL_DONE) {
 			if (land(&a, tag, err, &resp, &followups) == -1)
 				goto state_failed;
 			continue;
 		}
-		if (ev == HTTP_POOL_IDLE && !res->auth_failed && (i < plan->n || followups))
+		if (ev == HTTP_POOL_IDLE && !res->auth_failed && (taken < total || followups))
 			continue;
 		res->unreachable = ev == HTTP_POOL_UNREACHABLE;
 		res->stopped = ev == HTTP_POOL_STOPPED;
@@ -323,15 +334,17 @@ apply_plan(const struct plan *plan, struct state *st, const struct imocha *clien
 	}
 	if (res->unreachable)
 		log_errorx("iMocha is unreachable; stopping the run: %zu changes not sent, and "
-		    "those in flight are settled by the next run", plan->n - i);
+		    "those in flight are settled by the next run", total - taken);
 	if (res->unreachable || res->stopped || res->auth_failed)
 		rc = -1;
 	progress_end();
 	abandon(&a, followups);
+	plan_cursor_release(&cur);
 	return rc;
 state_failed:
 	res->state_failed = true;
 	progress_end();
 	abandon(&a, followups);
+	plan_cursor_release(&cur);
 	return -1;
 }

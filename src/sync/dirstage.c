@@ -141,12 +141,19 @@ known_by_id(void *ctx, const char *id, struct known_user *out)
 	return state_stage_known_by_id(ctx, id, out);
 }
 
+static int
+desired_by_ref(void *ctx, int64_t ref, struct desired_user *out)
+{
+	return state_stage_desired_by_ref(ctx, ref, out);
+}
+
 int
 dirstage_plan_source(struct state_stage *stage, const struct stage_counts *counts,
     struct plan_source *out)
 {
 	*out = (struct plan_source){ .ctx = stage, .next_desired = next_desired,
 	    .next_known = next_known, .desired_by_id = desired_by_id,
-	    .known_by_id = known_by_id, .entries = counts->entries, .usable = counts->usable };
+	    .known_by_id = known_by_id, .desired_by_ref = desired_by_ref,
+	    .entries = counts->entries, .usable = counts->usable };
 	return state_stage_known_counts(stage, &out->managed, &out->managed_active);
 }

@@ -39,7 +39,8 @@ static int
 pass_defer_failed(struct pass *p, const struct plan_settings *settings)
 {
 	struct failure_record *f = NULL;
-	size_t n = 0, nkeys = 0, dropped;
+	size_t n = 0, nkeys = 0;
+	long dropped;
 	char **keys;
 	time_t now = time(NULL);
 
@@ -65,10 +66,10 @@ pass_defer_failed(struct pass *p, const struct plan_settings *settings)
 	dropped = plan_defer(&p->plan, keys, nkeys, settings);
 	p->deferred = nkeys;
 	if (dropped > 0)
-		log_info("%zu changes wait for their retry time", dropped);
+		log_info("%ld changes wait for their retry time", dropped);
 	free(keys);
 	state_failures_free(f, n);
-	return 0;
+	return dropped == -1 ? EXIT_CONFIG : 0;
 }
 
 void
@@ -85,12 +86,19 @@ pass_restrict_to_saved(struct pass *p, const struct plan_settings *settings)
 {
 	struct saved_plan saved;
 	time_t now = time(NULL);
-	size_t planned = p->plan.n;
+	size_t planned;
 	long missing;
 	int rc = EXIT_LIMIT;
 
+	/* Compared change by change: the whole plan in memory (a saved plan
+	 * is a reviewed one, not a first sync of a million). */
 	if (planfile_read(p->opt->plan_in, &saved) == -1)
 		return EXIT_CONFIG;
+	if (plan_materialize(&p->plan) == -1) {
+		planfile_release(&saved);
+		return EXIT_CONFIG;
+	}
+	planned = p->plan.n;
 	if (saved.made_at > now + 300 || now - saved.made_at > PLANFILE_MAX_AGE) {
 		char *made = time_text(saved.made_at);
 
@@ -222,6 +230,27 @@ groups_of(const struct group_scope *gs, const char *user_dn)
 	return text;
 }
 
+/* A create's reason, when group_dn decides the scope: the groups it is
+ * a member of. */
+static char *
+create_explained(const struct group_scope *gs, const char *dn, const char *reason)
+{
+	char *groups = groups_of(gs, dn), *why;
+
+	if (groups == NULL)
+		return NULL;
+	why = xasprintf("%s: a member of %s", reason, groups);
+	free(groups);
+	return why;
+}
+
+/* The same for a joiner the plan loads as it is applied (plan.h). */
+static char *
+joiner_explained(void *ctx, const struct desired_user *d, const char *reason)
+{
+	return create_explained(ctx, d->dn, reason);
+}
+
 /* When group_dn decides the scope, say so: a leaver whose entry is still
  * there left its groups; a joiner is a member. */
 static int
@@ -233,9 +262,11 @@ pass_explain_groups(struct pass *p)
 
 	if (!group_scope_limits(gs))
 		return 0;
+	p->plan.explain = joiner_explained;
+	p->plan.explain_ctx = (void *)gs;
 	for (size_t i = 0; i < p->plan.n; i++) {
 		struct change *c = &p->plan.changes[i];
-		char *why = NULL, *groups;
+		char *why = NULL;
 
 		if (c->kind == CHANGE_DEACTIVATE && c->left &&
 		    value_listed(&p->rd.left_by_group, c->entry_id))
@@ -245,12 +276,10 @@ pass_explain_groups(struct pass *p)
 		    c->entry_id != NULL) {
 			if ((found = state_stage_desired_by_id(p->rd.stage, c->entry_id, &d)) == -1)
 				return -1;
-			if (found && (groups = groups_of(gs, d.dn)) != NULL) {
-				why = xasprintf("%s: a member of %s", c->reason, groups);
-				free(groups);
-			}
-			if (found)
+			if (found) {
+				why = create_explained(gs, d.dn, c->reason);
 				desired_user_release(&d);
+			}
 		}
 		if (why != NULL) {
 			free(c->reason);

@@ -186,55 +186,74 @@ elapsed_ms(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
+/* Nothing the agent uses changed: the new cookie, and the DNs of
+ * cosmetic changes, if any, and nothing is sent. */
+static int
+pass_record_unchanged(struct pass *p)
+{
+	struct state_meta meta[SYNCREAD_META_MAX];
+	size_t nmeta = syncread_meta(&p->rd, meta);
+	int rc = state_stage_write_mirror(p->rd.stage, meta, nmeta);
+
+	/* Skipped entries are reported on every run (SPEC.md), this one too. */
+	if (rc == 0 && state_stage_each_skipped(p->rd.stage, pass_log_skipped, NULL) == -1)
+		rc = -1;
+	return rc == -1 ? EXIT_CONFIG : EXIT_DONE;
+}
+
+/*
+ * The mirror and its cookie, written after the changes are sent: the
+ * creates of a first sync are loaded from the stage as they go (plan.h),
+ * and the first goes out without waiting for a million mirror rows.  The
+ * old mirror and cookie stay a consistent pair until then: a run killed
+ * while sending reads again from the old cookie and plans whatever is
+ * still missing.  plan_complete says whether this plan went out whole.
+ */
+static int
+pass_record_read(struct pass *p, bool complete)
+{
+	struct state_meta meta[SYNCREAD_META_MAX + 1];
+	size_t nmeta = syncread_meta(&p->rd, meta);
+
+	meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE,
+	    complete ? pass_plan_complete_value(p->cfg) : "0" };
+	return state_stage_write_mirror(p->rd.stage, meta, nmeta);
+}
+
 static int
 pass_apply(struct pass *p)
 {
-	struct state_meta meta[SYNCREAD_META_MAX + 1],
-	    done = { META_PLAN_COMPLETE, pass_plan_complete_value(p->cfg) };
-	size_t nmeta = syncread_meta(&p->rd, meta);
 	struct timespec sent;
+	size_t planned = plan_size(&p->plan);
 	long ms;
-	int rc;
+	int rc, status;
 
-	/* Nothing changed: the new cookie, and the DNs of cosmetic changes,
-	 * if any.  Else the mirror and its cookie go together; until this
-	 * plan is applied whole, the next run plans again even if nothing
-	 * changes. */
-	if (!p->nothing_changed)
-		meta[nmeta++] = (struct state_meta){ META_PLAN_COMPLETE, "0" };
-	rc = state_stage_write_mirror(p->rd.stage, meta, nmeta);
-	/* Skipped entries are reported on every run (SPEC.md), this one too. */
-	if (rc == 0 && p->nothing_changed &&
-	    state_stage_each_skipped(p->rd.stage, pass_log_skipped, NULL) == -1)
-		rc = -1;
-	/* The stage's memory and temp file, and the directory's connection,
-	 * go before the first request. */
-	state_stage_end(p->rd.stage);
-	p->rd.stage = NULL;
-	syncread_close(&p->rd);
-	if (rc == -1)
-		return EXIT_CONFIG;
 	if (p->nothing_changed)
-		return EXIT_DONE;
+		return pass_record_unchanged(p);
+	/* The directory's connection goes before the first request. */
+	syncread_close(&p->rd);
 	clock_gettime(CLOCK_MONOTONIC, &sent);
 	rc = apply_plan(&p->plan, p->st, &p->client, &p->bus, p->run_id, &p->applied);
 	/* What the changes themselves cost (requests and journal commits),
 	 * apart from reading and planning: make bench reports it. */
 	ms = elapsed_ms(&sent);
-	if (p->plan.n > 0)
-		log_info("sent %zu change%s to iMocha in %ld.%03ld s", p->plan.n,
-		    p->plan.n == 1 ? "" : "s", ms / 1000, ms % 1000);
+	if (planned > 0)
+		log_info("sent %zu change%s to iMocha in %ld.%03ld s", planned,
+		    planned == 1 ? "" : "s", ms / 1000, ms % 1000);
 	if (rc == -1)
-		return p->applied.state_failed ? EXIT_CONFIG :
+		status = p->applied.state_failed ? EXIT_CONFIG :
 		    p->applied.stopped ? PASS_STOPPED : EXIT_IMOCHA;
-	if (p->applied.failed > 0)
-		return EXIT_PARTIAL;
+	else
+		status = p->applied.failed > 0 ? EXIT_PARTIAL : EXIT_DONE;
+	/* A state store that failed is not written to again. */
+	if (p->applied.state_failed)
+		return status;
 	/* Complete only if nothing planned waits: not for a retry time, not
 	 * left out by a saved plan, not a leaver held in doubt. */
-	if (p->deferred == 0 && p->left_out == 0 && p->held == 0 &&
-	    state_meta_set(p->st, &done, 1) == -1)
+	if (pass_record_read(p, status == EXIT_DONE && p->deferred == 0 &&
+	    p->left_out == 0 && p->held == 0) == -1)
 		return EXIT_CONFIG;
-	return EXIT_DONE;
+	return status;
 }
 
 static void
@@ -301,6 +320,11 @@ syncrun_run(const struct config *cfg, const struct run_options *opt)
 	if ((status = pass_prepare(&p)) != 0)
 		goto out;
 	if (!opt->apply) {
+		/* Printed and saved whole: its joiners made changes (plan.h). */
+		if (plan_materialize(&p.plan) == -1) {
+			status = EXIT_CONFIG;
+			goto out;
+		}
 		output_plan(opt->out, &p.plan, &p.bus, opt->json);
 		if (opt->plan_out != NULL &&
 		    planfile_write(opt->plan_out, &p.plan, &p.bus, time(NULL)) == -1) {

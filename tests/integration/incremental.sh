@@ -213,19 +213,22 @@ check_eq "... the one left out is deactivated" "$RC $(field user00007 status)" "
 sync_ok --full
 check_contains "--full: a full read" "$(cat "$T/err")" "directory read in full: --full"
 
-# killed after the mirror and cookie are saved, before the change is made:
-# every create is answered 503 with Retry-After: 60 without being made, so
-# the agent waits with its first create journaled and unanswered.
+# killed before the change is made: every create is answered 503 with
+# Retry-After: 60 without being made, so the agent waits with its first
+# create journaled and unanswered.  The mirror and its cookie are written
+# after the plan is sent (README: a first sync's first create does not
+# wait for them): the killed run leaves the old pair, and the next run
+# reads again from the old cookie.
 gen_users 1 Sales 11 | slapd_add "$T/ldap"
 cookie_before=$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")
 fake_faults '{"faults":[{"path":"/v3/accounts/user/create","status":503,"retry_after":60,"count":100}]}' >/dev/null
 creates_before=$(fake_request_count POST /v3/accounts/user/create)
 agent_bg -c "$T/agent.ini" sync
 wait_for 60 creates_above "$creates_before"
-check_eq "before the kill: the mirror holds the new entry" \
-    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM directory_entry WHERE email = 'user00011@example.com'")" 1
-check "before the kill: a new cookie was saved with it" \
-    [ "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")" != "$cookie_before" ]
+check_eq "before the kill: the mirror does not hold the new entry yet" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM directory_entry WHERE email = 'user00011@example.com'")" 0
+check_eq "before the kill: the cookie is still the old one" \
+    "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")" "$cookie_before"
 check_eq "before the kill: iMocha made nothing" "$(field user00011 createCount)" ""
 kill -9 "$AGENT_PID" 2>/dev/null
 wait "$AGENT_PID" 2>/dev/null
@@ -238,6 +241,10 @@ check_eq "the next run makes the change the killed one did not" \
     "$(field user00011 createCount)" 1
 check_eq "the killed run's create is settled, not left pending" \
     "$(sqlite3 "$T/state.db" "SELECT count(*) FROM journal WHERE state = 'intended'")" 0
+check_eq "... and the mirror holds the new entry now" \
+    "$(sqlite3 "$T/state.db" "SELECT count(*) FROM directory_entry WHERE email = 'user00011@example.com'")" 1
+check "... with a new cookie saved with it" \
+    [ "$(sqlite3 "$T/state.db" "SELECT value FROM meta WHERE key = 'sync_cookie'")" != "$cookie_before" ]
 
 # killed mid-apply: nothing repeated, nothing lost
 fake_stop "$T/fake"
