@@ -97,7 +97,8 @@ plan_new(struct planner *pl, const struct desired_user *d)
 {
 	struct known_user before;
 
-	if (d->entry_id != NULL &&
+	/* Nobody known (a first sync): no look-up per user. */
+	if (d->entry_id != NULL && pl->src->managed > 0 &&
 	    source_ok(pl, pl->src->known_by_id(pl->src->ctx, d->entry_id, &before))) {
 		bool moved = strcmp(before.email_key, d->email_key) != 0;
 

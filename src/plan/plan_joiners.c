@@ -32,8 +32,9 @@ joiner_load(const struct plan *plan, int64_t ref, struct change *out)
 	 * one the planner would not have made a create of, is a fault of
 	 * the agent's own, and nothing more is sent. */
 	if (rc == 0 || d.email_key == NULL || d.problem != NULL) {
-		log_errorx("a planned create (row %lld of the read stage) is not there as "
-		    "planned any more", (long long)ref);
+		log_errorx("a planned create (row %lld of the read stage) is no longer as it was "
+		    "planned; nothing more is sent this run: a fault of ldap2imocha's own, "
+		    "please report it", (long long)ref);
 		if (rc == 1)
 			desired_user_release(&d);
 		return -1;

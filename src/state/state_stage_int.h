@@ -54,6 +54,7 @@ struct state_stage {
 	bool merge_ready;	/* indexed by id (and entryUUID) for the merge */
 	bool indexed;		/* indexed by key, the other statements prepared */
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
+	bool mirror_empty;	/* the mirror had no row when the read began */
 	size_t puts;		/* rows put by the read */
 	struct kept_rows kept;
 	struct stage_counts counts;

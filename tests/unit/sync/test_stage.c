@@ -17,6 +17,7 @@
 #include "sync/dirstage.h"
 #include "plan/plan.h"
 #include "state/state.h"
+#include "state/state_int.h"
 #include "state/state_stage.h"
 #include "testlib.h"
 #include "testlib_sql.h"
@@ -168,7 +169,9 @@ same_plan(const struct plan *a, const struct plan *b)
 {
 	if (a->n != b->n || a->nnotes != b->nnotes || a->in_scope != b->in_scope ||
 	    a->skipped != b->skipped || a->managed != b->managed ||
-	    a->managed_active != b->managed_active || a->stop != b->stop)
+	    a->managed_active != b->managed_active || a->stop != b->stop ||
+	    a->creates != b->creates || a->moves != b->moves ||
+	    a->deactivations != b->deactivations || a->reactivations != b->reactivations)
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct change *x = &a->changes[i], *y = &b->changes[i];
@@ -592,12 +595,72 @@ delta_stage_matches_reference(void)
 	stage_matches_reference(true, true);
 }
 
+/* A create held by reference whose stage row is no longer what was
+ * planned (a fault of the agent's own) is not sent: the walk stops. */
+static void
+joiner_changed_after_planning_is_not_sent(void)
+{
+	char *path = testlib_tmp("joiner.db");
+	struct config cfg = { .match_ou_name = true };
+	struct dir_user u[2] = { { 0 } };
+	struct plan_cursor cur = { 0 };
+	struct state *st;
+	struct mapping *map;
+	struct state_stage *sg;
+	struct dirstage ds;
+	struct dir_sink sink;
+	struct stage_counts c;
+	struct plan_source src;
+	struct plan p = { 0 };
+	struct change ch;
+
+	unlink(path);
+	if (state_open(path, &st) == -1) {
+		CHECK(!"state_open");
+		return;
+	}
+	map = mapping_new(&cfg, NULL, 0, &bus);
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	ds = (struct dirstage){ .stage = sg, .map = map };
+	dirstage_sink(&ds, &sink);
+	for (int i = 0; i < 2; i++) {
+		u[i].id = xasprintf("id-%c", 'a' + i);
+		u[i].uuid = xasprintf("uuid-%c", 'a' + i);
+		u[i].dn = xasprintf("uid=%c,ou=Engineering,dc=x", 'a' + i);
+		value_list_add(&u[i].email, i == 0 ? "a@example.com" : "b@example.com");
+		value_list_add(&u[i].name, "Someone");
+		CHECK_INT(sink.user(sink.ctx, &u[i]), 0);
+	}
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT(dirstage_plan_source(sg, &c, &src), 0);
+	CHECK_INT(plan_build_from(&src, &settings, &p), 0);
+	CHECK_INT(p.njoiners, 2);
+	CHECK_INT(p.creates, 2);
+	CHECK_INT(sqlite3_exec(st->db, "UPDATE temp.stage SET problem = 'changed' "
+	    "WHERE email_key = 'b@example.com'", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(plan_next(&p, &cur, &ch), 1);
+	CHECK_STR(ch.email, "a@example.com");
+	CHECK_STR(ch.reason, "joined");
+	CHECK_INT(ch.new_bu, 1);
+	change_release(&ch);
+	CHECK_INT(plan_next(&p, &cur, &ch), -1);
+	plan_cursor_release(&cur);
+	plan_release(&p);
+	state_stage_end(sg);
+	for (int i = 0; i < 2; i++)
+		dir_user_release(&u[i]);
+	mapping_free(map);
+	state_close(st);
+	free(path);
+}
+
 int
 main(void)
 {
 	RUN(full_read_matches_reference);
 	RUN(incremental_read_matches_reference);
 	RUN(delta_stage_matches_reference);
+	RUN(joiner_changed_after_planning_is_not_sent);
 	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }
