@@ -83,9 +83,10 @@ state_stage_next_known(struct state_stage *sg, struct known_user *out)
 	return rc;
 }
 
-/* A look-up by id: one row at most, the statement reset after. */
+/* A look-up by id (text), or by row (id NULL: num): one row at most, the
+ * statement reset after. */
 static int
-stage_lookup(struct state_stage *sg, int which, const char *id,
+stage_lookup(struct state_stage *sg, int which, const char *id, int64_t num,
     int (*fn)(sqlite3_stmt *, void *), void *out, const char *what)
 {
 	sqlite3_stmt *stmt;
@@ -94,7 +95,8 @@ stage_lookup(struct state_stage *sg, int which, const char *id,
 	if (stage_make_ready(sg) == -1)
 		return -1;
 	stmt = sg->stmt[which];
-	if (state_db_bind_text(stmt, 1, id) != SQLITE_OK) {
+	if ((id != NULL ? state_db_bind_text(stmt, 1, id) :
+	    sqlite3_bind_int64(stmt, 1, num)) != SQLITE_OK) {
 		state_db_fail(sg->st, what);
 		return -1;
 	}
@@ -110,11 +112,11 @@ state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired
 	int rc;
 
 	*out = (struct desired_user){ 0 };
-	rc = stage_lookup(sg, ST_DESIRED_BY_ID, id, desired_row, out, "look up an entry");
+	rc = stage_lookup(sg, ST_DESIRED_BY_ID, id, 0, desired_row, out, "look up an entry");
 	/* A delta stage holds the entries the read touched; any other is as
 	 * its mirror row has it. */
 	if (rc == 0 && sg->delta)
-		rc = stage_lookup(sg, ST_DESIRED_BY_ID_MIRROR, id, desired_row, out,
+		rc = stage_lookup(sg, ST_DESIRED_BY_ID_MIRROR, id, 0, desired_row, out,
 		    "look up an entry");
 	return rc;
 }
@@ -122,21 +124,9 @@ state_stage_desired_by_id(struct state_stage *sg, const char *id, struct desired
 int
 state_stage_desired_by_ref(struct state_stage *sg, int64_t ref, struct desired_user *out)
 {
-	sqlite3_stmt *stmt;
-	int rc;
-
 	*out = (struct desired_user){ 0 };
-	if (stage_make_ready(sg) == -1)
-		return -1;
-	stmt = sg->stmt[ST_DESIRED_BY_REF];
-	if (sqlite3_bind_int64(stmt, 1, ref) != SQLITE_OK) {
-		state_db_fail(sg->st, "load a planned create");
-		return -1;
-	}
-	rc = stage_cursor(sg, stmt, desired_row, out, "load a planned create");
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	return rc;
+	return stage_lookup(sg, ST_DESIRED_BY_REF, NULL, ref, desired_row, out,
+	    "load a planned create");
 }
 
 int
@@ -145,7 +135,7 @@ state_stage_known_by_id(struct state_stage *sg, const char *id, struct known_use
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rc = stage_lookup(sg, ST_KNOWN_BY_ID, id, known_row, out, "look up a known user");
+	rc = stage_lookup(sg, ST_KNOWN_BY_ID, id, 0, known_row, out, "look up a known user");
 	if (rc == -1)
 		state_known_release(out);
 	return rc;
