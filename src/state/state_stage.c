@@ -58,6 +58,9 @@ static const char stage_key_index[] =
 static const char *const stage_sql[ST_COUNT] = {
 	[ST_MIRROR_ROW] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid, "
 	    "rowid FROM directory_entry WHERE entry_id = ?",
+	/* The same rows in the order they were written (state_stage_walk.c). */
+	[ST_MIRROR_WALK] = "SELECT entry_id, dn, email, name, bu_id, in_scope, problem, uuid, "
+	    "rowid FROM directory_entry WHERE rowid > ? ORDER BY rowid",
 	[ST_PUT] = "INSERT INTO stage (entry_id, uuid, dn, email, email_key, name, name_was, "
 	    "bu_id, problem, matched, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* Only the mirror's: a server names as gone entries the agent never
@@ -140,31 +143,6 @@ stage_step_done(struct state_stage *sg, sqlite3_stmt *stmt, const char *what)
 
 	if (rc == -1)
 		state_db_fail(sg->st, what);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	return rc;
-}
-
-int
-state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_entry *out)
-{
-	sqlite3_stmt *stmt = sg->stmt[ST_MIRROR_ROW];
-	int step, rc = -1;
-
-	memset(out, 0, sizeof *out);
-	sg->kept.last_rowid = 0;
-	if (sg->mirror_empty)
-		return 0;
-	if (state_db_bind_text(stmt, 1, id) == SQLITE_OK) {
-		step = sqlite3_step(stmt);
-		if (step == SQLITE_ROW)
-			rc = state_db_mirror_row(stmt, out) == 0 ? 1 : -1;
-		else if (step == SQLITE_DONE)
-			rc = 0;
-	}
-	sg->kept.last_rowid = rc == 1 ? sqlite3_column_int64(stmt, 8) : 0;
-	if (rc == -1)
-		state_db_fail(sg->st, "look up a mirror row");
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 	return rc;
@@ -455,6 +433,7 @@ state_stage_finish(struct state_stage *sg, bool present_phase, struct stage_coun
 	size_t mirror;
 	int rc;
 
+	stage_walk_stop(sg);
 	if (sg->in_txn && stage_exec(sg, "COMMIT", "end the read stage") == -1)
 		return -1;
 	sg->in_txn = false;

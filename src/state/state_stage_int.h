@@ -19,7 +19,7 @@
 /* Statements prepared with the stage; those that need its indexes are
  * prepared when they exist (ST_AFTER_FINISH on). */
 enum {
-	ST_MIRROR_ROW, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
+	ST_MIRROR_ROW, ST_MIRROR_WALK, ST_PUT, ST_GONE, ST_PRESENT, ST_MATERIALIZE,
 	ST_NEXT_DESIRED, ST_AFTER_FINISH = ST_NEXT_DESIRED, ST_NEXT_KNOWN,
 	ST_NEXT_KNOWN_DELTA, ST_DESIRED_BY_ID, ST_DESIRED_BY_ID_MIRROR, ST_DESIRED_BY_REF,
 	ST_KNOWN_BY_ID,
@@ -41,6 +41,14 @@ struct kept_rows {
 	long long last_rowid;		/* the last mirror row looked up; 0: none */
 };
 
+/* The mirror in rowid order beside a full read (state_stage_walk.c). */
+struct mirror_walk {
+	bool started;
+	bool has_row;		/* the statement holds the next row */
+	bool off;		/* the read's order is not the mirror's: look up by id */
+	size_t hits, misses;
+};
+
 struct state_stage {
 	struct state *st;
 	sqlite3_stmt *stmt[ST_COUNT];
@@ -55,6 +63,7 @@ struct state_stage {
 	bool indexed;		/* indexed by key, the other statements prepared */
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
 	bool mirror_empty;	/* the mirror had no row when the read began */
+	struct mirror_walk walk;
 	size_t puts;		/* rows put by the read */
 	struct kept_rows kept;
 	struct stage_counts counts;
@@ -79,6 +88,9 @@ int stage_mark_all_shared(struct state_stage *sg);
 /* (state_stage_delta.c) The touched keys' rows only, counted as if whole.
  * 1 made, 0 not worth it (the caller makes the stage whole), -1 logged. */
 int stage_make_delta(struct state_stage *sg);
+/* (state_stage_walk.c) The walk's statement let go: before the stage's
+ * transaction ends or the mirror is written. */
+void stage_walk_stop(struct state_stage *sg);
 /* Run sql on the stage's connection; what names it in a failure.  0, or
  * -1 logged. */
 int stage_exec(struct state_stage *sg, const char *sql, const char *what);

@@ -74,6 +74,7 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	    "inactive = (SELECT count(*) FROM imocha_user WHERE status = 'Inactive') WHERE id = 1";
 	int rc = -1;
 
+	stage_walk_stop(sg);
 	if (sg->in_txn) {
 		/* Unfinished: only the rows the read brought are written. */
 		if (stage_exec(sg, "COMMIT", "end the read stage") == -1)
