@@ -3,7 +3,7 @@
 #
 #	make bench [N=100000] [RUNS=5] [RUNS5=5] [SERVERS="openldap 389 ad"]
 #	    [SERVER_N=50000] [SERVERS_ONLY=1] [GROUP_N=100000]
-#	    [GROUP_COUNT=5000] [GROUPS_ONLY=1] [SKIP_GROUPS=1]
+#	    [GROUP_COUNT=5000] [GROUPS_ONLY=1] [SKIP_GROUPS=1] [RUNS7=5]
 #	N=10000 RUNS=3 sh bench/run.sh	# L2I_BIN: the agent (build/ldap2imocha)
 #
 # Builds a throwaway slapd (syncprov overlay on) with N users under
@@ -25,7 +25,8 @@
 #      CREATES users against a second fake answering after 50 ms and
 #      refusing more than 50 requests a second, with requests_per_second =
 #      50, max_in_flight = 8, max_creates = 100%;
-#   7  (once) the first sync of the whole directory from a new state store:
+#   7  (RUNS7 times, default 5) the first sync of the whole directory from
+#      a new state store each time:
 #      every user a create, against a third fake with no latency or rate
 #      limit, stopped by SIGTERM after FIRST7_STOP (1,000) creates: its
 #      peak RSS with the whole plan made, and when the first create came.
@@ -66,6 +67,7 @@ RUNS=${RUNS:-5}
 RUNS5=${RUNS5:-5}
 CREATES=${CREATES:-5000}
 FIRST7_STOP=${FIRST7_STOP:-1000}
+RUNS7=${RUNS7:-5}
 BENCH_OUT=${BENCH_OUT:-$L2I_TOP/BENCHMARKS.md}
 # Each agent or ldapsearch run is killed after this many seconds.
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}
@@ -104,7 +106,7 @@ if [ "${SERVERS_ONLY:-0}" = 1 ] || [ "${GROUPS_ONLY:-0}" = 1 ]; then
 	groups
 	exit
 fi
-for _v in N RUNS RUNS5 CREATES SERVER_N GROUP_N GROUP_COUNT FIRST7_STOP; do
+for _v in N RUNS RUNS5 CREATES SERVER_N GROUP_N GROUP_COUNT FIRST7_STOP RUNS7; do
 	eval "need_count $_v \"\$$_v\""
 done
 [ "$GROUP_COUNT" -ge 200 ] || die "GROUP_COUNT must be at least 200, not $GROUP_COUNT"
@@ -272,36 +274,45 @@ done
 # then, the whole plan included, and when the first create arrived after
 # the start, beside row 1's ldapsearch of the same directory (#17: at most
 # 1.5 times; peak RSS under 64 MiB).
-say "7: first sync of all $N users, stopped after $FIRST7_STOP creates"
-fake_start "$T/fake7" --bu 101:Engineering --bu 102:Newhires ||
-    die "fake iMocha (row 7) did not start"
-URL7=$FAKE_URL
-CFG_BASE_DN=$MAIN_BASE CFG_BASE_URL=$URL7 CFG_STATE_FILE=$T/state7.db \
-CFG_IMOCHA_EXTRA="requests_per_second = 1000
+say "7: first sync of all $N users, stopped after $FIRST7_STOP creates x $RUNS7"
+i=1
+while [ "$i" -le "$RUNS7" ]; do
+	# Each run its own fake and state store: every user a create again.
+	fake_start "$T/fake7-$i" --bu 101:Engineering --bu 102:Newhires ||
+	    die "fake iMocha (row 7) did not start"
+	URL7=$FAKE_URL
+	CFG_BASE_DN=$MAIN_BASE CFG_BASE_URL=$URL7 CFG_STATE_FILE=$T/state7-$i.db \
+	CFG_IMOCHA_EXTRA="requests_per_second = 1000
 max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" \
-    write_config "$T/first.ini"
-t7=$("$PY" -c 'import time; print(time.time())')
-"$PY" "$BENCH/measure.py" --timeout "$BENCH_TIMEOUT" --stdout "$T/runs/first.out" \
-    --stderr "$T/runs/first.err" -- "$L2I_BIN" -c "$T/first.ini" sync >"$T/runs/first.m" &
-pid7=$!
-created7=0
-while kill -0 "$pid7" 2>/dev/null; do
-	created7=$("$PY" "$BENCH/util.py" creates "$URL7" | cut -d' ' -f1)
-	[ "$created7" -ge "$FIRST7_STOP" ] && break
-	sleep 0.2
+	    write_config "$T/first-$i.ini"
+	t7=$("$PY" -c 'import time; print(time.time())')
+	"$PY" "$BENCH/measure.py" --timeout "$BENCH_TIMEOUT" \
+	    --stdout "$T/runs/first-$i.out" --stderr "$T/runs/first-$i.err" -- \
+	    "$L2I_BIN" -c "$T/first-$i.ini" sync >"$T/runs/first-$i.m" &
+	pid7=$!
+	created7=0
+	while kill -0 "$pid7" 2>/dev/null; do
+		created7=$("$PY" "$BENCH/util.py" creates "$URL7" | cut -d' ' -f1)
+		[ "$created7" -ge "$FIRST7_STOP" ] && break
+		sleep 0.2
+	done
+	# The agent only: measure.py and GNU time above it must see it exit.
+	pkill -TERM -f "^$L2I_BIN -c $T/first-$i.ini sync" 2>/dev/null
+	wait "$pid7" || die "row 7: measure.py failed"
+	set -- $(cat "$T/runs/first-$i.m")
+	[ "$3" = 143 ] || [ "$3" = 0 ] ||
+	    die "row 7's run exited $3: $(tail -n 5 "$T/runs/first-$i.err")"
+	echo "7 $1 $2" >>"$T/results"
+	set -- $("$PY" "$BENCH/util.py" creates "$URL7")
+	[ "$1" -ge "$FIRST7_STOP" ] ||
+	    die "row 7: the fake saw $1 creates, not $FIRST7_STOP"
+	echo "7r $1 $4 $t7" >>"$T/results"
+	fake_stop "$T/fake7-$i"
+	rm -f "$T/state7-$i.db" "$T/state7-$i.db-wal" "$T/state7-$i.db-shm"
+	i=$((i + 1))
 done
-# The agent only: measure.py and GNU time above it must see it exit.
-pkill -TERM -f "^$L2I_BIN -c $T/first.ini sync" 2>/dev/null
-wait "$pid7" || die "row 7: measure.py failed"
-set -- $(cat "$T/runs/first.m")
-[ "$3" = 143 ] || [ "$3" = 0 ] ||
-    die "row 7's run exited $3: $(tail -n 5 "$T/runs/first.err")"
-echo "7 $1 $2" >>"$T/results"
-set -- $("$PY" "$BENCH/util.py" creates "$URL7")
-[ "$1" -ge "$FIRST7_STOP" ] || die "row 7: the fake saw $1 creates, not $FIRST7_STOP"
-echo "7r $1 $4 $t7" >>"$T/results"
-fake_stop "$T/fake7"
 fact first7_stop "$FIRST7_STOP"
+fact runs7 "$RUNS7"
 
 # --- the machine and the table ---------------------------------------------------
 fact n "$N"
