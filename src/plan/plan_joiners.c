@@ -98,7 +98,8 @@ plan_materialize(struct plan *plan)
 	if (plan->njoiners == 0)
 		return 0;
 	all = xcalloc(plan->n + plan->njoiners, sizeof *all);
-	memcpy(all, plan->changes, plan->n * sizeof *all);
+	if (plan->n > 0)
+		memcpy(all, plan->changes, plan->n * sizeof *all);
 	for (size_t j = 0; j < plan->njoiners; j++)
 		if (joiner_load(plan, plan->joiners[j], &all[n++]) == -1) {
 			for (size_t k = plan->n; k < n - 1; k++)
