@@ -2,7 +2,7 @@
 """bench/measure.py: run one command; print its wall time and peak RSS.
 
   /usr/bin/python3 bench/measure.py [--stdout FILE] [--stderr FILE]
-      [--timeout SECONDS] -- CMD [ARGS...]
+      [--timeout SECONDS] [--started FILE] -- CMD [ARGS...]
 
 Prints one line "SECONDS MAXRSS_KIB EXIT" on stdout and exits 0 (the
 command's own status is the third field; 124 when it outlived --timeout
@@ -15,6 +15,10 @@ so wait4(2) from this script would never report less than Python's own
 ~11 MiB, while GNU time's floor is ~2 MiB.  Without /usr/bin/time the
 wait4 figure is printed.  The command's stdin is
 /dev/null; its stdout and stderr go to the files (default /dev/null).
+--started FILE: the wall clock (time.time()) just before the fork is
+written there, the start from which SECONDS counts, so that a time
+seen elsewhere (a fake's first request) can be measured from the same
+start, not from before this script's own start-up (~45 ms).
 Python 3 standard library only.
 """
 
@@ -35,6 +39,7 @@ def parse_args(argv):
     ap.add_argument("--stdout", default=os.devnull)
     ap.add_argument("--stderr", default=os.devnull)
     ap.add_argument("--timeout", type=float, default=3600.0)
+    ap.add_argument("--started")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     opts = ap.parse_args(argv)
     if opts.cmd and opts.cmd[0] == "--":
@@ -60,6 +65,9 @@ def run(opts, cmd):
     timed_out = threading.Event()
     with open(os.devnull, "rb") as nul, open(opts.stdout, "wb") as out, \
             open(opts.stderr, "wb") as err:
+        if opts.started:
+            with open(opts.started, "w") as f:
+                f.write("%.6f\n" % time.time())
         t0 = time.monotonic()
         # Its own process group, so a timeout ends GNU time and the command.
         proc = subprocess.Popen(cmd, stdin=nul, stdout=out, stderr=err,
