@@ -207,6 +207,9 @@ entry_walk(struct reader *r, LDAPMessage *e, char **dn,
 	BerElement *ber = NULL;
 	struct berval bv, *vals = NULL;
 	struct attr a;
+	/* Attribute descriptions are short: on the stack, not two
+	 * allocations per attribute of every entry. */
+	char desc[128], name[128];
 	char *semi;
 	int lrc;
 
@@ -218,8 +221,16 @@ entry_walk(struct reader *r, LDAPMessage *e, char **dn,
 		lrc = ldap_get_attribute_ber(r->ld, e, ber, &bv, &vals);
 		if (lrc != LDAP_SUCCESS || bv.bv_val == NULL)
 			break;
-		a.desc = xstrndup(bv.bv_val, bv.bv_len);
-		a.name = xstrdup(a.desc);
+		if (bv.bv_len < sizeof desc) {
+			memcpy(desc, bv.bv_val, bv.bv_len);
+			desc[bv.bv_len] = '\0';
+			memcpy(name, desc, bv.bv_len + 1);
+			a.desc = desc;
+			a.name = name;
+		} else {
+			a.desc = xstrndup(bv.bv_val, bv.bv_len);
+			a.name = xstrdup(a.desc);
+		}
 		a.ranged = false;
 		if ((semi = strchr(a.name, ';')) != NULL) {
 			*semi = '\0';
@@ -227,8 +238,10 @@ entry_walk(struct reader *r, LDAPMessage *e, char **dn,
 		}
 		a.vals = vals ? vals : &(struct berval){ 0, NULL };
 		fn(ctx, &a);
-		free(a.name);
-		free(a.desc);
+		if (a.desc != desc) {
+			free(a.name);
+			free(a.desc);
+		}
 		ber_memfree(vals);
 		vals = NULL;
 	}

@@ -128,6 +128,23 @@ dn_parse(const char *text, struct dn *out)
 	}
 }
 
+const char *
+dn_parent_text(const char *text)
+{
+	const char *p = text;
+	char *type, *value;
+
+	if (text == NULL || strlen(text) > DN_MAX_LEN)
+		return NULL;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0' || parse_rdn(&p, &type, &value) == -1)
+		return NULL;
+	free(type);
+	free(value);
+	return *p == '\0' ? NULL : p + 1;
+}
+
 void
 dn_release(struct dn *dn)
 {

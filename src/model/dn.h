@@ -24,6 +24,12 @@ struct dn {
  * one RDN whose type is that of the first part. */
 int dn_parse(const char *text, struct dn *out);
 void dn_release(struct dn *dn);
+/* The text of text's parent: what follows its first RDN and the ',' or
+ * ';' after it, as it stands in text.  NULL when text is over-long, has
+ * one RDN or none, or its first RDN is malformed.  dn_parse makes of the
+ * rest of text's RDNs just what it makes of that text, so two DNs with
+ * the same parent text and a good first RDN share their parent. */
+const char *dn_parent_text(const char *text);
 /* The normalized form of the RDNs from index from to the end (from = 0:
  * the whole DN; from = 1: its parent). */
 char *dn_norm_from(const struct dn *dn, size_t from);

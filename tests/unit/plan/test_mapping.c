@@ -1,5 +1,6 @@
 /* test_mapping.c: SPEC.md's precedence for a user's business unit. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/change.h"
 #include "plan/mapping.h"
@@ -166,6 +167,65 @@ user_attribute(void)
 	run_cases(&cfg, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* mapping_place keeps the last parent's outcome (users come OU by OU):
+ * in any order, each user is placed as a mapping that never saw the
+ * others places it, a bad first RDN under a known parent included. */
+static void
+parent_memo_changes_nothing(void)
+{
+	static const char *const dns[] = {
+		"uid=a,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=b,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"=b,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=a\\00b,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"cn=Smith\\, John,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=c,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=c,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=d,ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=d,OU=platform,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=e,ou=Nowhere,ou=People,dc=example,dc=com",
+		"uid=f,ou=Nowhere,ou=People,dc=example,dc=com",
+		"uid=g,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=h,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com,",
+		"uid=h,ou=Tools,ou=Engineering,ou=People,dc=example,dc=com",
+		"uid=i",
+		"uid=i,",
+	};
+	static const int64_t want[] = { 2, 2, BU_NONE, BU_NONE, 2, 1, BU_NONE, BU_NONE, 2,
+	    BU_NONE, 2, 4, BU_NONE, 4, BU_NONE, BU_NONE };
+	char *sales[] = { "Sales" };
+	struct dir_ou ous[] = {
+		{ "ou=Platform,ou=Engineering,ou=People,dc=example,dc=com", { sales, 1 } },
+		{ "ou=Ghost,ou=Platform,ou=Engineering,ou=People,dc=example,dc=com",
+		    { (char *[]){ "Marketing" }, 1 } },
+	};
+	struct config cfg = base_config();
+	struct mapping *seen = mapping_new(&cfg, ous, 2, &bus);
+	size_t n = sizeof dns / sizeof dns[0];
+
+	CHECK_INT(sizeof want / sizeof want[0], n);
+	for (size_t i = 0; i < n; i++) {
+		struct mapping *fresh = mapping_new(&cfg, ous, 2, &bus);
+		/* ou=Nowhere's second user has a value of its own. */
+		struct value_list vals = { sales, i == 10 };
+		struct bu_choice a, b;
+
+		mapping_place(seen, dns[i], &vals, &a);
+		mapping_place(fresh, dns[i], &vals, &b);
+		if (a.bu_id != b.bu_id || a.bu_id != want[i] || (a.problem == NULL) != (b.problem == NULL) ||
+		    (a.problem != NULL && strcmp(a.problem, b.problem) != 0)) {
+			printf("# %s: after the others BU %lld \"%s\", alone BU %lld \"%s\", "
+			    "want BU %lld\n", dns[i], (long long)a.bu_id, a.problem ? a.problem : "",
+			    (long long)b.bu_id, b.problem ? b.problem : "", (long long)want[i]);
+			testlib_case_failed = 1;
+		}
+		free(a.problem);
+		free(b.problem);
+		mapping_free(fresh);
+	}
+	mapping_free(seen);
+}
+
 static void
 bu_lookup(void)
 {
@@ -185,6 +245,7 @@ main(void)
 	RUN(switches_off);
 	RUN(conflicting_explicit_map);
 	RUN(user_attribute);
+	RUN(parent_memo_changes_nothing);
 	RUN(bu_lookup);
 	return TESTLIB_EXIT();
 }
