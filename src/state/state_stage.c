@@ -1,7 +1,7 @@
 /*
- * state_stage.c: see state_stage.h.  The stage is three TEMP tables of the
- * state connection; PRAGMA temp_store = FILE keeps them in a file that
- * SQLite deletes itself, so only the page cache is memory.  Statements the
+ * state_stage.c: see state_stage.h.  The stage is TEMP tables of the
+ * state connection, in a file SQLite deletes itself (state.c,
+ * configure_temp), so only the page cache is memory.  Statements the
  * read runs once per entry are prepared once.
  */
 #include "state/state_int.h"
@@ -20,7 +20,6 @@
 #define STAGE_CACHE_KIB 4096
 
 static const char stage_schema[] =
-    "PRAGMA temp_store = FILE;"
     "DROP TABLE IF EXISTS temp.stage;"
     "DROP TABLE IF EXISTS temp.stage_gone;"
     "DROP TABLE IF EXISTS temp.stage_present;"
