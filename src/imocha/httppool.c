@@ -258,6 +258,8 @@ preq_final(struct http_pool *pool, struct preq *r)
 	TAILQ_INSERT_TAIL(&pool->done, r, entry);
 }
 
+static void pool_kick(struct http_pool *pool);
+
 void
 http_pool_add(struct http_pool *pool, const char *method, const char *url,
     const char *api_key, const char *body, void *tag)
@@ -278,6 +280,7 @@ http_pool_add(struct http_pool *pool, const char *method, const char *url,
 	r->api_key = xstrdup(api_key);
 	r->body = xstrdup(body);
 	TAILQ_INSERT_TAIL(&pool->ready, r, entry);
+	pool_kick(pool);
 }
 
 /* A fresh easy handle for the next attempt of r, on the multi handle. */
@@ -467,11 +470,15 @@ poll_timeout_ms(const struct http_pool *pool)
 	return next <= now ? 0 : (int)ceil((next - now) * 1000);
 }
 
-/* One round of work: start what may start, let curl move, collect. */
+/*
+ * Start what may start and let curl write it, without waiting: a request
+ * leaves as soon as it is added.  Before, the first of a run's changes
+ * waited in the ready list while the others were journaled (one fdatasync
+ * each, up to max_in_flight) until http_pool_wait.
+ */
 static void
-pool_step(struct http_pool *pool)
+pool_kick(struct http_pool *pool)
 {
-	static const struct timespec slice = { 0, (long)(POLL_SLICE * 1e9) };
 	CURLMcode mc;
 	int still;
 
@@ -479,6 +486,16 @@ pool_step(struct http_pool *pool)
 	if ((mc = curl_multi_perform(pool->multi, &still)) != CURLM_OK)
 		log_warnx("http: curl_multi_perform: %s", curl_multi_strerror(mc));
 	collect(pool);
+}
+
+/* One round of work: start what may start, let curl move, collect. */
+static void
+pool_step(struct http_pool *pool)
+{
+	static const struct timespec slice = { 0, (long)(POLL_SLICE * 1e9) };
+	CURLMcode mc;
+
+	pool_kick(pool);
 	if (!TAILQ_EMPTY(&pool->done) || pool->unreachable)
 		return;
 	if ((mc = curl_multi_poll(pool->multi, NULL, 0, poll_timeout_ms(pool),
