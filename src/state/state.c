@@ -170,49 +170,42 @@ check_version(struct state *st, int version)
 	return 0;
 }
 
-/* Apply migration version -> version + 1 and record it, one transaction,
- * so a database is never left between two versions. */
+/*
+ * Apply every migration from the file's version on, and record the new
+ * version, in one transaction, so a database is never left between two
+ * versions; one commit (one fdatasync), not one per migration: a new
+ * state file took seven.
+ */
 static int
-migrate_step(struct state *st, int *version)
+migrate(struct state *st)
 {
-	char sql[64], *what = xasprintf("%s: schema migration", st->path);
-	int rc = -1;
+	char sql[64], *what;
+	int version = state_schema_version(st), from, rc = -1;
 
+	if (check_version(st, version) == -1)
+		return -1;
+	if ((size_t)version == schema_migrations_count)
+		return 0;
+	what = xasprintf("%s: schema migration", st->path);
 	if (state_db_begin(st, what) == -1)
 		goto out;
 	/* Another process may have migrated since we looked. */
-	if ((*version = state_schema_version(st)) == -1 ||
-	    check_version(st, *version) == -1)
+	if ((version = state_schema_version(st)) == -1 || check_version(st, version) == -1)
 		goto out;
-	if ((size_t)*version == schema_migrations_count) {
-		rc = state_db_commit(st, what);
+	for (from = version; (size_t)version < schema_migrations_count; version++)
+		if (state_db_exec(st, schema_migrations[version], what) == -1)
+			goto out;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+	if (state_db_exec(st, sql, what) == -1 || state_db_commit(st, what) == -1)
 		goto out;
-	}
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", *version + 1);
-	if (state_db_exec(st, schema_migrations[*version], what) == -1 ||
-	    state_db_exec(st, sql, what) == -1 ||
-	    state_db_commit(st, what) == -1)
-		goto out;
-	log_info("state: %s: schema migrated to version %d", st->path, ++*version);
+	while (from < version)
+		log_info("state: %s: schema migrated to version %d", st->path, ++from);
 	rc = 0;
 out:
 	if (rc == -1)
 		state_db_rollback(st);
 	free(what);
 	return rc;
-}
-
-static int
-migrate(struct state *st)
-{
-	int version = state_schema_version(st);
-
-	if (check_version(st, version) == -1)
-		return -1;
-	while ((size_t)version < schema_migrations_count)
-		if (migrate_step(st, &version) == -1)
-			return -1;
-	return 0;
 }
 
 /* Setting up a connection fails on a file that is not a database: name it. */
@@ -222,9 +215,6 @@ open_fail(struct state *st, const char *stage)
 	log_errorx("state: %s: %s: %s", st->path, stage, sqlite3_errmsg(st->db));
 }
 
-/* WAL lets plan and status read while a sync writes; synchronous=FULL
- * makes each commit durable, since a create that reached a real person
- * must not be forgotten. */
 /*
  * The connection's TEMP tables (the read stage, the audit's tables), set
  * before the first is made: in a file SQLite deletes itself, so a stage of
@@ -243,6 +233,9 @@ configure_temp(struct state *st)
 	return 0;
 }
 
+/* WAL lets plan and status read while a sync writes; synchronous=FULL
+ * makes each commit durable, since a create that reached a real person
+ * must not be forgotten. */
 static int
 configure(struct state *st)
 {

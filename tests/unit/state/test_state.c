@@ -18,6 +18,7 @@
 #include "testlib_sql.h"
 #include "util/xmem.h"
 
+extern const char *const schema_migrations[];
 extern const size_t schema_migrations_count;
 
 /* This program, for the lock test's child: argv[0] when it is a path, as
@@ -137,6 +138,66 @@ test_empty_file(void)
 	CHECK_INT(state_schema_version(st), schema_migrations_count);
 	state_close(st);
 	free(path);
+}
+
+/* The schema as text, for comparing two stores. */
+static char *
+schema_of(const char *path)
+{
+	return testlib_sql(path, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM "
+	    "sqlite_master WHERE sql IS NOT NULL ORDER BY type, name)");
+}
+
+/* A store left at any older version takes the rest in one go and ends
+ * as a new one; a migration that fails leaves it at its version, with
+ * nothing of the later ones. */
+static void
+test_migrate_from_each_version(void)
+{
+	char *fresh = testlib_tmp("fresh.db"), *want;
+	struct state *st;
+
+	state_close(open_db(fresh));
+	want = schema_of(fresh);
+	CHECK(want != NULL && strstr(want, "directory_entry") != NULL);
+	for (size_t k = 1; k < schema_migrations_count; k++) {
+		char *path = testlib_tmp("old.db"), *sql, *got, *v;
+
+		unlink(path);
+		close(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+		for (size_t i = 0; i < k; i++)
+			free(testlib_sql(path, schema_migrations[i]));
+		sql = xasprintf("PRAGMA user_version = %zu", k);
+		free(testlib_sql(path, sql));
+		free(sql);
+		st = open_db(path);
+		CHECK_INT(state_schema_version(st), schema_migrations_count);
+		state_close(st);
+		got = schema_of(path);
+		CHECK_STR(got, want);
+		free(got);
+		/* Again from k, with the last migration's first object already
+		 * there: it fails, and the whole step with it. */
+		unlink(path);
+		close(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+		for (size_t i = 0; i < k; i++)
+			free(testlib_sql(path, schema_migrations[i]));
+		sql = xasprintf("PRAGMA user_version = %zu; %s", k,
+		    schema_migrations[schema_migrations_count - 1]);
+		free(testlib_sql(path, sql));
+		free(sql);
+		if (k + 1 < schema_migrations_count) {
+			st = (struct state *)1;
+			CHECK_INT(state_open(path, &st), -1);
+			CHECK(st == NULL);
+			v = testlib_sql(path, "PRAGMA user_version");
+			CHECK(v != NULL && strtoul(v, NULL, 10) == k);
+			free(v);
+		}
+		free(path);
+	}
+	free(want);
+	free(fresh);
 }
 
 static void
@@ -855,6 +916,7 @@ main(int argc, char *argv[])
 	RUN(test_change_kind_str);
 	RUN(test_new_file);
 	RUN(test_empty_file);
+	RUN(test_migrate_from_each_version);
 	RUN(test_refused_files);
 	RUN(test_mirror_roundtrip);
 	RUN(test_mirror_large);
