@@ -8,8 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -286,8 +286,14 @@ sqlite_setup(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-/* The flags of every state connection (see sqlite_setup). */
-#define STATE_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+/* Every state connection is opened here (see sqlite_setup). */
+static int
+db_open(const char *path, sqlite3 **db)
+{
+	pthread_once(&sqlite_setup_once, sqlite_setup);
+	return sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+}
 
 int
 state_open(const char *path, struct state **out)
@@ -306,8 +312,7 @@ state_open(const char *path, struct state **out)
 	st = xcalloc(1, sizeof *st);
 	st->lock_fd = -1;
 	st->path = xstrdup(path);
-	pthread_once(&sqlite_setup_once, sqlite_setup);
-	if (sqlite3_open_v2(path, &st->db, STATE_OPEN_FLAGS, NULL) != SQLITE_OK) {
+	if (db_open(path, &st->db) != SQLITE_OK) {
 		log_errorx("state: open %s: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto out;
@@ -331,8 +336,7 @@ state_open_scratch(struct state **out)
 	st->lock_fd = -1;
 	st->path = xstrdup("(an empty state store)");
 	/* "": a private database in a temporary file, deleted on close. */
-	pthread_once(&sqlite_setup_once, sqlite_setup);
-	if (sqlite3_open_v2("", &st->db, STATE_OPEN_FLAGS, NULL) != SQLITE_OK) {
+	if (db_open("", &st->db) != SQLITE_OK) {
 		log_errorx("state: open a temporary store: %s",
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		state_close(st);

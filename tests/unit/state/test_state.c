@@ -148,6 +148,22 @@ schema_of(const char *path)
 	    "sqlite_master WHERE sql IS NOT NULL ORDER BY type, name)");
 }
 
+/* A new store at path left at version k (migrations 0 to k-1), then
+ * extra (SQL, or NULL) run on it. */
+static void
+store_at_version(const char *path, size_t k, const char *extra)
+{
+	char *sql;
+
+	unlink(path);
+	close(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	for (size_t i = 0; i < k; i++)
+		free(testlib_sql(path, schema_migrations[i]));
+	sql = xasprintf("PRAGMA user_version = %zu; %s", k, extra ? extra : "");
+	free(testlib_sql(path, sql));
+	free(sql);
+}
+
 /* A store left at any older version takes the rest in one go and ends
  * as a new one; a migration that fails leaves it at its version, with
  * nothing of the later ones. */
@@ -161,15 +177,9 @@ test_migrate_from_each_version(void)
 	want = schema_of(fresh);
 	CHECK(want != NULL && strstr(want, "directory_entry") != NULL);
 	for (size_t k = 1; k < schema_migrations_count; k++) {
-		char *path = testlib_tmp("old.db"), *sql, *got, *v;
+		char *path = testlib_tmp("old.db"), *got, *v;
 
-		unlink(path);
-		close(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
-		for (size_t i = 0; i < k; i++)
-			free(testlib_sql(path, schema_migrations[i]));
-		sql = xasprintf("PRAGMA user_version = %zu", k);
-		free(testlib_sql(path, sql));
-		free(sql);
+		store_at_version(path, k, NULL);
 		st = open_db(path);
 		CHECK_INT(state_schema_version(st), schema_migrations_count);
 		state_close(st);
@@ -178,14 +188,7 @@ test_migrate_from_each_version(void)
 		free(got);
 		/* Again from k, with the last migration's first object already
 		 * there: it fails, and the whole step with it. */
-		unlink(path);
-		close(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600));
-		for (size_t i = 0; i < k; i++)
-			free(testlib_sql(path, schema_migrations[i]));
-		sql = xasprintf("PRAGMA user_version = %zu; %s", k,
-		    schema_migrations[schema_migrations_count - 1]);
-		free(testlib_sql(path, sql));
-		free(sql);
+		store_at_version(path, k, schema_migrations[schema_migrations_count - 1]);
 		if (k + 1 < schema_migrations_count) {
 			st = (struct state *)1;
 			CHECK_INT(state_open(path, &st), -1);
