@@ -64,6 +64,7 @@ struct state_stage {
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
 	bool mirror_empty;	/* the mirror had no row when the read began */
 	struct mirror_walk walk;
+	int main_cache_kib;	/* the state file's page cache (state_stage.c) */
 	size_t puts;		/* rows put by the read */
 	struct kept_rows kept;
 	struct stage_counts counts;

@@ -654,6 +654,85 @@ joiner_changed_after_planning_is_not_sent(void)
 	free(path);
 }
 
+static long
+main_cache_size(struct state *st)
+{
+	sqlite3_stmt *stmt = NULL;
+	long v = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA main.cache_size", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Stage n users through the dirstage sink, ids from id-0 on. */
+static void
+stage_users(struct state_stage *sg, struct mapping *map, int n)
+{
+	struct dirstage ds = { .stage = sg, .map = map };
+	struct dir_sink sink;
+
+	dirstage_sink(&ds, &sink);
+	for (int i = 0; i < n; i++) {
+		struct dir_user u = { 0 };
+
+		u.id = xasprintf("id-%d", i);
+		u.uuid = xasprintf("uuid-%d", i);
+		u.dn = xasprintf("uid=u%d,ou=Engineering,dc=x", i);
+		value_list_add(&u.email, "someone@example.com");
+		CHECK_INT(sink.user(sink.ctx, &u), 0);
+		dir_user_release(&u);
+	}
+}
+
+/*
+ * The state file's page cache: 512 KiB for an incremental read of few
+ * entries (its look-ups read each page once: a larger cache only adds
+ * page faults), 4 MiB for a full read, for an incremental one from its
+ * 1,000th entry on, and for a stage made whole (it merges and writes
+ * the whole mirror).
+ */
+static void
+page_cache_follows_the_read(void)
+{
+	char *path = testlib_tmp("cache.db");
+	struct config cfg = { .match_ou_name = true };
+	struct state *st;
+	struct mapping *map;
+	struct state_stage *sg;
+	struct stage_counts c;
+
+	unlink(path);
+	if (state_open(path, &st) == -1) {
+		CHECK(!"state_open");
+		return;
+	}
+	map = mapping_new(&cfg, NULL, 0, &bus);
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+
+	CHECK_INT(state_stage_begin(st, true, &sg), 0);
+	CHECK_INT(main_cache_size(st), -512);
+	stage_users(sg, map, 999);
+	CHECK_INT(main_cache_size(st), -512);
+	stage_users(sg, map, 1);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+
+	CHECK_INT(state_stage_begin(st, true, &sg), 0);
+	stage_users(sg, map, 3);
+	CHECK_INT(main_cache_size(st), -512);
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+	mapping_free(map);
+	state_close(st);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -661,6 +740,7 @@ main(void)
 	RUN(incremental_read_matches_reference);
 	RUN(delta_stage_matches_reference);
 	RUN(joiner_changed_after_planning_is_not_sent);
+	RUN(page_cache_follows_the_read);
 	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }
