@@ -597,11 +597,28 @@ delta_stage_matches_reference(void)
 
 /* A create held by reference whose stage row is no longer what was
  * planned (a fault of the agent's own) is not sent: the walk stops. */
+/* A new state store at testlib_tmp(name) (*path, the caller frees it) and
+ * a mapping by OU name.  0, or -1 with the failure counted. */
+static int
+open_fresh(const char *name, char **path, struct state **st, struct mapping **map)
+{
+	static const struct config cfg = { .match_ou_name = true };
+
+	*path = testlib_tmp(name);
+	unlink(*path);
+	if (state_open(*path, st) == -1) {
+		CHECK(!"state_open");
+		free(*path);
+		return -1;
+	}
+	*map = mapping_new(&cfg, NULL, 0, &bus);
+	return 0;
+}
+
 static void
 joiner_changed_after_planning_is_not_sent(void)
 {
-	char *path = testlib_tmp("joiner.db");
-	struct config cfg = { .match_ou_name = true };
+	char *path;
 	struct dir_user u[2] = { { 0 } };
 	struct plan_cursor cur = { 0 };
 	struct state *st;
@@ -614,12 +631,8 @@ joiner_changed_after_planning_is_not_sent(void)
 	struct plan p = { 0 };
 	struct change ch;
 
-	unlink(path);
-	if (state_open(path, &st) == -1) {
-		CHECK(!"state_open");
+	if (open_fresh("joiner.db", &path, &st, &map) == -1)
 		return;
-	}
-	map = mapping_new(&cfg, NULL, 0, &bus);
 	CHECK_INT(state_stage_begin(st, false, &sg), 0);
 	ds = (struct dirstage){ .stage = sg, .map = map };
 	dirstage_sink(&ds, &sink);
@@ -697,19 +710,14 @@ stage_users(struct state_stage *sg, struct mapping *map, int n)
 static void
 page_cache_follows_the_read(void)
 {
-	char *path = testlib_tmp("cache.db");
-	struct config cfg = { .match_ou_name = true };
+	char *path;
 	struct state *st;
 	struct mapping *map;
 	struct state_stage *sg;
 	struct stage_counts c;
 
-	unlink(path);
-	if (state_open(path, &st) == -1) {
-		CHECK(!"state_open");
+	if (open_fresh("cache.db", &path, &st, &map) == -1)
 		return;
-	}
-	map = mapping_new(&cfg, NULL, 0, &bus);
 	CHECK_INT(state_stage_begin(st, false, &sg), 0);
 	CHECK_INT(main_cache_size(st), -4096);
 	state_stage_end(sg);
