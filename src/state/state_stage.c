@@ -18,14 +18,20 @@
  * in memory up to this (KiB), then go through the OS page cache.  Larger
  * caches measured no faster at 100,000 users (BENCHMARKS.md). */
 #define STAGE_CACHE_KIB 4096
-/* An incremental read that brings few entries looks each one's mirror row
- * up once: its pages are read once, and a cache that grows past what the
- * look-ups keep reading (the B-trees' upper levels) only adds buffers,
- * each a first touch of fresh memory, a page fault (about 10 us each on
- * the bench machine: 1,900 faults and 60 ms of CPU for 100 changed names
- * at 1,000,000 users, 960 and 49 ms with this cache).  A cache this size
- * reuses its buffers instead.  Past STAGE_SMALL_ENTRIES entries, or a
- * stage made whole, the read is a large one: the full cache again. */
+/*
+ * The state file's cache while a read meets its mirror rows in order (the
+ * walk of a full read) or looks a few up (an incremental read): each page
+ * is read once, and a cache that grows past what is read again (the
+ * B-trees' upper levels) only adds buffers, each a first touch of fresh
+ * memory, a page fault (about 10 us each on the bench machine: 100
+ * changed names at 1,000,000 users took 1,890 faults and 60 ms of CPU,
+ * 960 and 49 ms with this cache; a full read of 100,000 1,820 and 935 ms,
+ * 884 and 890).  A cache this size reuses its buffers instead.  Once the
+ * read works at random over the mirror (an incremental read past
+ * STAGE_SMALL_ENTRIES entries, a full read in an order not the mirror's,
+ * a stage made whole, the mirror written) the full cache
+ * (stage_cache_full).
+ */
 #define STAGE_CACHE_SMALL_KIB 512
 #define STAGE_SMALL_ENTRIES 1000
 
@@ -108,8 +114,8 @@ stage_exec(struct state_stage *sg, const char *sql, const char *what)
 	return state_db_exec(sg->st, sql, what);
 }
 
-/* The state file's page cache, in KiB: set at the stage's start, raised
- * for a large read (STAGE_CACHE_SMALL_KIB).  0, or -1 logged. */
+/* The state file's page cache, in KiB (STAGE_CACHE_SMALL_KIB).  0, or -1
+ * logged. */
 static int
 stage_size_main_cache(struct state_stage *sg, int kib)
 {
@@ -125,6 +131,12 @@ stage_size_main_cache(struct state_stage *sg, int kib)
 }
 
 int
+stage_cache_full(struct state_stage *sg)
+{
+	return stage_size_main_cache(sg, STAGE_CACHE_KIB);
+}
+
+int
 state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 {
 	struct state_stage *sg = xcalloc(1, sizeof *sg);
@@ -137,7 +149,7 @@ state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 	snprintf(pragma, sizeof pragma, "PRAGMA temp.cache_size = -%d;", STAGE_CACHE_KIB);
 	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
 	    stage_exec(sg, pragma, "size the page caches") == -1 ||
-	    stage_size_main_cache(sg, incremental ? STAGE_CACHE_SMALL_KIB : STAGE_CACHE_KIB) == -1)
+	    stage_size_main_cache(sg, STAGE_CACHE_SMALL_KIB) == -1)
 		goto fail;
 	for (int i = 0; i < ST_AFTER_FINISH; i++)
 		if (state_db_prepare(st, stage_sql[i], &sg->stmt[i], "prepare the read stage") == -1)
@@ -249,7 +261,7 @@ state_stage_put(struct state_stage *sg, const struct desired_user *d,
 	if (stage_step_done(sg, stmt, "stage an entry") == -1)
 		return -1;
 	sg->puts++;
-	if (sg->puts == STAGE_SMALL_ENTRIES && stage_size_main_cache(sg, STAGE_CACHE_KIB) == -1)
+	if (sg->incremental && sg->puts == STAGE_SMALL_ENTRIES && stage_cache_full(sg) == -1)
 		return -1;
 	sg->counts.sent++;
 	sg->counts.usable += d->problem == NULL;
@@ -397,8 +409,7 @@ stage_make_whole(struct state_stage *sg)
 
 	if (sg->whole)
 		return 0;
-	if (stage_size_main_cache(sg, STAGE_CACHE_KIB) == -1 ||
-	    stage_index_for_merge(sg) == -1 ||
+	if (stage_cache_full(sg) == -1 || stage_index_for_merge(sg) == -1 ||
 	    (sg->incremental && stage_merge_mirror(sg, "directory_entry") == -1) ||
 	    stage_index_for_plan(sg) == -1 || stage_mark_all_shared(sg) == -1 ||
 	    stage_numbers(sg, count, n, 5) == -1)

@@ -115,6 +115,11 @@ state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_ent
 	if (++sg->walk.misses > WALK_MISSES_ALLOWED && sg->walk.misses > sg->walk.hits) {
 		sg->walk.off = true;
 		stage_walk_stop(sg);
+		/* Every entry from here a look-up at random. */
+		if (stage_cache_full(sg) == -1) {
+			state_mirror_release(out);
+			return -1;
+		}
 		return rc;
 	}
 	if (walk_from(sg, sg->kept.last_rowid) == -1) {

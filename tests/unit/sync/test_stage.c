@@ -680,32 +680,36 @@ main_cache_size(struct state *st)
 	return v;
 }
 
-/* Stage n users through the dirstage sink, ids from id-0 on. */
+/* Stage users id-FROM, id-FROM+1, ... up to id-TO (not included) through
+ * the dirstage sink; downwards when from > to. */
 static void
-stage_users(struct state_stage *sg, struct mapping *map, int n)
+stage_users(struct state_stage *sg, struct mapping *map, int from, int to)
 {
 	struct dirstage ds = { .stage = sg, .map = map };
 	struct dir_sink sink;
+	int step = from < to ? 1 : -1;
 
 	dirstage_sink(&ds, &sink);
-	for (int i = 0; i < n; i++) {
+	for (int i = from; i != to; i += step) {
 		struct dir_user u = { 0 };
+		char *email = xasprintf("u%d@example.com", i);
 
 		u.id = xasprintf("id-%d", i);
 		u.uuid = xasprintf("uuid-%d", i);
 		u.dn = xasprintf("uid=u%d,ou=Engineering,dc=x", i);
-		value_list_add(&u.email, "someone@example.com");
+		value_list_add(&u.email, email);
 		CHECK_INT(sink.user(sink.ctx, &u), 0);
 		dir_user_release(&u);
+		free(email);
 	}
 }
 
 /*
- * The state file's page cache: 512 KiB for an incremental read of few
- * entries (its look-ups read each page once: a larger cache only adds
- * page faults), 4 MiB for a full read, for an incremental one from its
- * 1,000th entry on, and for a stage made whole (it merges and writes
- * the whole mirror).
+ * The state file's page cache: 512 KiB while a read meets the mirror's
+ * rows in order or looks a few up (each page is read once: a larger cache
+ * only adds page faults), 4 MiB once it works at random over the mirror:
+ * a full read in an order not the mirror's, an incremental one from its
+ * 1,000th entry, a stage made whole, the mirror written.
  */
 static void
 page_cache_follows_the_read(void)
@@ -718,22 +722,55 @@ page_cache_follows_the_read(void)
 
 	if (open_fresh("cache.db", &path, &st, &map) == -1)
 		return;
+	/* A first full read: made whole and written, 200 mirror rows. */
 	CHECK_INT(state_stage_begin(st, false, &sg), 0);
-	CHECK_INT(main_cache_size(st), -4096);
-	state_stage_end(sg);
-
-	CHECK_INT(state_stage_begin(st, true, &sg), 0);
 	CHECK_INT(main_cache_size(st), -512);
-	stage_users(sg, map, 999);
-	CHECK_INT(main_cache_size(st), -512);
-	stage_users(sg, map, 1);
-	CHECK_INT(main_cache_size(st), -4096);
-	state_stage_end(sg);
-
-	CHECK_INT(state_stage_begin(st, true, &sg), 0);
-	stage_users(sg, map, 3);
+	stage_users(sg, map, 0, 200);
 	CHECK_INT(main_cache_size(st), -512);
 	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT(main_cache_size(st), -4096);
+	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
+	state_stage_end(sg);
+
+	/* The same directory read again in the mirror's order: a walk. */
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	stage_users(sg, map, 0, 200);
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK(c.mirror_same);
+	CHECK_INT(main_cache_size(st), -512);
+	state_stage_end(sg);
+
+	/* In reverse: the walk stops after 64 misses, look-ups from then. */
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	stage_users(sg, map, 199, 139);
+	CHECK_INT(main_cache_size(st), -512);
+	stage_users(sg, map, 139, -1);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+
+	CHECK_INT(state_stage_begin(st, true, &sg), 0);
+	CHECK_INT(main_cache_size(st), -512);
+	stage_users(sg, map, 0, 999);
+	CHECK_INT(main_cache_size(st), -512);
+	stage_users(sg, map, 999, 1000);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+
+	CHECK_INT(state_stage_begin(st, true, &sg), 0);
+	stage_users(sg, map, 0, 3);
+	CHECK_INT(main_cache_size(st), -512);
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT(main_cache_size(st), -4096);
+	state_stage_end(sg);
+
+	/* A delta of three new entries: small until the mirror is written. */
+	CHECK_INT(state_stage_begin(st, true, &sg), 0);
+	state_stage_plan_delta(sg);
+	stage_users(sg, map, 300, 303);
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK(c.delta);
+	CHECK_INT(main_cache_size(st), -512);
+	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
 	CHECK_INT(main_cache_size(st), -4096);
 	state_stage_end(sg);
 	mapping_free(map);
