@@ -143,7 +143,7 @@ def change_cost(rows, key):
         return statistics.median(r[0] - b[0] - t
                                  for r, b, t in zip(runs, before, spent))
     spent = stats(sent)[0] if sent else 0.0
-    return stats(runs)[0] - stats(rows["3"])[0] - spent
+    return stats(runs)[0] - stats(before)[0] - spent
 
 
 def above3(rows, key):

@@ -595,8 +595,6 @@ delta_stage_matches_reference(void)
 	stage_matches_reference(true, true);
 }
 
-/* A create held by reference whose stage row is no longer what was
- * planned (a fault of the agent's own) is not sent: the walk stops. */
 /* A new state store at testlib_tmp(name) (*path, the caller frees it) and
  * a mapping by OU name.  0, or -1 with the failure counted. */
 static int
@@ -615,6 +613,8 @@ open_fresh(const char *name, char **path, struct state **st, struct mapping **ma
 	return 0;
 }
 
+/* A create held by reference whose stage row is no longer what was
+ * planned (a fault of the agent's own) is not sent: the walk stops. */
 static void
 joiner_changed_after_planning_is_not_sent(void)
 {
