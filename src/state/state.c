@@ -276,6 +276,7 @@ out:
  * one thread only (the watchdog threads never touch it), so neither buys
  * anything; together they were 5 % of a first sync's time (perf, 100,000
  * users: one lock and unlock per statement step and per allocation).
+ * And the page cache's memory given in one block (state_page_memory.c).
  */
 static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
 
@@ -284,6 +285,7 @@ sqlite_setup(void)
 {
 	/* SQLITE_MISUSE if SQLite was initialized already: then it counts. */
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	state_page_memory_setup();
 }
 
 /* Every state connection is opened here (see sqlite_setup). */

@@ -21,6 +21,13 @@ struct state {
 	const char *audit_view;
 };
 
+/* (state_page_memory.c) The block SQLite keeps the state file's pages in,
+ * in huge pages where the kernel gives them: once, before the first
+ * connection opens.  Its size in pages, for the test that it holds the
+ * largest page cache. */
+void state_page_memory_setup(void);
+size_t state_page_memory_slots(void);
+
 /* "2026-11-28T04:25:07.123Z" plus its NUL. */
 #define STATE_TIME_LEN 25
 
