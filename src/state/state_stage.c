@@ -26,7 +26,9 @@
  * memory, a page fault (about 10 us each on the bench machine: 100
  * changed names at 1,000,000 users took 1,890 faults and 60 ms of CPU,
  * 960 and 49 ms with this cache; a full read of 100,000 1,820 and 935 ms,
- * 884 and 890).  A cache this size reuses its buffers instead.  Once the
+ * 884 and 890).  A cache this size reuses its buffers instead (and since
+ * state_page_memory.c gives them in huge pages, where the kernel can, it
+ * still touches less of that block).  Once the
  * read works at random over the mirror (an incremental read past
  * STAGE_SMALL_ENTRIES entries, a full read in an order not the mirror's,
  * a stage made whole, the mirror written) the full cache
