@@ -57,8 +57,7 @@ state_page_memory_setup(void)
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (block == MAP_FAILED)
 		return;
-	aligned = (char *)(((uintptr_t)block + HUGE_PAGE_SIZE - 1) &
-	    ~(uintptr_t)(HUGE_PAGE_SIZE - 1));
+	aligned = block + (HUGE_PAGE_SIZE - (uintptr_t)block % HUGE_PAGE_SIZE) % HUGE_PAGE_SIZE;
 	/* Advice only: refused, the block is ordinary memory. */
 	(void)madvise(aligned, len, MADV_HUGEPAGE);
 	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, aligned, (int)slot,
