@@ -17,8 +17,9 @@
  * Where the kernel gives no huge pages (transparent_hugepage "never") the
  * block is ordinary memory, touched as it is used, as malloc's was.  The
  * block is the state file's page cache at its largest (STAGE_CACHE_KIB)
- * and a little over; a page that does not fit (the stage's 16 KiB pages,
- * another connection's cache past the block) comes from malloc as before.
+ * and a little over.  A page too large for its slots (the stage's 16 KiB
+ * pages) comes from malloc as before; past the block's last slot SQLite
+ * recycles the pages it caches sooner, then takes from malloc.
  * It lives as long as the process: SQLite may use it until it exits.
  */
 #include "state/state_int.h"
