@@ -21,12 +21,16 @@ struct state {
 	const char *audit_view;
 };
 
+/* Page caches, KiB: the mirror's look-ups and the stage's index builds
+ * (state_stage.c) stay in memory up to this, then go through the OS page
+ * cache.  Larger caches measured no faster at 100,000 users
+ * (BENCHMARKS.md).  state_page_memory.c's block holds this much. */
+#define STATE_CACHE_KIB 4096
+
 /* (state_page_memory.c) The block SQLite keeps the state file's pages in,
  * in huge pages where the kernel gives them: once, before the first
- * connection opens.  Its size in pages, for the test that it holds the
- * largest page cache. */
+ * connection opens. */
 void state_page_memory_setup(void);
-size_t state_page_memory_slots(void);
 
 /* "2026-11-28T04:25:07.123Z" plus its NUL. */
 #define STATE_TIME_LEN 25

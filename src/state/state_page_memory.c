@@ -16,7 +16,7 @@
  *
  * Where the kernel gives no huge pages (transparent_hugepage "never") the
  * block is ordinary memory, touched as it is used, as malloc's was.  The
- * block is the state file's page cache at its largest (STAGE_CACHE_KIB)
+ * block is the state file's page cache at its largest (STATE_CACHE_KIB)
  * and a little over.  A page too large for its slots (the stage's 16 KiB
  * pages) comes from malloc as before; past the block's last slot SQLite
  * recycles the pages it caches sooner, then takes from malloc.
@@ -29,30 +29,26 @@
 
 /* The state file's pages: SQLite's default, which the agent keeps. */
 #define STATE_PAGE_SIZE 4096
-/* Slots for 4 MiB of pages (STAGE_CACHE_KIB) with their headers, about
- * 980 (992 slots used, test_page_memory), and a few over.  4.5 MiB with
- * SQLite 3.40's 264 bytes of header a page. */
-#define STATE_PAGE_SLOTS 1088
+/* Slots over what STATE_CACHE_KIB would hold in whole slots: SQLite
+ * fits more pages in a cache size than that (4 MiB filled 992 slots of
+ * 4,360 bytes, not 962: test_page_memory).  4.5 MiB in all with SQLite
+ * 3.40's 264 bytes of header a page. */
+#define STATE_PAGE_SLOTS_OVER 128
 #define HUGE_PAGE_SIZE ((size_t)2 << 20)
-
-size_t
-state_page_memory_slots(void)
-{
-	return STATE_PAGE_SLOTS;
-}
 
 void
 state_page_memory_setup(void)
 {
 	int header = 0;
-	size_t slot, len;
+	size_t slot, slots, len;
 	char *block, *aligned;
 
 	/* SQLITE_MISUSE if SQLite was initialized already: then malloc's. */
 	if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK)
 		return;
 	slot = (STATE_PAGE_SIZE + (size_t)header + 7) & ~(size_t)7;
-	len = slot * STATE_PAGE_SLOTS;
+	slots = (size_t)STATE_CACHE_KIB * 1024 / slot + STATE_PAGE_SLOTS_OVER;
+	len = slot * slots;
 	/* One huge page over, to start the block on a huge page's boundary. */
 	block = mmap(NULL, len + HUGE_PAGE_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -61,7 +57,7 @@ state_page_memory_setup(void)
 	aligned = block + (HUGE_PAGE_SIZE - (uintptr_t)block % HUGE_PAGE_SIZE) % HUGE_PAGE_SIZE;
 	/* Advice only: refused, the block is ordinary memory. */
 	(void)madvise(aligned, len, MADV_HUGEPAGE);
-	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, aligned, (int)slot,
-	    STATE_PAGE_SLOTS) != SQLITE_OK)
+	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, aligned, (int)slot, (int)slots) !=
+	    SQLITE_OK)
 		munmap(block, len + HUGE_PAGE_SIZE);
 }

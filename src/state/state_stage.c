@@ -14,10 +14,6 @@
 #include "state/state_stage_int.h"
 #include "util/xmem.h"
 
-/* Page caches: the mirror's look-ups and the stage's index builds stay
- * in memory up to this (KiB), then go through the OS page cache.  Larger
- * caches measured no faster at 100,000 users (BENCHMARKS.md). */
-#define STAGE_CACHE_KIB 4096
 /*
  * The state file's cache while a read meets its mirror rows in order (the
  * walk of a full read) or looks a few up (an incremental read): each page
@@ -135,7 +131,7 @@ stage_size_main_cache(struct state_stage *sg, int kib)
 int
 stage_cache_full(struct state_stage *sg)
 {
-	return stage_size_main_cache(sg, STAGE_CACHE_KIB);
+	return stage_size_main_cache(sg, STATE_CACHE_KIB);
 }
 
 int
@@ -148,7 +144,7 @@ state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 	*out = NULL;
 	sg->st = st;
 	sg->incremental = incremental;
-	snprintf(pragma, sizeof pragma, "PRAGMA temp.cache_size = -%d;", STAGE_CACHE_KIB);
+	snprintf(pragma, sizeof pragma, "PRAGMA temp.cache_size = -%d;", STATE_CACHE_KIB);
 	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
 	    stage_exec(sg, pragma, "size the page caches") == -1 ||
 	    stage_size_main_cache(sg, STAGE_CACHE_SMALL_KIB) == -1)
