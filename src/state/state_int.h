@@ -21,11 +21,12 @@ struct state {
 	const char *audit_view;
 };
 
-/* Page caches, KiB: the mirror's look-ups and the stage's index builds
- * (state_stage.c) stay in memory up to this, then go through the OS page
- * cache.  Larger caches measured no faster at 100,000 users
- * (BENCHMARKS.md).  state_page_memory.c's block holds this much. */
-#define STATE_CACHE_KIB 4096
+/* The state file's page cache, KiB, while a read stage lives
+ * (state_stage.c); state_page_memory.c's block holds this much.  The
+ * pages an incremental run with 100 changed entries reads fit in it:
+ * 1,132 at 1,000,000 users, of which a 4 MiB cache (992 pages) read 439
+ * twice (BENCHMARKS.md, "A change's own cost"). */
+#define STATE_CACHE_KIB 8192
 
 /* (state_page_memory.c) The block SQLite keeps the state file's pages in,
  * in huge pages where the kernel gives them: once, before the first

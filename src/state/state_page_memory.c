@@ -14,10 +14,11 @@
  * 1,000,000 users, 1,383 -> 1,117 and 57 -> 52 ms at 20,000; its own cost
  * 64 -> 36 ms and 41 -> 33 ms (BENCHMARKS.md, "A change's own cost").
  *
- * Where the kernel gives no huge pages (transparent_hugepage "never") the
- * block is ordinary memory, touched as it is used, as malloc's was.  The
- * block is the state file's page cache at its largest (STATE_CACHE_KIB)
- * and a little over.  A page too large for its slots (the stage's 16 KiB
+ * SQLite touches the whole block when it starts (it links every slot into
+ * its free list): in huge pages, a few faults; where the kernel gives none
+ * (transparent_hugepage "never") one fault per 4 KiB, as a cache that
+ * filled up in malloc's memory took.  The block is the state file's page
+ * cache (STATE_CACHE_KIB) and a little over.  A page too large for its slots (the stage's 16 KiB
  * pages) comes from malloc as before; past the block's last slot SQLite
  * recycles the pages it caches sooner, then takes from malloc.
  * It lives as long as the process: SQLite may use it until it exits.
@@ -30,8 +31,8 @@
 /* The state file's pages: SQLite's default, which the agent keeps. */
 #define STATE_PAGE_SIZE 4096
 /* Slots over what STATE_CACHE_KIB would hold in whole slots: SQLite
- * fits more pages in a cache size than that (4 MiB filled 992 slots of
- * 4,360 bytes, not 962: test_page_memory).  4.5 MiB in all with SQLite
+ * fits more pages in a cache size than that (8 MiB filled 1,983 slots of
+ * 4,360 bytes, not 1,924: test_page_memory).  8.5 MiB in all with SQLite
  * 3.40's 264 bytes of header a page. */
 #define STATE_PAGE_SLOTS_OVER 128
 #define HUGE_PAGE_SIZE ((size_t)2 << 20)

@@ -14,24 +14,10 @@
 #include "state/state_stage_int.h"
 #include "util/xmem.h"
 
-/*
- * The state file's cache while a read meets its mirror rows in order (the
- * walk of a full read) or looks a few up (an incremental read): each page
- * is read once, and a cache that grows past what is read again (the
- * B-trees' upper levels) only adds buffers, each a first touch of fresh
- * memory, a page fault (about 10 us each on the bench machine: 100
- * changed names at 1,000,000 users took 1,890 faults and 60 ms of CPU,
- * 960 and 49 ms with this cache; a full read of 100,000 1,820 and 935 ms,
- * 884 and 890).  A cache this size reuses its buffers instead (and since
- * state_page_memory.c gives them in huge pages, where the kernel can, it
- * still touches less of that block).  Once the
- * read works at random over the mirror (an incremental read past
- * STAGE_SMALL_ENTRIES entries, a full read in an order not the mirror's,
- * a stage made whole, the mirror written) the full cache
- * (stage_cache_full).
- */
-#define STAGE_CACHE_SMALL_KIB 512
-#define STAGE_SMALL_ENTRIES 1000
+/* The stage's own page cache (TEMP tables, 16 KiB pages, from malloc):
+ * its index builds stay in memory up to this.  Larger measured no faster
+ * at 100,000 users (BENCHMARKS.md). */
+#define STAGE_TEMP_CACHE_KIB 4096
 
 static const char stage_schema[] =
     "DROP TABLE IF EXISTS temp.stage;"
@@ -112,28 +98,6 @@ stage_exec(struct state_stage *sg, const char *sql, const char *what)
 	return state_db_exec(sg->st, sql, what);
 }
 
-/* The state file's page cache, in KiB (STAGE_CACHE_SMALL_KIB).  0, or -1
- * logged. */
-static int
-stage_size_main_cache(struct state_stage *sg, int kib)
-{
-	char pragma[64];
-
-	if (sg->main_cache_kib == kib)
-		return 0;
-	snprintf(pragma, sizeof pragma, "PRAGMA main.cache_size = -%d", kib);
-	if (stage_exec(sg, pragma, "size the page cache") == -1)
-		return -1;
-	sg->main_cache_kib = kib;
-	return 0;
-}
-
-int
-stage_cache_full(struct state_stage *sg)
-{
-	return stage_size_main_cache(sg, STATE_CACHE_KIB);
-}
-
 int
 state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 {
@@ -144,10 +108,14 @@ state_stage_begin(struct state *st, bool incremental, struct state_stage **out)
 	*out = NULL;
 	sg->st = st;
 	sg->incremental = incremental;
-	snprintf(pragma, sizeof pragma, "PRAGMA temp.cache_size = -%d;", STATE_CACHE_KIB);
+	/* The state file's cache at the size of the block that holds it
+	 * (state_page_memory.c), from the start: the block is touched whole
+	 * when SQLite starts, so a smaller cache saves no memory, and each
+	 * page it lets go is read again (STATE_CACHE_KIB). */
+	snprintf(pragma, sizeof pragma, "PRAGMA temp.cache_size = -%d; "
+	    "PRAGMA main.cache_size = -%d;", STAGE_TEMP_CACHE_KIB, STATE_CACHE_KIB);
 	if (stage_exec(sg, stage_schema, "create the read stage") == -1 ||
-	    stage_exec(sg, pragma, "size the page caches") == -1 ||
-	    stage_size_main_cache(sg, STAGE_CACHE_SMALL_KIB) == -1)
+	    stage_exec(sg, pragma, "size the page caches") == -1)
 		goto fail;
 	for (int i = 0; i < ST_AFTER_FINISH; i++)
 		if (state_db_prepare(st, stage_sql[i], &sg->stmt[i], "prepare the read stage") == -1)
@@ -259,8 +227,6 @@ state_stage_put(struct state_stage *sg, const struct desired_user *d,
 	if (stage_step_done(sg, stmt, "stage an entry") == -1)
 		return -1;
 	sg->puts++;
-	if (sg->incremental && sg->puts == STAGE_SMALL_ENTRIES && stage_cache_full(sg) == -1)
-		return -1;
 	sg->counts.sent++;
 	sg->counts.usable += d->problem == NULL;
 	sg->counts.changed += f->changed && d->entry_id != NULL;
@@ -407,7 +373,7 @@ stage_make_whole(struct state_stage *sg)
 
 	if (sg->whole)
 		return 0;
-	if (stage_cache_full(sg) == -1 || stage_index_for_merge(sg) == -1 ||
+	if (stage_index_for_merge(sg) == -1 ||
 	    (sg->incremental && stage_merge_mirror(sg, "directory_entry") == -1) ||
 	    stage_index_for_plan(sg) == -1 || stage_mark_all_shared(sg) == -1 ||
 	    stage_numbers(sg, count, n, 5) == -1)

@@ -64,7 +64,6 @@ struct state_stage {
 	bool mirror_deletes;	/* (after finish) some mirror rows must go */
 	bool mirror_empty;	/* the mirror had no row when the read began */
 	struct mirror_walk walk;
-	int main_cache_kib;	/* the state file's page cache (state_stage.c) */
 	size_t puts;		/* rows put by the read */
 	struct kept_rows kept;
 	struct stage_counts counts;
@@ -92,10 +91,6 @@ int stage_make_delta(struct state_stage *sg);
 /* (state_stage_walk.c) The walk's statement let go: before the stage's
  * transaction ends or the mirror is written. */
 void stage_walk_stop(struct state_stage *sg);
-/* The state file's page cache at its full size, from now on: the read
- * works at random over the mirror (state_stage.c, STAGE_CACHE_SMALL_KIB).
- * 0, or -1 logged. */
-int stage_cache_full(struct state_stage *sg);
 /* Run sql on the stage's connection; what names it in a failure.  0, or
  * -1 logged. */
 int stage_exec(struct state_stage *sg, const char *sql, const char *what);

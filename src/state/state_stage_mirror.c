@@ -81,9 +81,6 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 			return -1;
 		sg->in_txn = false;
 	}
-	/* Rows written at random over the mirror's indexes. */
-	if ((sg->counts.changed > 0 || sg->mirror_deletes) && stage_cache_full(sg) == -1)
-		return -1;
 	if (state_db_begin(sg->st, "begin mirror update") == -1)
 		return -1;
 	if (sg->finished && sg->mirror_deletes && stage_exec(sg, sg->delta ? del_delta : del,

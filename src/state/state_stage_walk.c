@@ -114,12 +114,8 @@ state_stage_mirror_row(struct state_stage *sg, const char *id, struct mirror_ent
 	 * when the read's order is not the mirror's. */
 	if (++sg->walk.misses > WALK_MISSES_ALLOWED && sg->walk.misses > sg->walk.hits) {
 		sg->walk.off = true;
-		stage_walk_stop(sg);
 		/* Every entry from here a look-up at random. */
-		if (stage_cache_full(sg) == -1) {
-			state_mirror_release(out);
-			return -1;
-		}
+		stage_walk_stop(sg);
 		return rc;
 	}
 	if (walk_from(sg, sg->kept.last_rowid) == -1) {
