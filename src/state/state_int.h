@@ -21,7 +21,7 @@ struct state {
 	const char *audit_view;
 };
 
-/* The state file's page cache, KiB, while a read stage lives
+/* The state file's page cache, KiB, from a read stage's start
  * (state_stage.c); state_page_memory.c's block holds this much.  The
  * pages an incremental run with 100 changed entries reads fit in it:
  * 1,132 at 1,000,000 users, of which a 4 MiB cache (992 pages) read 439

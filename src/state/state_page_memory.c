@@ -18,9 +18,10 @@
  * its free list): in huge pages, a few faults; where the kernel gives none
  * (transparent_hugepage "never") one fault per 4 KiB, as a cache that
  * filled up in malloc's memory took.  The block is the state file's page
- * cache (STATE_CACHE_KIB) and a little over.  A page too large for its slots (the stage's 16 KiB
- * pages) comes from malloc as before; past the block's last slot SQLite
- * recycles the pages it caches sooner, then takes from malloc.
+ * cache (STATE_CACHE_KIB) and a little over.  A page too large for its
+ * slots (the stage's 16 KiB pages) comes from malloc as before; past the
+ * block's last slot SQLite recycles the pages it caches sooner, then
+ * takes from malloc.
  * It lives as long as the process: SQLite may use it until it exits.
  */
 #include "state/state_int.h"

@@ -55,7 +55,7 @@ the_cache_lives_in_the_block(void)
 		CHECK_INT(sqlite3_exec(st->db, "SELECT sum(length(x)) FROM scratch",
 		    NULL, NULL, NULL), SQLITE_OK);
 	used = status(SQLITE_STATUS_PAGECACHE_USED, true);
-	/* A cache of 4 KiB pages fills 992 slots a 4 MiB (SQLite 3.40,
+	/* A cache of 4 KiB pages fills 992 slots per 4 MiB (SQLite 3.40,
 	 * Debian 12: 1,983 of 8 MiB).  A block too small does not spill:
 	 * SQLite recycles its pages sooner (8 MiB in whole slots, none
 	 * over: 1,914 used; for 4 MiB, 900 slots: 891 used). */
