@@ -57,13 +57,31 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	    "WHERE s.entry_id = directory_entry.entry_id AND s.id_shared = 0)";
 	/* An upsert, not INSERT OR REPLACE: its delete would fire no trigger
 	 * and mirror_count (007) would drift. */
-	static const char put[] = "INSERT INTO directory_entry (entry_id, dn, "
-	    "email, name, bu_id, in_scope, problem, uuid) SELECT entry_id, dn, email, name, "
-	    "bu_id, problem IS NULL, problem, uuid FROM stage WHERE changed = 1 AND "
-	    "entry_id IS NOT NULL AND id_shared = 0 ON CONFLICT (entry_id) DO UPDATE SET "
-	    "dn = excluded.dn, email = excluded.email, name = excluded.name, "
-	    "bu_id = excluded.bu_id, in_scope = excluded.in_scope, problem = excluded.problem, "
-	    "uuid = excluded.uuid";
+#define PUT_ROWS "INSERT INTO directory_entry (entry_id, dn, email, name, bu_id, " \
+	"in_scope, problem, uuid) SELECT s.entry_id, s.dn, s.email, s.name, s.bu_id, " \
+	"s.problem IS NULL, s.problem, s.uuid FROM stage AS s WHERE s.changed = 1 AND " \
+	"s.entry_id IS NOT NULL AND s.id_shared = 0"
+#define PUT_UPSERT " ON CONFLICT (entry_id) DO UPDATE SET dn = excluded.dn, " \
+	"email = excluded.email, name = excluded.name, bu_id = excluded.bu_id, " \
+	"in_scope = excluded.in_scope, problem = excluded.problem, uuid = excluded.uuid"
+	/* The columns of the mirror's indexes (006, 003, 005) as row d holds
+	 * them in stage row s. */
+#define KEYS_SAME "d.email IS s.email AND d.uuid IS s.uuid AND d.problem IS s.problem"
+	/* A mirror that was empty: every row is new. */
+	static const char put_all[] = PUT_ROWS PUT_UPSERT;
+	/* A row whose indexed columns are as the mirror holds them (a rename,
+	 * a move) is written in the table alone: the upsert sets every
+	 * column, and SQLite rewrites a row's entry in every index on a
+	 * column it sets, changed or not (100 renamed rows at 20,000 users:
+	 * 306 pages to the WAL, 100 this way).  The upsert then writes the
+	 * others: new rows, and those whose e-mail, entryUUID or problem
+	 * changed. */
+	static const char put_in_place[] = "UPDATE directory_entry AS d SET dn = s.dn, "
+	    "name = s.name, bu_id = s.bu_id, in_scope = s.problem IS NULL FROM stage AS s "
+	    "WHERE s.changed = 1 AND s.entry_id IS NOT NULL AND s.id_shared = 0 AND "
+	    "d.entry_id = s.entry_id AND " KEYS_SAME;
+	static const char put_rest[] = PUT_ROWS " AND NOT EXISTS (SELECT 1 FROM "
+	    "directory_entry d WHERE d.entry_id = s.entry_id AND " KEYS_SAME ")" PUT_UPSERT;
 	/* A full read passes over everything anyway: the counts the triggers
 	 * keep are made exact again, whatever a hand edit did (15 ms at
 	 * 1,000,000 entries, 20 ms for the known users). */
@@ -86,7 +104,10 @@ state_stage_write_mirror(struct state_stage *sg, const struct state_meta *meta, 
 	if (sg->finished && sg->mirror_deletes && stage_exec(sg, sg->delta ? del_delta : del,
 	    "update mirror") == -1)
 		goto out;
-	if ((sg->counts.changed > 0 && stage_exec(sg, put, "update mirror") == -1) ||
+	if ((sg->counts.changed > 0 && (sg->mirror_empty ?
+	    stage_exec(sg, put_all, "update mirror") == -1 :
+	    stage_exec(sg, put_in_place, "update mirror") == -1 ||
+	    stage_exec(sg, put_rest, "update mirror") == -1)) ||
 	    (sg->finished && !sg->incremental && stage_exec(sg, recount, "recount mirror") == -1) ||
 	    state_db_meta_write(sg->st, meta, nmeta) == -1)
 		goto out;

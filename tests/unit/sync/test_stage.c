@@ -667,23 +667,27 @@ joiner_changed_after_planning_is_not_sent(void)
 	free(path);
 }
 
+/* One number from a query on the state connection; -1 if it fails. */
 static long
-main_cache_size(struct state *st)
+state_number(struct state *st, const char *sql)
 {
 	sqlite3_stmt *stmt = NULL;
-	long v = 0;
+	long v = -1;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA main.cache_size", -1, &stmt, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) == SQLITE_OK &&
 	    sqlite3_step(stmt) == SQLITE_ROW)
 		v = (long)sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	return v;
 }
 
+
 /* Stage users id-FROM, id-FROM+1, ... up to id-TO (not included) through
- * the dirstage sink; downwards when from > to. */
+ * the dirstage sink, named NAME (no name if NULL), their e-mails at
+ * DOMAIN; downwards when from > to. */
 static void
-stage_users(struct state_stage *sg, struct mapping *map, int from, int to)
+stage_users_named(struct state_stage *sg, struct mapping *map, int from, int to,
+    const char *name, const char *domain)
 {
 	struct dirstage ds = { .stage = sg, .map = map };
 	struct dir_sink sink;
@@ -692,16 +696,24 @@ stage_users(struct state_stage *sg, struct mapping *map, int from, int to)
 	dirstage_sink(&ds, &sink);
 	for (int i = from; i != to; i += step) {
 		struct dir_user u = { 0 };
-		char *email = xasprintf("u%d@example.com", i);
+		char *email = xasprintf("u%d@%s", i, domain);
 
 		u.id = xasprintf("id-%d", i);
 		u.uuid = xasprintf("uuid-%d", i);
 		u.dn = xasprintf("uid=u%d,ou=Engineering,dc=x", i);
 		value_list_add(&u.email, email);
+		if (name != NULL)
+			value_list_add(&u.name, name);
 		CHECK_INT(sink.user(sink.ctx, &u), 0);
 		dir_user_release(&u);
 		free(email);
 	}
+}
+
+static void
+stage_users(struct state_stage *sg, struct mapping *map, int from, int to)
+{
+	stage_users_named(sg, map, from, to, NULL, "example.com");
 }
 
 /*
@@ -723,11 +735,11 @@ page_cache_is_the_block_throughout(void)
 		return;
 	/* A first full read, made whole and written: 200 mirror rows. */
 	CHECK_INT(state_stage_begin(st, false, &sg), 0);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	stage_users(sg, map, 0, 200);
 	CHECK_INT(state_stage_finish(sg, false, &c), 0);
 	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	state_stage_end(sg);
 
 	/* The same read again, in the mirror's order (the walk), and in
@@ -736,23 +748,72 @@ page_cache_is_the_block_throughout(void)
 	stage_users(sg, map, 0, 200);
 	CHECK_INT(state_stage_finish(sg, false, &c), 0);
 	CHECK(c.mirror_same);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	state_stage_end(sg);
 	CHECK_INT(state_stage_begin(st, false, &sg), 0);
 	stage_users(sg, map, 199, -1);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	state_stage_end(sg);
 
 	/* A delta of three new entries, planned and written. */
 	CHECK_INT(state_stage_begin(st, true, &sg), 0);
 	state_stage_plan_delta(sg);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	stage_users(sg, map, 300, 303);
 	CHECK_INT(state_stage_finish(sg, false, &c), 0);
 	CHECK(c.delta);
-	CHECK_INT(main_cache_size(st), -STATE_CACHE_KIB);
+	CHECK_INT(state_number(st, "PRAGMA main.cache_size"), -STATE_CACHE_KIB);
 	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
 	state_stage_end(sg);
+	mapping_free(map);
+	state_close(st);
+	free(path);
+}
+
+/*
+ * A renamed entry's mirror row is written in the table alone: its e-mail,
+ * entryUUID and problem, which the mirror's indexes hold, are not set (an
+ * upsert that sets them rewrites their index entries, changed or not).  A
+ * trigger on those columns counts the rows that set them: the one whose
+ * e-mail changed, not the 99 renamed only.
+ */
+static void
+rename_writes_the_row_alone(void)
+{
+	static const char count_keys_set[] =
+	    "CREATE TEMP TABLE keys_set (entry_id TEXT);"
+	    "CREATE TEMP TRIGGER count_keys_set AFTER UPDATE OF email, uuid, problem "
+	    "ON main.directory_entry BEGIN INSERT INTO keys_set VALUES (NEW.entry_id); END;";
+	char *path;
+	struct state *st;
+	struct mapping *map;
+	struct state_stage *sg;
+	struct stage_counts c;
+
+	if (open_fresh("rename.db", &path, &st, &map) == -1)
+		return;
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	stage_users_named(sg, map, 0, 100, "Old Name", "example.com");
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
+	state_stage_end(sg);
+	CHECK_INT(sqlite3_exec(st->db, count_keys_set, NULL, NULL, NULL), SQLITE_OK);
+
+	/* All 100 renamed; u0's e-mail changed as well. */
+	CHECK_INT(state_stage_begin(st, false, &sg), 0);
+	stage_users_named(sg, map, 0, 1, "New Name", "example.org");
+	stage_users_named(sg, map, 1, 100, "New Name", "example.com");
+	CHECK_INT(state_stage_finish(sg, false, &c), 0);
+	CHECK_INT((long)c.changed, 100);
+	CHECK_INT(state_stage_write_mirror(sg, NULL, 0), 0);
+	state_stage_end(sg);
+	CHECK_INT(state_number(st, "SELECT count(*) FROM keys_set"), 1);
+	CHECK_INT(state_number(st, "SELECT count(*) FROM keys_set WHERE entry_id = 'id-0'"), 1);
+	CHECK_INT(state_number(st, "SELECT count(*) FROM directory_entry WHERE "
+	    "name = 'New Name'"), 100);
+	CHECK_INT(state_number(st, "SELECT count(*) FROM directory_entry WHERE "
+	    "entry_id = 'id-0' AND email = 'u0@example.org'"), 1);
+	CHECK_INT(state_number(st, "SELECT total FROM mirror_count"), 100);
 	mapping_free(map);
 	state_close(st);
 	free(path);
@@ -766,6 +827,7 @@ main(void)
 	RUN(delta_stage_matches_reference);
 	RUN(joiner_changed_after_planning_is_not_sent);
 	RUN(page_cache_is_the_block_throughout);
+	RUN(rename_writes_the_row_alone);
 	testlib_tmpdir_remove();
 	return TESTLIB_EXIT();
 }
