@@ -201,7 +201,15 @@ fuzz: fuzz-build
 bench: all
 	@L2I_BIN=$(CURDIR)/$(BUILD)/ldap2imocha N="$(N)" RUNS="$(RUNS)" RUNS5="$(RUNS5)" sh bench/run.sh
 
-.PHONY: bench
+# make bench-own [OWN_N="20000 1000000"] [OWN_ROUNDS=100]: a change's own
+# cost (rows 4b and 4c above a run with nothing changed) at each N, the N
+# interleaved round by round, to the precision #17's 20 % needs
+# (bench/own.sh says how); one section of BENCHMARKS.md.
+bench-own: all
+	@L2I_BIN=$(CURDIR)/$(BUILD)/ldap2imocha OWN_N="$(OWN_N)" OWN_ROUNDS="$(OWN_ROUNDS)" \
+	    sh bench/own.sh
+
+.PHONY: bench bench-own
 
 # Static checks over src/ (tools/lint/README.md says what and why).
 LINT_SRCS := $(sort $(wildcard src/*/*.c))

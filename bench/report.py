@@ -410,7 +410,8 @@ def linear(ds, vals):
 KEPT_SECTIONS = ("## Scope by group", "## Where a run with nothing changed spends its time",
                  "## A first sync: memory and the first create",
                  "## Row 2: a full read with nothing changed, against ldapsearch",
-                 "## A change's own cost: rows 4b and 4c")
+                 "## A change's own cost: rows 4b and 4c",
+                 "## A change's own cost, the sizes interleaved (make bench-own)")
 
 
 def kept_text(text):
