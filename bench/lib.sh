@@ -1,7 +1,9 @@
-# bench/lib.sh: what bench/run.sh and bench/servers.sh share (POSIX sh).
+# bench/lib.sh: what bench/run.sh, bench/servers.sh and bench/own.sh share
+# (POSIX sh).
 #
 # Sourced after tests/lib/common.sh and t_setup; uses BENCH (this
-# directory), PY (/usr/bin/python3), BENCH_TIMEOUT, L2I_BIN and $T, and
+# directory), PY (/usr/bin/python3), BENCH_TIMEOUT, L2I_BIN and $T (and
+# MAIN_BASE, tests/lib/slapd.sh, for bench_trust), and
 # writes $T/results ("ROW SECONDS RSS_KIB" per measured run; ROW may be
 # two words, "SETUP ROW", in servers.sh) and $T/facts (KEY=VALUE), which
 # bench/report.py reads.  $T/runs/ keeps every run's stdout and stderr.
@@ -89,6 +91,23 @@ agent() {
 incremental_said() {
 	grep -i 'incremental' "$1" |
 	    grep -qvi -e 'not' -e 'full' -e 'fall' -e 'unavail' -e 'disabled'
+}
+
+# sent_seconds FILE: the S of the agent's "sent N changes to iMocha in S s"
+# in FILE (what sending its changes took); nothing if it sent none.
+sent_seconds() {
+	sed -n 's/.*sent [0-9]* changes* to iMocha in \([0-9.]*\) s.*/\1/p' "$1" | tail -n 1
+}
+
+# bench_trust LDAP_DIR CONFIG NAME: incremental reads are used only once an
+# audit saw the server report a user change rightly (SPEC.md, Trust): one
+# display-name change under MAIN_BASE, and the sync NAME that audits it.
+bench_trust() {
+	printf 'dn: uid=user00001,%s\nchangetype: modify\nreplace: cn\ncn: Audited\n\n' \
+	    "$MAIN_BASE" | slapd_modify "$1" || die "ldapmodify failed"
+	agent - "$3" "$2" sync
+	grep -q "they are trusted from now on" "$T/runs/$3.err" ||
+	    die "the audit did not trust the server: $(cat "$T/runs/$3.err")"
 }
 
 # agent_read FILE: the N of the agent's "summary: read N," in FILE.

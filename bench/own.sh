@@ -79,20 +79,15 @@ max_in_flight = 8" CFG_SYNC_EXTRA="max_creates = 100%" write_config "$TOP/n$1/ma
 	"$PY" "$BENCH/util.py" csv "$1" Engineering >"$TOP/n$1/adopt.csv" || die "csv"
 	agent - "adopt-$1" "$TOP/n$1/main.ini" adopt "$TOP/n$1/adopt.csv"
 	agent - "settle-$1" "$TOP/n$1/main.ini" sync
-	printf 'dn: uid=user00001,%s\nchangetype: modify\nreplace: cn\ncn: Audited\n\n' \
-	    "$MAIN_BASE" | slapd_modify "$TOP/ldap-$1" || die "ldapmodify failed"
-	agent - "audit-$1" "$TOP/n$1/main.ini" sync
-	grep -q "they are trusted from now on" "$T/runs/audit-$1.err" ||
-	    die "the audit did not trust the server (N=$1): $(cat "$T/runs/audit-$1.err")"
+	bench_trust "$TOP/ldap-$1" "$TOP/n$1/main.ini" "audit-$1"
 	echo $(($1 + 1)) >"$TOP/n$1/next"
 }
 
-# sync N ROW NAME: one timed sync at N; "N ROW SECONDS SENT INCREMENTAL" to
+# sync_at N ROW NAME: one timed sync at N; "N ROW SECONDS SENT INCREMENTAL" to
 # the results (SENT: the seconds the agent says it spent sending, or 0).
 sync_at() {
 	measure - "$3" "$L2I_BIN" -c "$TOP/n$1/main.ini" sync
-	_s=$(sed -n 's/.*sent [0-9]* changes* to iMocha in \([0-9.]*\) s.*/\1/p' \
-	    "$T/runs/$3.err" | tail -n 1)
+	_s=$(sent_seconds "$T/runs/$3.err")
 	_i=0
 	incremental_said "$T/runs/$3.err" && _i=1
 	echo "$1 $2 $M_SECONDS ${_s:-0} $_i" >>"$T/results"

@@ -25,6 +25,7 @@ import random
 import statistics
 import sys
 
+import report_servers
 from report import CHANGE_GROWTH_MAX
 
 TITLE = "## A change's own cost, the sizes interleaved (make bench-own)"
@@ -41,12 +42,7 @@ def read_inputs(results, facts):
             if len(w) == 5:
                 runs.setdefault(int(w[0]), {}).setdefault(w[1], []).append(
                     (float(w[2]), float(w[3]), int(w[4])))
-    fx = {}
-    with open(facts) as f:
-        for line in f:
-            k, _, v = line.rstrip("\n").partition("=")
-            fx[k] = v
-    return runs, fx
+    return runs, report_servers.read_facts(facts)
 
 
 def own_costs(rows, key, base):

@@ -54,8 +54,8 @@ RUN_FACTS = ("date", "commit", "agent", "cpu", "nproc", "mem", "kernel",
 
 
 def read_facts(path):
-    """The KEY=VALUE lines of a facts file, as a dict (report.py and
-    report_groups.py too)."""
+    """The KEY=VALUE lines of a facts file, as a dict (report.py,
+    report_groups.py and report_own.py too)."""
     kv = {}
     with open(path) as f:
         for line in f:

@@ -172,14 +172,8 @@ say "settling sync"
 agent - settle "$T/main.ini" sync
 fact settle_seconds "$M_SECONDS"
 fact settle_writes "$(writes_main)"
-# Incremental reads are used only once an audit saw the server report a
-# user change rightly (SPEC.md, Trust): one display-name change, audited.
 say "audit: trusting the server's incremental reads"
-printf 'dn: uid=user00001,%s\nchangetype: modify\nreplace: cn\ncn: Audited\n\n' "$MAIN_BASE" |
-    slapd_modify "$T/ldap" || die "ldapmodify failed"
-agent - audit "$T/main.ini" sync
-grep -q "they are trusted from now on" "$T/runs/audit.err" ||
-    die "the audit did not trust the server: $(cat "$T/runs/audit.err")"
+bench_trust "$T/ldap" "$T/main.ini" audit
 
 FULL=$(full_flag)
 fact full_flag "${FULL:-no}"
@@ -199,8 +193,7 @@ row_agent() {
 	incremental_said "$T/runs/$2.err" && eval "inc_$1=\$((inc_$1 + 1))"
 	# What sending its changes took (the agent's "sent N changes to
 	# iMocha in S s"), reported apart as row ROWs.
-	_ra_s=$(sed -n 's/.*sent [0-9]* changes* to iMocha in \([0-9.]*\) s.*/\1/p' \
-	    "$T/runs/$2.err" | tail -n 1)
+	_ra_s=$(sent_seconds "$T/runs/$2.err")
 	[ -z "$_ra_s" ] || echo "${1}s $_ra_s 0" >>"$T/results"
 	return 0
 }
