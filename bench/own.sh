@@ -21,10 +21,11 @@
 # changed and 4c their sync; 3b a sync with nothing changed; 20 new users
 # and 4b their sync.  Own cost of 4c: 4c less 3; of 4b: 4b less 3b less
 # the time the agent says it spent sending (the creates' requests and
-# journal commits, which #17 reports apart).  bench/report_own.py takes
-# the medians over the rounds, their ratio from the smallest N to the
-# largest with a bootstrap interval, and writes a section of
-# BENCHMARKS.md (BENCH_OUT names another file).
+# journal commits, which #17 reports apart).  Then one more round, untimed,
+# each run under strace: the pages each run reads from the state file.
+# bench/report_own.py takes the medians over the rounds, their ratio from
+# the smallest N to the largest with a bootstrap interval, the page counts,
+# and writes a section of BENCHMARKS.md (BENCH_OUT names another file).
 #
 # The users 4b adds stay: after 100 rounds 2,000 more at every N.
 
@@ -52,6 +53,8 @@ for _n in $OWN_N; do
 	need_count OWN_N "$_n"
 done
 bench_require
+command -v strace >/dev/null ||
+    die "strace not found (Debian package strace): bench-own counts page reads with it"
 t_setup
 TOP=$T
 mkdir "$T/runs" || exit 1
@@ -94,22 +97,39 @@ sync_at() {
 	rm -f "$T/runs/$3.out" "$T/runs/$3.err"
 }
 
-# round N I: the rows of one round at N.
+# pages_at N ROW NAME: one sync at N under strace, untimed: "N ROW READS
+# INCREMENTAL" to $T/pages, READS the pread(2) calls on the state file and
+# its WAL.  SQLite reads a page a call, so this is the pages a run reads:
+# a count the machine's noise does not move, beside times it does.
+pages_at() {
+	strace -f -y -e trace=pread64 -o "$T/runs/$3.strace" \
+	    "$L2I_BIN" -c "$TOP/n$1/main.ini" sync >/dev/null 2>"$T/runs/$3.err" ||
+	    die "$3: the agent failed: $(tail -n 1 "$T/runs/$3.err")"
+	_p=$(grep -c "pread64([0-9]*</[^>]*/n$1/state\.db\(-wal\)\{0,1\}>" "$T/runs/$3.strace")
+	_i=0
+	incremental_said "$T/runs/$3.err" && _i=1
+	echo "$1 $2 $_p $_i" >>"$T/pages"
+	rm -f "$T/runs/$3.strace" "$T/runs/$3.err"
+}
+
+# round N I: the rows of one round at N, each run by $ROW_AT (sync_at, or
+# pages_at for the counted round).
+ROW_AT=sync_at
 round() {
 	slapd_use "$TOP/ldap-$1"
-	sync_at "$1" 3 "incr-$1-$2"
+	$ROW_AT "$1" 3 "incr-$1-$2"
 	"$PY" "$BENCH/util.py" edits "$1" "$EDITS" "own$2" "$MAIN_BASE" |
 	    slapd_modify "$TOP/ldap-$1" || die "ldapmodify failed"
-	sync_at "$1" 4 "edits-$1-$2"
+	$ROW_AT "$1" 4 "edits-$1-$2"
 	"$PY" "$BENCH/util.py" renames "$1" "$EDITS" "own$2" "$MAIN_BASE" |
 	    slapd_modify "$TOP/ldap-$1" || die "ldapmodify failed"
-	sync_at "$1" 4c "renames-$1-$2"
-	sync_at "$1" 3b "quiet-$1-$2"
+	$ROW_AT "$1" 4c "renames-$1-$2"
+	$ROW_AT "$1" 3b "quiet-$1-$2"
 	_next=$(cat "$TOP/n$1/next")
 	gen_users "$NEWUSERS" Engineering "$_next" | slapd_add "$TOP/ldap-$1" ||
 	    die "ldapadd failed"
 	echo $((_next + NEWUSERS)) >"$TOP/n$1/next"
-	sync_at "$1" 4b "new-$1-$2"
+	$ROW_AT "$1" 4b "new-$1-$2"
 }
 
 for _n in $OWN_N; do
@@ -128,7 +148,13 @@ while [ "$i" -le "$OWN_ROUNDS" ]; do
 	done
 	i=$((i + 1))
 done
+say "one more round, each run counted under strace"
+: >"$T/pages"
+ROW_AT=pages_at
+for _n in $OWN_N; do
+	round "$_n" counted
+done
 machine_facts
 fact rounds "$OWN_ROUNDS"
-"$PY" "$BENCH/report_own.py" --results "$T/results" --facts "$T/facts" \
-    --out "$BENCH_OUT" || die "report_own.py failed"
+"$PY" "$BENCH/report_own.py" --results "$T/results" --pages "$T/pages" \
+    --facts "$T/facts" --out "$BENCH_OUT" || die "report_own.py failed"

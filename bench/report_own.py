@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """bench/report_own.py: the section of `make bench-own` (Python 3 stdlib only).
 
-  report_own.py --results FILE --facts FILE --out BENCHMARKS.md
+  report_own.py --results FILE [--pages FILE] --facts FILE --out BENCHMARKS.md
 
 FILE --results, one line per timed sync, written by bench/own.sh:
   N ROW SECONDS SENT INCREMENTAL   ROW 3, 4, 4c, 3b or 4b; SENT the seconds
                                    the agent says it spent sending; 1 when
                                    its log says it read incrementally
+FILE --pages, one line per sync of the round run under strace:
+  N ROW READS INCREMENTAL          READS the pread(2) calls on the state
+                                   file and its WAL: the pages it read
 FILE --facts: KEY=VALUE lines (the machine, the rounds).
 
 A round's own cost of 4c is its 4c less its 3; of 4b, its 4b less its 3b
@@ -15,7 +18,8 @@ journal commits apart).  Printed and written to --out as the section
 TITLE (replaced, or added at the end; bench/report.py keeps it): the
 medians over the rounds at each N, the ratio of the largest N's to the
 smallest N's with a 90 % bootstrap interval (resampled rounds, fixed
-seed), and whether the ratio is within report.CHANGE_GROWTH_MAX.
+seed), and whether the ratio is within report.CHANGE_GROWTH_MAX; then
+the pages each change read of its own at each N, and their ratio.
 """
 
 import argparse
@@ -32,6 +36,9 @@ TITLE = "## A change's own cost, the sizes interleaved (make bench-own)"
 RESAMPLES = 5000
 PAIRS = (("4c", "3", "100 display names changed (4c less 3)"),
          ("4b", "3b", "20 new users (4b less 3b, less sending)"))
+PAGE_PAIRS = (("4c", "3", "100 display names changed (4c less 3)"),
+              ("4b", "3b", "20 new users (4b less 3b, the creates' journal "
+               "commits included)"))
 
 
 def read_inputs(results, facts):
@@ -43,6 +50,43 @@ def read_inputs(results, facts):
                 runs.setdefault(int(w[0]), {}).setdefault(w[1], []).append(
                     (float(w[2]), float(w[3]), int(w[4])))
     return runs, report_servers.read_facts(facts)
+
+
+def read_pages(path):
+    """{N: {ROW: (READS, INCREMENTAL)}} of the counted round."""
+    pages = {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 4:
+                pages.setdefault(int(w[0]), {})[w[1]] = (int(w[2]), int(w[3]))
+    return pages
+
+
+def pages_lines(pages, ns):
+    """The table of pages read: each change's run less its quiet run's."""
+    lines = ["", "Pages of the state file each change read of its own, in one "
+             "more round with every run under strace (its pread(2) calls on the "
+             "state file and its WAL, one page each), its run's less the quiet "
+             "run's before it: a count, which the machine's noise does not "
+             "move.", "",
+             "| change | " + " | ".join("N = {:,}".format(n) for n in ns) +
+             " | ratio |", "| --- |" + " --- |" * len(ns) + " --- |"]
+    own = {}
+    for key, base, what in PAGE_PAIRS:
+        cells = []
+        for n in ns:
+            rows = pages.get(n, {})
+            if key not in rows or base not in rows:
+                cells.append("?")
+                continue
+            own["%s %d" % (key, n)] = rows[key][0] - rows[base][0]
+            cells.append("{:,}".format(own["%s %d" % (key, n)]) +
+                         ("" if rows[key][1] and rows[base][1] else " (read in full)"))
+        a, b = own.get("%s %d" % (key, ns[0])), own.get("%s %d" % (key, ns[-1]))
+        ratio = "%.2f" % (b / a) if a and b is not None else "?"
+        lines.append("| %s | %s | %s |" % (what, " | ".join(cells), ratio))
+    return lines, own
 
 
 def own_costs(rows, key, base):
@@ -62,7 +106,7 @@ def ratio_interval(small, large, seed=17):
     return out[int(0.05 * len(out))], out[int(0.95 * len(out)) - 1]
 
 
-def section(runs, fx):
+def section(runs, pages, fx):
     ns = sorted(runs)
     lines = [TITLE, "",
              "Written by `make bench-own` (bench/own.sh, bench/report_own.py): "
@@ -95,13 +139,18 @@ def section(runs, fx):
                                                  " (a run read in full)")
         lines.append("| %s | %s | %.2f [%.2f, %.2f] | %s |" % (
             what, " | ".join(cells), ratio, lo, hi, verdict))
+    own_pages = {}
+    if pages:
+        more, own_pages = pages_lines(pages, ns)
+        lines += more
     lines += ["", "%s; %s CPUs, %s; %s; load average %s at the start, %s at the end. "
               "Agent: %s at %s." % (fx.get("date", "?"), fx.get("nproc", "?"),
                                    fx.get("cpu", "?"), fx.get("kernel", "?"),
                                    fx.get("load_start", "?"), fx.get("load_end", "?"),
                                    fx.get("agent", "?"), fx.get("commit", "?")),
               "", "<!-- bench-own %s -->" % json.dumps(
-                  {"facts": fx, "own_ms": data}, sort_keys=True)]
+                  {"facts": fx, "own_ms": data, "own_pages": own_pages},
+                  sort_keys=True)]
     return lines
 
 
@@ -117,6 +166,7 @@ def replace_section(text, new):
 def main(argv):
     ap = argparse.ArgumentParser(prog="report_own.py")
     ap.add_argument("--results", required=True)
+    ap.add_argument("--pages")
     ap.add_argument("--facts", required=True)
     ap.add_argument("--out", required=True)
     opts = ap.parse_args(argv)
@@ -124,7 +174,8 @@ def main(argv):
     if len(runs) < 2:
         print("report_own.py: no results for two sizes", file=sys.stderr)
         return 1
-    new = "\n".join(section(runs, fx))
+    pages = read_pages(opts.pages) if opts.pages else {}
+    new = "\n".join(section(runs, pages, fx))
     print(new)
     try:
         with open(opts.out) as f:
