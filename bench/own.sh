@@ -55,6 +55,9 @@ done
 bench_require
 command -v strace >/dev/null ||
     die "strace not found (Debian package strace): bench-own counts page reads with it"
+# Before the rounds, not after them: a container may forbid ptrace.
+strace -f -o /dev/null true 2>/dev/null ||
+    die "strace cannot trace here (ptrace refused?): bench-own counts page reads with it"
 t_setup
 TOP=$T
 mkdir "$T/runs" || exit 1

@@ -102,6 +102,8 @@ def ratio_interval(small, large, seed=17):
         b = statistics.median(rnd.choices(large, k=len(large)))
         if a > 0:
             out.append(b / a)
+    if not out:  # every resample's smaller median was 0 or less
+        return None
     out.sort()
     return out[int(0.05 * len(out))], out[int(0.95 * len(out)) - 1]
 
@@ -132,13 +134,14 @@ def section(runs, pages, fx):
             meds.append(statistics.median(v))
             cells.append("%.1f [%.1f, %.1f]" % (meds[-1], q[0], q[2]))
         small, large = data["%s %d" % (key, ns[0])], data["%s %d" % (key, ns[-1])]
-        lo, hi = ratio_interval(small, large)
+        interval = ratio_interval(small, large)
         ratio = meds[-1] / meds[0] if meds[0] > 0 else float("inf")
         ok = ratio <= CHANGE_GROWTH_MAX and incremental
         verdict = ("yes" if ok else "**no**") + ("" if incremental else
                                                  " (a run read in full)")
-        lines.append("| %s | %s | %.2f [%.2f, %.2f] | %s |" % (
-            what, " | ".join(cells), ratio, lo, hi, verdict))
+        lines.append("| %s | %s | %.2f [%s] | %s |" % (
+            what, " | ".join(cells), ratio,
+            "%.2f, %.2f" % interval if interval else "?", verdict))
     own_pages = {}
     if pages:
         more, own_pages = pages_lines(pages, ns)
